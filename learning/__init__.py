@@ -1,0 +1,65 @@
+"""Waymark: training and certification on human trafficking for border staff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_login import current_user
+
+from learning.config import PROJECT_ROOT, configure
+from learning.extensions import babel, csrf, db, login_manager, migrate
+
+
+def _select_locale() -> str | None:
+    from flask import current_app
+
+    if current_user and current_user.is_authenticated and current_user.language:
+        return current_user.language
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints and commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_relative_config=True,
+    )
+    configure(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(PROJECT_ROOT) / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    from learning import models  # noqa: F401  (every table known to Alembic)
+    from learning.accounts.models import User
+    from learning.extensions import db as database
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return database.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    from learning.accounts.cli import demo_command, users_cli
+    from learning.accounts.views import bp as accounts_bp
+    from learning.author.views import bp as author_bp
+    from learning.catalogue.cli import content_cli
+    from learning.catalogue.views import bp as catalogue_bp
+    from learning.core.views import bp as core_bp
+
+    for blueprint in (core_bp, accounts_bp, catalogue_bp, author_bp):
+        app.register_blueprint(blueprint)
+    for command in (content_cli, users_cli, demo_command):
+        app.cli.add_command(command)
+
+    from learning.templating import register_template_helpers
+
+    register_template_helpers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, agencies and units; sign-in and sign-out."""

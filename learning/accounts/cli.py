@@ -1,0 +1,100 @@
+"""``flask users ...`` and ``flask demo``."""
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from learning.accounts.models import ROLES, Agency, Unit
+from learning.accounts.service import (
+    AccountError,
+    create_user,
+    find_user_by_email,
+    get_or_create_agency,
+    get_or_create_unit,
+    set_password,
+)
+from learning.extensions import db
+
+users_cli = AppGroup("users", help="Create accounts and reset passwords.")
+
+DEMO_PASSWORD = "waymark-demo"
+DEMO_AGENCY = ("Demo Border Agency", "demo-border-agency")
+DEMO_UNITS = (("Northern Airport Post", "post"), ("Harbour Station", "station"),
+              ("Eastern Land Crossing", "post"))
+DEMO_USERS = (
+    ("officer@example.org", "Demo Officer", "officer", "Northern Airport Post"),
+    ("trainer@example.org", "Demo Trainer", "trainer", None),
+    ("manager@example.org", "Demo Manager", "manager", None),
+    ("admin@example.org", "Demo Admin", "admin", None),
+)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True, help="Name as printed on certificates.")
+@click.option("--role", type=click.Choice(ROLES), default="officer", show_default=True)
+@click.option("--agency", "agency_slug", help="Agency slug (required for officers and managers).")
+@click.option("--unit", "unit_name", help="Unit name within the agency.")
+@click.password_option(help="Prompted for when not given.")
+def create_user_command(email, display_name, role, agency_slug, unit_name, password):
+    """Create a user account."""
+    agency = unit = None
+    if agency_slug:
+        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == agency_slug))
+        if agency is None:
+            raise click.ClickException(f"No agency with the slug '{agency_slug}'.")
+    if unit_name:
+        if agency is None:
+            raise click.ClickException("--unit needs --agency.")
+        unit = db.session.scalar(sa.select(Unit).where(Unit.agency_id == agency.id,
+                                                       Unit.name == unit_name))
+        if unit is None:
+            raise click.ClickException(f"Agency '{agency_slug}' has no unit '{unit_name}'.")
+    try:
+        user = create_user(email, display_name, password, role, agency, unit)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.password_option()
+def set_password_command(email, password):
+    """Set a new password for an existing user."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email '{email}'.")
+    try:
+        set_password(user, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Password updated for {user.email}.")
+
+
+def ensure_demo_accounts() -> list[str]:
+    """Create the demo agency, its units and the four demo accounts if missing."""
+    agency = get_or_create_agency(*DEMO_AGENCY)
+    units = {name: get_or_create_unit(agency, name, kind) for name, kind in DEMO_UNITS}
+    created = []
+    for email, name, role, unit_name in DEMO_USERS:
+        if find_user_by_email(email) is None:
+            in_agency = role in ("officer", "manager")
+            create_user(email, name, DEMO_PASSWORD, role, agency if in_agency else None,
+                        units.get(unit_name) if unit_name else None)
+            created.append(email)
+    db.session.commit()
+    return created
+
+
+@click.command("demo")
+def demo_command():
+    """Create the demo agency and accounts (never run in production)."""
+    created = ensure_demo_accounts()
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    for email, _name, role, _unit in DEMO_USERS:
+        mark = " (new)" if email in created else ""
+        click.echo(f"  {role:<8} {email}{mark}")

@@ -1,0 +1,75 @@
+"""People and the organisations they belong to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+ROLES = ("officer", "trainer", "manager", "admin")
+UNIT_KINDS = ("post", "station", "office", "unit")
+
+
+class Agency(db.Model):
+    """A border or law-enforcement agency: the boundary of what a manager may see."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    units: so.Mapped[list[Unit]] = so.relationship(back_populates="agency",
+                                                   order_by="Unit.name")
+
+
+class Unit(db.Model):
+    """A post, station or office inside an agency."""
+
+    __table_args__ = (sa.UniqueConstraint("agency_id", "name"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agency_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("agency.id"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20), default="post")
+
+    agency: so.Mapped[Agency] = so.relationship(back_populates="units")
+
+
+class User(UserMixin, db.Model):
+    """Anyone who signs in. One role each; officers and managers belong to an agency."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('officer', 'trainer', 'manager', 'admin')", name="role"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20), default="officer")
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    agency_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("agency.id"), index=True)
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    language: so.Mapped[str] = so.mapped_column(sa.String(12), default="en")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_login_at: so.Mapped[datetime | None]
+
+    agency: so.Mapped[Agency | None] = so.relationship()
+    unit: so.Mapped[Unit | None] = so.relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        """True for a user holding one of the roles; admins hold every role."""
+        return self.role in roles or self.role == "admin"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

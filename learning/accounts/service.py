@@ -1,0 +1,130 @@
+"""Accounts: password hashing, authentication, and creating people and agencies."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from learning.accounts.models import ROLES, Agency, Unit, User
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a miss costs as long as a hit.
+_DUMMY_HASH = _hasher.hash("waymark-timing-equaliser")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be carried out, with a message for people."""
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords too short to resist guessing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, else None.
+
+    Unknown emails, wrong passwords and deactivated accounts all look the
+    same to the caller and take about the same time.
+    """
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.password_hash or not user.active:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """True only for a path on this site (no scheme, no host, no '//' or backslash tricks)."""
+    if not target:
+        return False
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") \
+        and not target.startswith("//")
+
+
+def get_or_create_agency(name: str, slug: str) -> Agency:
+    """The agency with this slug, created if missing."""
+    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    if agency is None:
+        agency = Agency(name=name, slug=slug)
+        db.session.add(agency)
+        db.session.flush()
+    return agency
+
+
+def get_or_create_unit(agency: Agency, name: str, kind: str = "post") -> Unit:
+    """The unit of this agency with this name, created if missing."""
+    unit = db.session.scalar(sa.select(Unit).where(Unit.agency_id == agency.id,
+                                                   Unit.name == name))
+    if unit is None:
+        unit = Unit(agency_id=agency.id, name=name, kind=kind)
+        db.session.add(unit)
+        db.session.flush()
+    return unit
+
+
+def create_user(email: str, display_name: str, password: str | None, role: str = "officer",
+                agency: Agency | None = None, unit: Unit | None = None) -> User:
+    """Create an account after checking its email, role, password and organisation."""
+    email = normalise_email(email)
+    if not EMAIL.match(email):
+        raise AccountError(f"'{email}' is not a valid email address.")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role '{role}'; use one of: {', '.join(ROLES)}.")
+    if not display_name.strip():
+        raise AccountError("A display name is required.")
+    if unit is not None and (agency is None or unit.agency_id != agency.id):
+        raise AccountError("The unit must belong to the user's agency.")
+    if role in ("officer", "manager") and agency is None:
+        raise AccountError(f"A user with the role '{role}' must belong to an agency.")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise AccountError(f"A user with the email '{email}' already exists.")
+    if password is not None:
+        check_password_strength(password)
+    user = User(email=email, display_name=display_name.strip(), role=role,
+                password_hash=hash_password(password) if password else None,
+                agency_id=agency.id if agency else None, unit_id=unit.id if unit else None)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Replace a user's password."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The user with this email, if any."""
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))

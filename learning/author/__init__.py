@@ -1,0 +1,1 @@
+"""Authoring: catalogue health and previews for trainers."""

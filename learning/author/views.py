@@ -1,0 +1,33 @@
+"""``/author/``: catalogue health and lesson previews for trainers."""
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template
+
+from learning.access import role_required
+from learning.author.service import catalogue_health, preview_lesson
+from learning.catalogue.service import published_courses
+
+bp = Blueprint("author", __name__, url_prefix="/author")
+
+
+def _health():
+    return catalogue_health(Path(current_app.config["COURSES_DIR"]),
+                            Path(current_app.config["QUIZZES_DIR"]))
+
+
+@bp.get("/")
+@role_required("trainer")
+def index():
+    """Every problem ``content check`` would report, and what is published."""
+    health = _health()
+    published = {course.slug: version for course, version in published_courses()}
+    return render_template("author/index.html", health=health, published=published)
+
+
+@bp.get("/preview/<course_slug>/<lesson_slug>/")
+@role_required("trainer")
+def preview(course_slug: str, lesson_slug: str):
+    """A lesson from the files, rendered as officers will see it once published."""
+    preview = preview_lesson(_health(), course_slug, lesson_slug) or abort(404)
+    return render_template("author/preview.html", preview=preview)

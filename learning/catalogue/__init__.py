@@ -1,0 +1,1 @@
+"""The course catalogue: published, immutable course versions and reading them."""

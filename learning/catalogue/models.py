@@ -1,0 +1,109 @@
+"""Published courses. A version is never changed once written."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+
+class Course(db.Model):
+    """A course's stable identity (its slug) and which version is current."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    slug: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
+    current_version_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("course_version.id", use_alter=True, name="fk_course_current_version"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    current_version: so.Mapped[CourseVersion | None] = so.relationship(
+        foreign_keys=[current_version_id], post_update=True)
+
+
+class CourseVersion(db.Model):
+    """One published, immutable version of a course, keyed by its content hash.
+
+    Everything a page needs is precomputed here at sync time (rendered HTML,
+    the outline), so reading a course never renders Markdown.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("course_id", "content_hash"),
+        sa.UniqueConstraint("course_id", "number"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)
+    number: so.Mapped[int]
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    summary: so.Mapped[str] = so.mapped_column(sa.Text)
+    language: so.Mapped[str] = so.mapped_column(sa.String(12))
+    estimated_minutes: so.Mapped[int]
+    pass_mark: so.Mapped[int]
+    certificate_validity_months: so.Mapped[int | None]
+    audience: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
+    objectives: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
+    prerequisites: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
+    outline: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    overview_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    sources_html: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
+    files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)
+    assets: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)  # path -> sha256
+
+    course: so.Mapped[Course] = so.relationship(foreign_keys=[course_id])
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+    @property
+    def lesson_count(self) -> int:
+        return sum(len(module["lessons"]) for module in self.outline)
+
+    def flat_outline(self) -> list[dict[str, Any]]:
+        """Lessons in reading order, each with its module index and title."""
+        return [
+            dict(lesson, module=index, module_title=module["title"])
+            for index, module in enumerate(self.outline)
+            for lesson in module["lessons"]
+        ]
+
+
+class Lesson(db.Model):
+    """A lesson of one course version, stored already rendered."""
+
+    __tablename__ = "course_lesson"
+    __table_args__ = (sa.UniqueConstraint("version_id", "slug"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course_version.id"))
+    slug: so.Mapped[str] = so.mapped_column(sa.String(100))
+    position: so.Mapped[int]  # 1-based, in reading order
+    module_index: so.Mapped[int]
+    title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    estimated_minutes: so.Mapped[int]
+    content_warning: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    objectives: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
+    sources_html: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
+    html: so.Mapped[str] = so.mapped_column(sa.Text)
+    toc_html: so.Mapped[str] = so.mapped_column(sa.Text)
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    recertification: so.Mapped[bool] = so.mapped_column(default=False)
+
+    version: so.Mapped[CourseVersion] = so.relationship()
+
+
+class MediaAsset(db.Model):
+    """An image used by lessons, stored once by content hash and cached forever."""
+
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    extension: so.Mapped[str] = so.mapped_column(sa.String(8))
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)

@@ -1,0 +1,99 @@
+"""The catalogue, a course's overview and its lessons."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from learning.access import login_required
+from learning.catalogue.forms import MarkCompleteForm
+from learning.catalogue.service import find_course, find_lesson, media_asset, published_courses
+from learning.progress.service import (
+    completed_by_course,
+    completed_lessons,
+    course_progress,
+    mark_lesson_complete,
+    next_lesson_slug,
+)
+
+bp = Blueprint("catalogue", __name__)
+
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+               "gif": "image/gif", "webp": "image/webp"}
+
+
+@bp.get("/courses/")
+@login_required
+def index():
+    """Every published course with the signed-in user's progress in it."""
+    done = completed_by_course(current_user.id)
+    entries = [
+        (course, version, course_progress(version, done.get(course.id, set())))
+        for course, version in published_courses()
+    ]
+    return render_template("catalogue/index.html", entries=entries)
+
+
+@bp.get("/courses/<course_slug>/")
+@login_required
+def course(course_slug: str):
+    """A course's overview: objectives, modules, lessons, and where to continue."""
+    found = find_course(course_slug) or abort(404)
+    course, version = found
+    completed = completed_lessons(current_user.id, course.id)
+    return render_template(
+        "catalogue/course.html", course=course, version=version, completed=completed,
+        progress=course_progress(version, completed),
+        next_slug=next_lesson_slug(version, completed),
+    )
+
+
+def _render_lesson(course, version, lesson, form, status=200):
+    completed = completed_lessons(current_user.id, course.id)
+    outline = version.flat_outline()
+    index = lesson.position - 1
+    return render_template(
+        "catalogue/lesson.html", course=course, version=version, lesson=lesson, form=form,
+        outline=outline, completed=completed, module_title=outline[index]["module_title"],
+        previous=outline[index - 1] if index > 0 else None,
+        following=outline[index + 1] if index + 1 < len(outline) else None,
+        progress=course_progress(version, completed),
+    ), status
+
+
+@bp.get("/courses/<course_slug>/<lesson_slug>/")
+@login_required
+def lesson(course_slug: str, lesson_slug: str):
+    """One lesson of the current version, with its place in the course."""
+    found = find_lesson(course_slug, lesson_slug) or abort(404)
+    return _render_lesson(*found, MarkCompleteForm())
+
+
+@bp.post("/courses/<course_slug>/<lesson_slug>/")
+@login_required
+def complete_lesson(course_slug: str, lesson_slug: str):
+    """Mark the lesson complete for the signed-in user, then go on to the next one."""
+    found = find_lesson(course_slug, lesson_slug) or abort(404)
+    course, version, lesson = found
+    form = MarkCompleteForm()
+    if not form.validate_on_submit():
+        flash(_("Your session expired. Please press the button again."), "error")
+        return _render_lesson(course, version, lesson, form, status=400)
+    mark_lesson_complete(current_user.id, course.id, lesson)
+    completed = completed_lessons(current_user.id, course.id)
+    following = next_lesson_slug(version, completed)
+    flash(_("Lesson marked as complete."), "success")
+    if following:
+        return redirect(url_for(".lesson", course_slug=course_slug, lesson_slug=following))
+    return redirect(url_for(".course", course_slug=course_slug))
+
+
+@bp.get("/media/<sha256>.<extension>")
+@login_required
+def media(sha256: str, extension: str):
+    """An image from a lesson; its name is its hash, so it can be cached forever."""
+    asset = media_asset(sha256)
+    if asset is None or asset.extension != extension or extension not in MEDIA_TYPES:
+        abort(404)
+    response = Response(asset.data, mimetype=MEDIA_TYPES[extension])
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response

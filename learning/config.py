@@ -1,0 +1,87 @@
+"""Configuration: defaults, then the environment, then the test overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY_FILE = "secret_key"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the app cannot start safely with the configuration it has."""
+
+
+def database_url(app: Flask) -> str:
+    """``DATABASE_URL`` if set (PostgreSQL in production), else SQLite in instance/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url or f"sqlite:///{Path(app.instance_path) / 'waymark.sqlite'}"
+
+
+def load_secret_key(app: Flask) -> str | None:
+    """Secret key from the environment, else from instance/secret_key.
+
+    The file is created on first run only in debug or testing mode; in
+    production the operator must provide a key, so sessions never silently
+    depend on a key nobody chose.
+    """
+    key = os.environ.get("WAYMARK_SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(app.instance_path) / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip() or None
+    if app.debug or app.testing:
+        return write_secret_key(path)
+    return None
+
+
+def write_secret_key(path: Path) -> str:
+    """Create a new random secret key file readable only by its owner."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    """Fill ``app.config``; refuse to start without a real secret key."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=database_url(app),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        COURSES_DIR=str(Path(os.environ.get("WAYMARK_COURSES_DIR", PROJECT_ROOT / "courses"))),
+        QUIZZES_DIR=str(Path(os.environ.get("WAYMARK_QUIZZES_DIR", PROJECT_ROOT / "quizzes"))),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("WAYMARK_SECURE_COOKIES", "0") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
+        WTF_CSRF_TIME_LIMIT=None,  # an officer may read a lesson for hours before submitting
+        BABEL_DEFAULT_LOCALE="en",
+        LANGUAGES=["en"],
+        SEND_FILE_MAX_AGE_DEFAULT=60 * 60 * 24 * 365,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(app)
+    if not app.config["SECRET_KEY"]:
+        raise ConfigurationError(
+            "No secret key. Set WAYMARK_SECRET_KEY in the environment, or create "
+            f"{Path(app.instance_path) / SECRET_KEY_FILE} holding a long random string, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}

@@ -1,0 +1,99 @@
+"""Frozen dataclasses that describe parsed content, independent of storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One author-facing problem, printed as ``path:line: message``."""
+
+    path: str
+    line: int
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{self.path}:{self.line}: {prefix}{self.message}"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """An image or other file a lesson refers to, stored by content hash."""
+
+    path: str  # relative to the course folder, with forward slashes
+    sha256: str
+    data: bytes = field(repr=False)
+
+    @property
+    def extension(self) -> str:
+        return self.path.rsplit(".", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson file: front matter plus its Markdown body."""
+
+    slug: str
+    path: str
+    title: str
+    estimated_minutes: int
+    objectives: tuple[str, ...]
+    sources: tuple[str, ...]
+    content_warning: str | None
+    body: str
+    body_line: int  # file line on which the body starts
+    content_hash: str
+    recertification: bool = False
+
+
+@dataclass(frozen=True)
+class Module:
+    """A titled group of lessons, in reading order."""
+
+    title: str
+    lesson_slugs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Course:
+    """A whole course folder: metadata, overview, modules and lessons."""
+
+    slug: str
+    path: str
+    title: str
+    summary: str
+    audience: tuple[str, ...]
+    objectives: tuple[str, ...]
+    estimated_minutes: int
+    pass_mark: int
+    certificate_validity_months: int | None
+    prerequisites: tuple[str, ...]
+    language: str
+    sources: tuple[str, ...]
+    modules: tuple[Module, ...]
+    lessons: tuple[Lesson, ...]  # reading order
+    overview: str
+    overview_line: int
+    assets: tuple[Asset, ...]
+    files: tuple[tuple[str, str], ...]  # (path relative to the content root, text)
+    content_hash: str
+
+    def lesson(self, slug: str) -> Lesson | None:
+        """Return the lesson with this slug, or None."""
+        for lesson in self.lessons:
+            if lesson.slug == slug:
+                return lesson
+        return None
+
+    def module_of(self, slug: str) -> int:
+        """Index of the module that holds the lesson."""
+        for index, module in enumerate(self.modules):
+            if slug in module.lesson_slugs:
+                return index
+        raise KeyError(slug)

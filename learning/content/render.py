@@ -1,0 +1,141 @@
+"""Markdown to safe HTML, done once per content version (never per request).
+
+Python-Markdown does not sanitise, so every fragment passes through nh3 with
+an explicit allow-list: raw ``<script>``, event-handler attributes and
+``javascript:`` URLs cannot reach a page.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from learning.content.links import classify
+from learning.content.model import Asset, Course
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div",
+    "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "kbd", "li", "mark", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id", "class"},
+    "abbr": {"title"},
+    "div": {"class"},
+    "p": {"class"},
+    "span": {"class"},
+    "img": {"src", "alt", "title", "width", "height", "loading"},
+    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+    "li": {"id"},
+    "sup": {"id"},
+    "ol": {"start"},
+    "td": {"align"}, "th": {"align", "scope"},
+    "details": {"open"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Sanitised HTML of a document and of its table of contents."""
+
+    html: str
+    toc_html: str
+
+
+def sanitise(html: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",
+                     strip_comments=True)
+
+
+class _LinkRewriter(Treeprocessor):
+    def __init__(self, md: markdown.Markdown, rewrite: Callable[[str, bool], str]):
+        super().__init__(md)
+        self.rewrite = rewrite
+
+    def run(self, root: ET.Element) -> None:
+        for element in root.iter():
+            if element.tag == "a" and element.get("href"):
+                element.set("href", self.rewrite(element.get("href", ""), False))
+            elif element.tag == "img" and element.get("src"):
+                element.set("src", self.rewrite(element.get("src", ""), True))
+                element.set("loading", "lazy")
+
+
+class _LinkExtension(Extension):
+    def __init__(self, rewrite: Callable[[str, bool], str]):
+        super().__init__()
+        self.rewrite = rewrite
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
+        md.treeprocessors.register(_LinkRewriter(md, self.rewrite), "waymark_links", 1)
+
+
+def _make_markdown(rewrite: Callable[[str, bool], str]) -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[
+            "tables", "footnotes", "admonition", "sane_lists", "fenced_code", "abbr", "def_list",
+            "toc", _LinkExtension(rewrite),
+        ],
+        extension_configs={
+            "tables": {"use_align_attribute": True},
+            "toc": {"toc_depth": "2-3", "permalink": "#",
+                    "permalink_title": "Link to this section"},
+            "footnotes": {"BACKLINK_TITLE": "Back to the text"},
+        },
+        output_format="html",
+    )
+
+
+def link_rewriter(course_slug: str, assets: dict[str, Asset],
+                  url_prefix: str = "") -> Callable[[str, bool], str]:
+    """Map file-relative targets to the app's stable URLs."""
+
+    def rewrite(target: str, is_image: bool) -> str:
+        kind = classify(course_slug, target, is_image=is_image)
+        anchor = f"#{kind.anchor}" if kind.anchor else ""
+        if kind.kind == "lesson":
+            return f"{url_prefix}/courses/{kind.course}/{kind.lesson}/{anchor}"
+        if kind.kind == "course":
+            return f"{url_prefix}/courses/{kind.course}/{anchor}"
+        if kind.kind == "asset" and kind.asset in assets:
+            asset = assets[kind.asset]
+            return f"{url_prefix}/media/{asset.sha256}.{asset.extension}"
+        if kind.kind in ("external", "anchor"):
+            return target
+        return "#"
+
+    return rewrite
+
+
+def render_markdown(text: str, rewrite: Callable[[str, bool], str] | None = None) -> Rendered:
+    """Render one Markdown document to sanitised HTML plus its TOC."""
+    md = _make_markdown(rewrite or (lambda target, is_image: target))
+    html = md.convert(text)
+    return Rendered(sanitise(html), sanitise(getattr(md, "toc", "")))
+
+
+def render_inline(text: str, rewrite: Callable[[str, bool], str] | None = None) -> str:
+    """Render a one-line Markdown fragment (a source, an objective) without a paragraph."""
+    html = render_markdown(text, rewrite).html
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def render_course_texts(course: Course, url_prefix: str = "") -> dict[str, Rendered]:
+    """Render the overview ('') and every lesson of a course, keyed by lesson slug."""
+    rewrite = link_rewriter(course.slug, {a.path: a for a in course.assets}, url_prefix)
+    rendered = {"": render_markdown(course.overview, rewrite)}
+    for lesson in course.lessons:
+        rendered[lesson.slug] = render_markdown(lesson.body, rewrite)
+    return rendered

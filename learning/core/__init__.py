@@ -1,0 +1,1 @@
+"""Cross-cutting pages: home, health check, errors and security headers."""

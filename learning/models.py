@@ -1,0 +1,8 @@
+"""Imports every model module so metadata (and Alembic) sees all tables."""
+
+from learning.accounts.models import Agency, Unit, User
+from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
+from learning.progress.models import LessonProgress
+
+__all__ = ["Agency", "Course", "CourseVersion", "Lesson", "LessonProgress", "MediaAsset", "Unit",
+           "User"]

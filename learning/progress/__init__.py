@@ -1,0 +1,1 @@
+"""Lesson progress: which officer completed which lesson, on which version."""

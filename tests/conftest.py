@@ -1,0 +1,220 @@
+"""Fixtures: every database test runs on SQLite and on a throwaway PostgreSQL server."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from learning import create_app
+from learning.accounts.models import Agency, Unit, User
+from learning.accounts.service import get_or_create_agency, get_or_create_unit, hash_password
+from learning.catalogue.service import sync_catalogue
+from learning.extensions import db
+from tests.pgserver import ThrowawayPostgres
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_CONTENT = FIXTURES / "content"
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=["all", "sqlite", "postgresql"], default="all",
+                     help="Database backends to run database tests on (default: both).")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        option = metafunc.config.getoption("--db")
+        backends = ["sqlite", "postgresql"] if option == "all" else [option]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayPostgres]:
+    server = ThrowawayPostgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres: ThrowawayPostgres) -> str:
+    return postgres.create_database("waymark_test")
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'waymark.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def content_dirs() -> tuple[Path, Path]:
+    """The courses and quizzes folders the app reads (override to use other files)."""
+    return FIXTURE_CONTENT / "courses", FIXTURE_CONTENT / "quizzes"
+
+
+@pytest.fixture
+def app_config(database_url: str, content_dirs: tuple[Path, Path], tmp_path: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "COURSES_DIR": str(content_dirs[0]),
+        "QUIZZES_DIR": str(content_dirs[1]),
+    }
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(app_config: dict, backend: str):
+    app = create_app(app_config)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if backend == "postgresql":
+            _truncate_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def synced(app_ctx, content_dirs):
+    """The fixture catalogue, published."""
+    report = sync_catalogue(*content_dirs)
+    assert report.ok, report.problems
+    return report
+
+
+@cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)
+
+
+@pytest.fixture
+def agency(app_ctx) -> Agency:
+    agency = get_or_create_agency("Agency A", "agency-a")
+    db.session.commit()
+    return agency
+
+
+@pytest.fixture
+def make_user(app_ctx) -> Callable[..., User]:
+    """Factory: ``make_user(role="officer", agency=..., unit=...)`` with sensible defaults."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "officer", *, agency: Agency | None = None, unit: Unit | None = None,
+             email: str | None = None, name: str | None = None, active: bool = True,
+             password: str = PASSWORD) -> User:
+        n = next(counter)
+        if agency is None and role in ("officer", "manager"):
+            agency = get_or_create_agency("Agency A", "agency-a")
+        user = User(email=email or f"{role}{n}@example.test", display_name=name or f"{role} {n}",
+                    role=role, active=active, password_hash=_password_hash(password),
+                    agency_id=agency.id if agency else None, unit_id=unit.id if unit else None)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_unit(app_ctx) -> Callable[..., Unit]:
+    def make(agency: Agency, name: str) -> Unit:
+        unit = get_or_create_unit(agency, name)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def login_as(client) -> Callable[[User], None]:
+    """Sign a user in through the real login form."""
+
+    def login(user: User, password: str = PASSWORD) -> None:
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    return login
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class StatementCounter:
+    """Counts SQL statements sent to the database while active."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(app):
+    def make() -> StatementCounter:
+        with app.app_context():
+            return StatementCounter(db.engine)
+
+    return make
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served over HTTP on a free local port, in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
