@@ -37,6 +37,7 @@ LESSON_SCHEMA = {
     "sources": Field("text_list", required=False),
     "content_warning": Field("text", required=False),
     "recertification": Field("bool", required=False),
+    "check": Field("text", required=False),
 }
 ADMONITION_KINDS = {"indicator", "legal", "practice", "note", "warning", "example", "scenario",
                     "definition"}
