@@ -1,0 +1,99 @@
+"""Configuration, migrations and the health check."""
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from learning import create_app
+from learning.config import ConfigurationError
+from learning.extensions import db
+
+
+def test_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("WAYMARK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(ConfigurationError, match="No secret key"):
+        create_app_in(tmp_path, {})
+
+
+def create_app_in(instance: Path, config: dict):
+    import learning
+
+    original = learning.Flask
+
+    class InstanceFlask(original):
+        def __init__(self, *args, **kwargs):
+            kwargs["instance_path"] = str(instance)
+            super().__init__(*args, **kwargs)
+
+    learning.Flask = InstanceFlask
+    try:
+        return create_app(config)
+    finally:
+        learning.Flask = original
+
+
+def test_secret_key_from_environment_or_generated_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("WAYMARK_SECRET_KEY", "from-the-environment")
+    app = create_app_in(tmp_path, {})
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+    monkeypatch.delenv("WAYMARK_SECRET_KEY")
+    app = create_app_in(tmp_path, {"TESTING": True})
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert app.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(app.config["SECRET_KEY"]) >= 40
+    # Once the file exists, production mode uses it.
+    assert create_app_in(tmp_path, {}).config["SECRET_KEY"] == key_file.read_text().strip()
+
+
+def test_database_url_selects_postgresql(tmp_path, monkeypatch):
+    monkeypatch.setenv("WAYMARK_SECRET_KEY", "k")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/waymark")
+    app = create_app_in(tmp_path, {})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == \
+        "postgresql+psycopg://u:p@db.example:5432/waymark"
+    monkeypatch.delenv("DATABASE_URL")
+    app = create_app_in(tmp_path, {})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'waymark.sqlite'}"
+
+
+def test_migrations_build_exactly_the_models(app_config, backend, postgres_url_or_none):
+    """Alembic's upgrade gives the same schema as the models: nothing is left unmigrated."""
+    if backend == "postgresql":
+        app_config["SQLALCHEMY_DATABASE_URI"] = postgres_url_or_none
+    app = create_app(app_config)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        assert diff == []
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"user_account", "course_version", "course_lesson", "lesson_progress"} <= tables
+
+
+@pytest.fixture
+def postgres_url_or_none(backend, request):
+    if backend != "postgresql":
+        return None
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"migrations_{id(request)}")
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "k",
+                      "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/x"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
