@@ -79,10 +79,10 @@ def complete_lesson(course_slug: str, lesson_slug: str):
         flash(_("Your session expired. Please press the button again."), "error")
         return _render_lesson(course, version, lesson, form, status=400)
     mark_lesson_complete(current_user.id, course.id, lesson)
-    completed = completed_lessons(current_user.id, course.id)
-    following = next_lesson_slug(version, completed)
     flash(_("Lesson marked as complete."), "success")
-    if following:
+    outline = version.flat_outline()
+    if lesson.position < len(outline):
+        following = outline[lesson.position]["slug"]
         return redirect(url_for(".lesson", course_slug=course_slug, lesson_slug=following))
     return redirect(url_for(".course", course_slug=course_slug))
 

@@ -1,0 +1,62 @@
+"""Real Chromium: the demo officer signs in, opens a lesson and marks it complete."""
+
+import pytest
+import sqlalchemy as sa
+
+from learning.accounts.cli import DEMO_PASSWORD, ensure_demo_accounts
+from learning.extensions import db
+from learning.progress.models import LessonProgress
+from tests.browser import chromium
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def test_officer_reads_a_lesson_and_marks_it_complete(app, synced, live_server, browser):
+    app.config["WTF_CSRF_ENABLED"] = True
+    ensure_demo_accounts()
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+
+    page.goto(f"{live_server}/courses/field-basics/second-steps/")
+    assert "/login" in page.url
+    page.get_by_label("Email").fill("officer@example.org")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/courses/field-basics/second-steps/")
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Second steps"
+    assert page.get_by_text("Lesson 2 of 4").is_visible()
+    # Readable at 360 px: nothing wider than the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    page.get_by_role("button", name="Mark as complete").click()
+    page.wait_for_url("**/courses/field-basics/hard-topics/")
+    assert page.get_by_text("Lesson marked as complete.").is_visible()
+    assert page.get_by_role("heading", name="Content warning").is_visible()
+
+    page.goto(f"{live_server}/courses/field-basics/")
+    assert page.get_by_text("1 of 4 lessons").is_visible()
+    assert errors == []  # no CSP violations or script errors
+    rows = db.session.execute(sa.select(LessonProgress.lesson_slug)).scalars().all()
+    assert rows == ["second-steps"]
+    context.close()
+
+
+def test_skip_link_is_first_and_visible_on_focus(app, synced, live_server, browser):
+    page = browser.new_page()
+    page.goto(f"{live_server}/login")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to main content"
+    box = page.evaluate("document.activeElement.getBoundingClientRect().left")
+    assert box >= 0
+    page.close()
