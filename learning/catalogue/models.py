@@ -53,10 +53,12 @@ class CourseVersion(db.Model):
     objectives: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
     prerequisites: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
     outline: so.Mapped[list[dict[str, Any]]] = so.mapped_column(sa.JSON)
-    overview_html: so.Mapped[str] = so.mapped_column(sa.Text)
-    sources_html: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
-    files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)
-    assets: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)  # path -> sha256
+    # Large columns are deferred: a lesson page never needs them, and loading the
+    # course's whole source text on every request made pages slower as courses grew.
+    overview_html: so.Mapped[str] = so.mapped_column(sa.Text, deferred=True)
+    sources_html: so.Mapped[list[str]] = so.mapped_column(sa.JSON, deferred=True)
+    files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, deferred=True)
+    assets: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, deferred=True)  # path: sha256
 
     course: so.Mapped[Course] = so.relationship(foreign_keys=[course_id])
 

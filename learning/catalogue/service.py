@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
 from learning.content import CatalogueLoad, Problem, load_catalogue
@@ -179,10 +180,11 @@ def published_courses() -> list[tuple[Course, CourseVersion]]:
 
 
 def find_course(slug: str) -> tuple[Course, CourseVersion] | None:
-    """The course and its current version, in one query, or None."""
+    """The course and its current version (with its overview), in one query, or None."""
     row = db.session.execute(
         sa.select(Course, CourseVersion)
         .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+        .options(so.undefer(CourseVersion.overview_html), so.undefer(CourseVersion.sources_html))
         .where(Course.slug == slug)
     ).first()
     return (row[0], row[1]) if row else None
