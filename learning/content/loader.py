@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from learning.content.frontmatter import LocatedDict, LocatedList, parse_document
+from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
 from learning.content.model import Asset, Course, Lesson, Module, Problem
 from learning.content.schema import SLUG, Field, check, line_of
@@ -165,13 +165,13 @@ def _parse_modules(raw: LocatedList, path: str, lesson_files: dict[str, str],
 
 
 def _load_lesson(slug: str, rel_path: str, data: bytes,
-                 problems: list[Problem]) -> tuple[Lesson | None, str]:
+                 problems: list[Problem]) -> tuple[Lesson | None, Document | None]:
     text = _decode(data, rel_path, problems)
     if text is None:
-        return None, ""
+        return None, None
     doc = parse_document(text, rel_path, problems)
     if doc.meta is None:
-        return None, doc.body
+        return None, doc
     values = check(doc.meta, LESSON_SCHEMA, rel_path, problems)
     if not SLUG.match(slug) or slug in RESERVED_LESSON_SLUGS:
         problems.append(Problem(rel_path, 1, f"lesson file name '{slug}.md' must be lower-case "
@@ -182,7 +182,7 @@ def _load_lesson(slug: str, rel_path: str, data: bytes,
     if not doc.body.strip():
         problems.append(Problem(rel_path, doc.body_line, "lesson has no text"))
     if "title" not in values or "estimated_minutes" not in values:
-        return None, doc.body
+        return None, doc
     lesson = Lesson(
         slug=slug,
         path=rel_path,
@@ -196,7 +196,7 @@ def _load_lesson(slug: str, rel_path: str, data: bytes,
         content_hash=hashlib.sha256(data).hexdigest(),
         recertification=values.get("recertification", False),
     )
-    return lesson, doc.body
+    return lesson, doc
 
 
 def load_course(course_dir: Path, quizzes_dir: Path | None = None,
@@ -251,9 +251,10 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
 
     lessons: dict[str, Lesson] = {}
     for lesson_slug, path in sorted(lesson_files.items()):
-        lesson, body = _load_lesson(lesson_slug, path, by_path[path], problems)
-        _check_body(body, lesson.body_line if lesson else 1, path, slug, lesson_index,
-                    asset_paths, used_assets, problems)
+        lesson, lesson_doc = _load_lesson(lesson_slug, path, by_path[path], problems)
+        if lesson_doc is not None:
+            _check_body(lesson_doc.body, lesson_doc.body_line, path, slug, lesson_index,
+                        asset_paths, used_assets, problems)
         if lesson is not None:
             lessons[lesson_slug] = lesson
             texts.append((path, by_path[path].decode("utf-8").replace("\r\n", "\n")))
