@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
-from learning.catalogue.service import export_version, find_lesson, sync_catalogue
+from learning.catalogue.pages import lesson_page
+from learning.catalogue.service import export_version, sync_catalogue
 from learning.content import load_catalogue
 from learning.extensions import db
 from tests.conftest import FIXTURE_CONTENT
@@ -35,7 +36,7 @@ def test_sync_twice_creates_nothing_new(app_ctx, content):
 
 def test_changed_course_gets_new_version_and_history_is_kept(app_ctx, content):
     sync_catalogue(content / "courses", content / "quizzes")
-    old = find_lesson("field-basics", "wrap-up")[2]
+    old = lesson_page("field-basics", "wrap-up").lesson
     old_html, old_version_id = old.html, old.version_id
     lesson = content / "courses/field-basics/wrap-up.md"
     lesson.write_text(lesson.read_text().replace("The last lesson.", "The final lesson."))
@@ -43,8 +44,8 @@ def test_changed_course_gets_new_version_and_history_is_kept(app_ctx, content):
     report = sync_catalogue(content / "courses", content / "quizzes")
     assert report.created == [("field-basics", 2)]
     assert counts() == (1, 2, 8, 1)  # the image is stored once for both versions
-    _course, version, new = find_lesson("field-basics", "wrap-up")
-    assert version.number == 2 and "The final lesson." in new.html
+    page = lesson_page("field-basics", "wrap-up")
+    assert page.version_number == 2 and "The final lesson." in page.lesson.html
     kept = db.session.get(Lesson, old.id)
     assert kept.version_id == old_version_id and kept.html == old_html
 
@@ -52,7 +53,7 @@ def test_changed_course_gets_new_version_and_history_is_kept(app_ctx, content):
     lesson.write_text(lesson.read_text().replace("The final lesson.", "The last lesson."))
     report = sync_catalogue(content / "courses", content / "quizzes")
     assert report.switched == [("field-basics", 1)]
-    assert find_lesson("field-basics", "wrap-up")[1].number == 1
+    assert lesson_page("field-basics", "wrap-up").version_number == 1
     assert counts() == (1, 2, 8, 1)
 
 
@@ -70,10 +71,10 @@ def test_a_broken_course_is_not_half_imported(app_ctx, content):
     assert any(str(p).startswith("courses/field-basics/second-steps.md:3:")
                for p in report.problems)
     # The good change in wrap-up.md was not published either: the course stays on version 1.
-    course, version, lesson = find_lesson("field-basics", "wrap-up")
-    assert version.number == 1 and "A change." not in lesson.html
+    page = lesson_page("field-basics", "wrap-up")
+    assert page.version_number == 1 and "A change." not in page.lesson.html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CourseVersion)
-                             .where(CourseVersion.course_id == course.id)) == 1
+                             .where(CourseVersion.course_id == page.course_id)) == 1
 
 
 def test_export_then_import_gives_the_same_version(app_ctx, content, tmp_path):

@@ -190,24 +190,6 @@ def find_course(slug: str) -> tuple[Course, CourseVersion] | None:
     return (row[0], row[1]) if row else None
 
 
-def find_lesson(course_slug: str, lesson_slug: str
-                ) -> tuple[Course, CourseVersion, Lesson] | None:
-    """A lesson of a course's current version with its course and version, in one query."""
-    row = db.session.execute(
-        sa.select(Course, CourseVersion, Lesson)
-        .join(CourseVersion, CourseVersion.id == Course.current_version_id)
-        .join(Lesson, Lesson.version_id == CourseVersion.id)
-        .where(Course.slug == course_slug, Lesson.slug == lesson_slug)
-    ).first()
-    return (row[0], row[1], row[2]) if row else None
-
-
-def find_lesson_in_version(version_id: int, lesson_slug: str) -> Lesson | None:
-    """A lesson of a given version (used for previews of any version)."""
-    return db.session.scalar(sa.select(Lesson).where(Lesson.version_id == version_id,
-                                                     Lesson.slug == lesson_slug))
-
-
 def media_asset(sha256: str) -> MediaAsset | None:
     """A stored image by its hash."""
     return db.session.get(MediaAsset, sha256)

@@ -1,13 +1,17 @@
 """The catalogue, a course's overview and its lessons."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
-from learning.catalogue.service import find_course, find_lesson, media_asset, published_courses
+from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page
+from learning.catalogue.service import find_course, media_asset, published_courses
 from learning.progress.service import (
+    CourseProgress,
     completed_by_course,
     completed_lessons,
     course_progress,
@@ -47,43 +51,46 @@ def course(course_slug: str):
     )
 
 
-def _render_lesson(course, version, lesson, form, status=200):
-    completed = completed_lessons(current_user.id, course.id)
-    outline = version.flat_outline()
-    index = lesson.position - 1
+def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
+    completed = completed_lessons(current_user.id, page.course_id)
+    lesson = page.lesson
+    article = cached_fragment(
+        ("article", lesson.id, str(get_locale())),
+        lambda: render_template("catalogue/lesson_body.html", **_article_context(lesson)))
     return render_template(
-        "catalogue/lesson.html", course=course, version=version, lesson=lesson, form=form,
-        outline=outline, completed=completed, module_title=outline[index]["module_title"],
-        previous=outline[index - 1] if index > 0 else None,
-        following=outline[index + 1] if index + 1 < len(outline) else None,
-        progress=course_progress(version, completed),
+        "catalogue/lesson.html", page=page, lesson=lesson, form=form, article=Markup(article),
+        completed=completed,
+        progress=CourseProgress(frozenset(completed & page.lesson_slugs), page.total),
     ), status
+
+
+def _article_context(lesson) -> dict:
+    return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
+                toc_html=lesson.toc_html, html=lesson.html, sources_html=lesson.sources_html)
 
 
 @bp.get("/courses/<course_slug>/<lesson_slug>/")
 @login_required
 def lesson(course_slug: str, lesson_slug: str):
     """One lesson of the current version, with its place in the course."""
-    found = find_lesson(course_slug, lesson_slug) or abort(404)
-    return _render_lesson(*found, MarkCompleteForm())
+    page = lesson_page(course_slug, lesson_slug) or abort(404)
+    return _render_lesson(page, MarkCompleteForm())
 
 
 @bp.post("/courses/<course_slug>/<lesson_slug>/")
 @login_required
 def complete_lesson(course_slug: str, lesson_slug: str):
     """Mark the lesson complete for the signed-in user, then go on to the next one."""
-    found = find_lesson(course_slug, lesson_slug) or abort(404)
-    course, version, lesson = found
+    page = lesson_page(course_slug, lesson_slug) or abort(404)
     form = MarkCompleteForm()
     if not form.validate_on_submit():
         flash(_("Your session expired. Please press the button again."), "error")
-        return _render_lesson(course, version, lesson, form, status=400)
-    mark_lesson_complete(current_user.id, course.id, lesson)
+        return _render_lesson(page, form, status=400)
+    mark_lesson_complete(current_user.id, page.course_id, page.lesson)
     flash(_("Lesson marked as complete."), "success")
-    outline = version.flat_outline()
-    if lesson.position < len(outline):
-        following = outline[lesson.position]["slug"]
-        return redirect(url_for(".lesson", course_slug=course_slug, lesson_slug=following))
+    if page.following:
+        return redirect(url_for(".lesson", course_slug=course_slug,
+                                lesson_slug=page.following["slug"]))
     return redirect(url_for(".course", course_slug=course_slug))
 
 

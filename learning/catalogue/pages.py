@@ -1,0 +1,117 @@
+"""What a lesson page shows that is the same for every reader, cached per immutable version.
+
+A published version never changes, so everything derived from it (the lesson's
+place in the outline, its neighbours, and its rendered article for a locale) is
+built once per process and reused. A request then needs only the course's
+current version id and the reader's own progress from the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from learning.catalogue.models import Course, CourseVersion, Lesson
+from learning.extensions import db
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    """A lesson of one version with its place in the course."""
+
+    course_id: int
+    course_slug: str
+    version_id: int
+    version_number: int
+    course_title: str
+    lesson: Lesson  # detached; read-only
+    total: int
+    module_title: str
+    previous: dict[str, Any] | None
+    following: dict[str, Any] | None
+    lesson_slugs: frozenset[str]
+
+
+class VersionCache:
+    """A small thread-safe LRU map for values derived from immutable versions."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: tuple, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def version_cache() -> VersionCache:
+    """This app's cache (one per app, so tests with separate databases never share one)."""
+    return current_app.extensions.setdefault("waymark_version_cache", VersionCache())
+
+
+def current_version_id(course_slug: str) -> tuple[int, int] | None:
+    """(course id, current version id) for a slug, in one small query."""
+    row = db.session.execute(
+        sa.select(Course.id, Course.current_version_id).where(Course.slug == course_slug)
+    ).first()
+    return (row[0], row[1]) if row and row[1] is not None else None
+
+
+def _build_page(course_id: int, course_slug: str, version_id: int,
+                lesson_slug: str) -> LessonPage | None:
+    version = db.session.get(CourseVersion, version_id)
+    lesson = db.session.scalar(sa.select(Lesson).where(Lesson.version_id == version_id,
+                                                       Lesson.slug == lesson_slug))
+    if version is None or lesson is None:
+        return None
+    db.session.expunge(lesson)
+    outline = version.flat_outline()
+    index = lesson.position - 1
+    return LessonPage(
+        course_id=course_id,
+        course_slug=course_slug,
+        version_id=version_id,
+        version_number=version.number,
+        course_title=version.title,
+        lesson=lesson,
+        total=len(outline),
+        module_title=outline[index]["module_title"],
+        previous=outline[index - 1] if index > 0 else None,
+        following=outline[index + 1] if index + 1 < len(outline) else None,
+        lesson_slugs=frozenset(item["slug"] for item in outline),
+    )
+
+
+def lesson_page(course_slug: str, lesson_slug: str) -> LessonPage | None:
+    """The lesson page of the course's current version, or None if there is no such lesson."""
+    current = current_version_id(course_slug)
+    if current is None:
+        return None
+    course_id, version_id = current
+    return version_cache().get_or_build(
+        ("lesson", version_id, lesson_slug),
+        lambda: _build_page(course_id, course_slug, version_id, lesson_slug))
+
+
+def cached_fragment(key: tuple, render: Callable[[], str]) -> str:
+    """A rendered fragment of an immutable version (key names version, item and locale)."""
+    return version_cache().get_or_build(("fragment", *key), render)
