@@ -49,12 +49,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from learning.accounts.cli import demo_command, users_cli
     from learning.accounts.views import bp as accounts_bp
+    from learning.assessments.views import bp as assessments_bp
     from learning.author.views import bp as author_bp
     from learning.catalogue.cli import content_cli
     from learning.catalogue.views import bp as catalogue_bp
     from learning.core.views import bp as core_bp
 
-    for blueprint in (core_bp, accounts_bp, catalogue_bp, author_bp):
+    for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, author_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command):
         app.cli.add_command(command)

@@ -1,8 +1,9 @@
 """Imports every model module so metadata (and Alembic) sees all tables."""
 
 from learning.accounts.models import Agency, Unit, User
+from learning.assessments.models import Attempt
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
 from learning.progress.models import LessonProgress
 
-__all__ = ["Agency", "Course", "CourseVersion", "Lesson", "LessonProgress", "MediaAsset", "Unit",
-           "User"]
+__all__ = ["Agency", "Attempt", "Course", "CourseVersion", "Lesson", "LessonProgress",
+           "MediaAsset", "Unit", "User"]

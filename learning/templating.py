@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, url_for
 from flask_babel import ngettext
+from markupsafe import Markup
+
+from learning.content.render import render_inline, render_markdown
+
+
+@lru_cache(maxsize=8192)
+def markdown_html(text: str) -> Markup:
+    """Sanitised HTML of a Markdown snippet (question prompts, explanations), once per text."""
+    return Markup(render_markdown(text).html)
+
+
+@lru_cache(maxsize=8192)
+def markdown_inline_html(text: str) -> Markup:
+    """Sanitised inline HTML of a one-line snippet (a source), once per text."""
+    return Markup(render_inline(text))
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Add ``static_url`` and ``minutes`` to every template."""
+    """Add ``static_url`` and the ``minutes`` and ``markdown`` filters to every template."""
     digests: dict[str, str] = {}
 
     def static_url(filename: str) -> str:
@@ -31,4 +47,6 @@ def register_template_helpers(app: Flask) -> None:
         return f"{hours} h {rest} min"
 
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.filters["markdown"] = lambda text: markdown_html(text or "")
+    app.jinja_env.filters["markdown_inline"] = lambda text: markdown_inline_html(text or "")
     app.jinja_env.filters["minutes"] = minutes

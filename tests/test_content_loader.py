@@ -179,16 +179,16 @@ def test_warnings_fail_only_in_strict_mode(tmp_path):
 def test_content_hash_is_stable_and_sensitive(tmp_path):
     root = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, root)
-    first = load_catalogue(root / "courses").courses[0].content_hash
-    assert load_catalogue(root / "courses").courses[0].content_hash == first
+    first = load_catalogue(root / "courses", root / "quizzes").courses[0].content_hash
+    assert load_catalogue(root / "courses", root / "quizzes").courses[0].content_hash == first
     lesson = root / "courses/field-basics/wrap-up.md"
     lesson.write_text(lesson.read_text().replace("last lesson", "final lesson"))
-    assert load_catalogue(root / "courses").courses[0].content_hash != first
+    assert load_catalogue(root / "courses", root / "quizzes").courses[0].content_hash != first
     # Windows line endings do not make a new version.
     lesson.write_text(lesson.read_text())
-    second = load_catalogue(root / "courses").courses[0].content_hash
+    second = load_catalogue(root / "courses", root / "quizzes").courses[0].content_hash
     lesson.write_bytes(lesson.read_bytes().replace(b"\n", b"\r\n"))
-    assert load_catalogue(root / "courses").courses[0].content_hash == second
+    assert load_catalogue(root / "courses", root / "quizzes").courses[0].content_hash == second
 
 
 def test_quiz_files_are_part_of_the_version(tmp_path):

@@ -72,7 +72,7 @@ def test_lesson_links_and_images_become_stable_urls(tmp_path):
     from learning.content.render import render_course_texts
     from tests.conftest import FIXTURE_CONTENT
 
-    course = load_catalogue(FIXTURE_CONTENT / "courses").courses[0]
+    course = load_catalogue(FIXTURE_CONTENT / "courses", FIXTURE_CONTENT / "quizzes").courses[0]
     rendered = render_course_texts(course)
     first = rendered["first-steps"].html
     assert 'href="/courses/field-basics/second-steps/#details"' in first

@@ -99,6 +99,7 @@ class Lesson(db.Model):
     toc_html: so.Mapped[str] = so.mapped_column(sa.Text)
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     recertification: so.Mapped[bool] = so.mapped_column(default=False)
+    check_slug: so.Mapped[str | None] = so.mapped_column(sa.String(100))  # knowledge check
 
     version: so.Mapped[CourseVersion] = so.relationship()
 

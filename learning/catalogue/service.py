@@ -120,6 +120,7 @@ def publish_course(files: CourseFiles) -> tuple[CourseVersion, str]:
             toc_html=rendered[lesson.slug].toc_html,
             content_hash=lesson.content_hash,
             recertification=lesson.recertification,
+            check_slug=lesson.check,
         ))
     _store_assets(files)
     course.current_version_id = version.id

@@ -56,7 +56,7 @@ def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
     lesson = page.lesson
     article = cached_fragment(
         ("article", lesson.id, str(get_locale())),
-        lambda: render_template("catalogue/lesson_body.html", **_article_context(lesson)))
+        lambda: render_template("catalogue/lesson_body.html", **_article_context(page)))
     return render_template(
         "catalogue/lesson.html", page=page, lesson=lesson, form=form, article=Markup(article),
         completed=completed,
@@ -64,9 +64,13 @@ def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
     ), status
 
 
-def _article_context(lesson) -> dict:
+def _article_context(page: LessonPage) -> dict:
+    lesson = page.lesson
+    check_url = (url_for("assessments.start_page", course_slug=page.course_slug,
+                         slug=lesson.check_slug) if lesson.check_slug else None)
     return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
-                toc_html=lesson.toc_html, html=lesson.html, sources_html=lesson.sources_html)
+                toc_html=lesson.toc_html, html=lesson.html, sources_html=lesson.sources_html,
+                check_url=check_url)
 
 
 @bp.get("/courses/<course_slug>/<lesson_slug>/")

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from learning.content.model import Problem
+from learning.content.problems import Problem
 
 
 class LocatedDict(dict):
@@ -67,6 +67,23 @@ def _to_python(loader: yaml.SafeLoader, node: yaml.Node, offset: int, path: str,
     return loader.construct_object(node, deep=True)
 
 
+def parse_yaml(text: str, path: str, problems: list[Problem], first_line: int = 1) -> Any:
+    """Parse YAML keeping file lines on mappings and lists; None (and a problem) on error."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return _to_python(loader, node, first_line, path, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark else first_line
+        problems.append(Problem(path, line, f"YAML syntax error: {exc.problem or exc.context}"))
+        return None
+    finally:
+        loader.dispose()
+
+
 def parse_document(text: str, path: str, problems: list[Problem]) -> Document:
     """Parse ``---`` fenced YAML front matter followed by a Markdown body."""
     lines = text.splitlines(keepends=True)
@@ -80,20 +97,12 @@ def parse_document(text: str, path: str, problems: list[Problem]) -> Document:
     yaml_text = "".join(lines[1:end])
     body = "".join(lines[end + 1:])
     body_line = end + 2
-    loader = yaml.SafeLoader(yaml_text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
+    before = len(problems)
+    meta = parse_yaml(yaml_text, path, problems, first_line=2)
+    if meta is None:
+        if len(problems) == before:
             problems.append(Problem(path, 2, "front matter is empty"))
-            return Document(None, body, body_line)
-        meta = _to_python(loader, node, 2, path, problems)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 2
-        problems.append(Problem(path, line, f"YAML syntax error: {exc.problem or exc.context}"))
         return Document(None, body, body_line)
-    finally:
-        loader.dispose()
     if not isinstance(meta, LocatedDict):
         problems.append(Problem(path, 2, "front matter must be a mapping of 'key: value' lines"))
         return Document(None, body, body_line)

@@ -10,6 +10,7 @@ from pathlib import Path
 from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
 from learning.content.model import Asset, Course, Lesson, Module, Problem
+from learning.content.quiz import load_quizzes
 from learning.content.schema import SLUG, Field, check, line_of
 
 COURSE_SCHEMA = {
@@ -195,6 +196,7 @@ def _load_lesson(slug: str, rel_path: str, data: bytes,
         body_line=doc.body_line,
         content_hash=hashlib.sha256(data).hexdigest(),
         recertification=values.get("recertification", False),
+        check=values.get("check"),
     )
     return lesson, doc
 
@@ -258,10 +260,19 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         if lesson is not None:
             lessons[lesson_slug] = lesson
             texts.append((path, by_path[path].decode("utf-8").replace("\r\n", "\n")))
+    quiz_texts = []
     for path, data in quiz_entries:
         text = _decode(data, path, problems)
         if text is not None:
             texts.append((path, text))
+            quiz_texts.append((path, text))
+    quizzes = load_quizzes(quiz_texts, values.get("pass_mark", 80), problems)
+    for lesson in lessons.values():
+        if lesson.check:
+            assessment = quizzes.assessment(lesson.check)
+            if assessment is None or assessment.final:
+                problems.append(Problem(lesson.path, 1, f"'check: {lesson.check}' must name a "
+                                        f"knowledge check in quizzes/{slug}/ (not a final one)"))
     for asset in sorted(asset_paths - used_assets):
         problems.append(Problem(f"{base}/{asset}", 1, "image is not used by any lesson",
                                 "warning"))
@@ -293,6 +304,7 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         overview_line=doc.body_line,
         assets=assets,
         files=tuple(sorted(texts)),
+        quizzes=quizzes,
         content_hash=_files_hash([(path, text.encode()) for path, text in texts]
                                  + [(f"{base}/{a.path}", a.data) for a in assets]),
     )

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-Severity = Literal["error", "warning"]
+from learning.content.problems import Problem, Severity
+from learning.content.quiz import QuizSet
 
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One author-facing problem, printed as ``path:line: message``."""
-
-    path: str
-    line: int
-    message: str
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        prefix = "" if self.severity == "error" else "warning: "
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
-
+__all__ = ["Asset", "Course", "Lesson", "Module", "Problem", "Severity"]
 
 @dataclass(frozen=True)
 class Asset:
@@ -50,6 +37,7 @@ class Lesson:
     body_line: int  # file line on which the body starts
     content_hash: str
     recertification: bool = False
+    check: str | None = None  # slug of a knowledge check shown at the end of the lesson
 
 
 @dataclass(frozen=True)
@@ -83,6 +71,7 @@ class Course:
     assets: tuple[Asset, ...]
     files: tuple[tuple[str, str], ...]  # (path relative to the content root, text)
     content_hash: str
+    quizzes: QuizSet = field(default_factory=QuizSet)
 
     def lesson(self, slug: str) -> Lesson | None:
         """Return the lesson with this slug, or None."""

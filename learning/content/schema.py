@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from learning.content.frontmatter import LocatedDict, LocatedList
-from learning.content.model import Problem
+from learning.content.problems import Problem
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -22,7 +22,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 class Field:
     """One front-matter key: its type, whether it is required, its bounds."""
 
-    kind: str  # text, int, bool, text_list, mapping_list, language
+    kind: str  # text, int, number, bool, text_list, mapping_list, language
     required: bool = True
     minimum: int | None = None
     maximum: int | None = None
@@ -34,6 +34,7 @@ class Field:
 TYPE_NAMES = {
     "text": "text",
     "int": "a whole number",
+    "number": "a number",
     "bool": "true or false",
     "text_list": "a list of text items",
     "mapping_list": "a list of mappings",
@@ -47,6 +48,11 @@ def _check_value(key: str, field: Field, value: Any, line: int, path: str,
     if value is None and field.nullable:
         return True
     if field.kind in ("text", "language"):
+        if isinstance(value, bool):
+            problems.append(Problem(
+                path, line, f"'{key}' must be {expected}: put it in quotes, as YAML reads yes, "
+                            "no, on and off as true or false"))
+            return False
         if not isinstance(value, str) or not value.strip():
             problems.append(Problem(path, line, f"'{key}' must be {expected}"))
             return False
@@ -63,6 +69,11 @@ def _check_value(key: str, field: Field, value: Any, line: int, path: str,
             return False
         if field.maximum is not None and value > field.maximum:
             problems.append(Problem(path, line, f"'{key}' must be at most {field.maximum}"))
+            return False
+        return True
+    if field.kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(Problem(path, line, f"'{key}' must be {expected}, not {value!r}"))
             return False
         return True
     if field.kind == "bool":

@@ -1,0 +1,1 @@
+"""Assessments: attempts that never lose an answer, graded only by the server."""

@@ -1,0 +1,309 @@
+"""Starting, saving, submitting and reviewing attempts. Only the server grades.
+
+Writes to an attempt use compare-and-set on ``Attempt.revision`` (read, compute,
+``UPDATE ... WHERE revision = :seen``), which behaves the same on SQLite and
+PostgreSQL: two tabs, a double click or a retried request can never produce two
+graded attempts or let an older save replace a newer answer.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from learning.assessments.models import OPEN, SUBMITTED, Attempt
+from learning.catalogue.models import Course, CourseVersion
+from learning.catalogue.pages import version_cache
+from learning.content.problems import Problem
+from learning.content.questions import AnswerError, Question, grade_attempt
+from learning.content.quiz import Assessment, QuizSet, load_quizzes
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+DEADLINE_GRACE = timedelta(seconds=5)  # network latency, not extra time: saves sent in time
+CAS_RETRIES = 20
+
+
+class AttemptRefused(Exception):
+    """A request about an attempt that cannot be carried out; the message is for the officer."""
+
+
+class DeadlinePassed(AttemptRefused):
+    """The attempt's time is up; it has been graded on what was saved."""
+
+
+@dataclass(frozen=True)
+class AssessmentContext:
+    """An assessment of a course's current version."""
+
+    course_id: int
+    course_slug: str
+    course_title: str
+    version_id: int
+    assessment: Assessment
+    quizzes: QuizSet
+
+
+@dataclass(frozen=True)
+class StartStatus:
+    """Whether the officer may start an attempt now, and why not."""
+
+    open_attempt: Attempt | None
+    used: int
+    attempts_left: int | None
+    passed: bool
+    available_at: datetime | None
+    reason: str | None
+
+    @property
+    def can_start(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save did: questions saved, and questions whose save was older than the stored one."""
+
+    saved: tuple[str, ...]
+    stale: tuple[str, ...]
+    revision: int
+
+
+def quiz_set(version_id: int) -> QuizSet:
+    """The questions and assessments of a version, parsed once per process."""
+
+    def build() -> QuizSet:
+        version = db.session.get(CourseVersion, version_id)
+        prefix = f"quizzes/{version.course.slug}/"
+        files = [(path, text) for path, text in version.files.items() if path.startswith(prefix)]
+        problems: list[Problem] = []
+        quizzes = load_quizzes(files, version.pass_mark, problems)
+        if any(p.severity == "error" for p in problems):  # published content was validated
+            raise RuntimeError(f"stored quizzes of version {version_id} do not parse: "
+                               + "; ".join(map(str, problems)))
+        return quizzes
+
+    return version_cache().get_or_build(("quizzes", version_id), build)
+
+
+def find_assessment(course_slug: str, assessment_slug: str) -> AssessmentContext | None:
+    """An assessment of the course's current published version, or None."""
+    row = db.session.execute(
+        sa.select(Course.id, CourseVersion.id, CourseVersion.title)
+        .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+        .where(Course.slug == course_slug)).first()
+    if row is None:
+        return None
+    quizzes = quiz_set(row[1])
+    assessment = quizzes.assessment(assessment_slug)
+    if assessment is None:
+        return None
+    return AssessmentContext(row[0], course_slug, row[2], row[1], assessment, quizzes)
+
+
+def attempts_of(user_id: int, course_id: int, assessment_slug: str) -> list[Attempt]:
+    """The officer's attempts at one assessment, oldest first."""
+    return list(db.session.scalars(
+        sa.select(Attempt).where(Attempt.user_id == user_id, Attempt.course_id == course_id,
+                                 Attempt.assessment_slug == assessment_slug)
+        .order_by(Attempt.started_at, Attempt.id)))
+
+
+def start_status(assessment: Assessment, attempts: list[Attempt], now: datetime) -> StartStatus:
+    """Apply the attempt limit and the cooldown to the officer's attempts so far."""
+    open_attempt = next((a for a in attempts if a.status == OPEN), None)
+    used = len(attempts)
+    left = None if assessment.max_attempts is None else max(0, assessment.max_attempts - used)
+    passed = any(a.passed for a in attempts)
+    submitted = [a.submitted_at for a in attempts if a.submitted_at]
+    available_at = None
+    if submitted and assessment.cooldown_minutes:
+        available_at = max(submitted) + timedelta(minutes=assessment.cooldown_minutes)
+        if available_at <= now:
+            available_at = None
+    reason = None
+    if open_attempt is not None:
+        reason = "open"
+    elif left == 0:
+        reason = "no_attempts_left"
+    elif available_at is not None:
+        reason = "cooldown"
+    return StartStatus(open_attempt, used, left, passed, available_at, reason)
+
+
+def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None = None
+                  ) -> Attempt:
+    """Start an attempt, or return the open one (a double click starts nothing twice)."""
+    now = now or utcnow()
+    attempts = attempts_of(user_id, context.course_id, context.assessment.slug)
+    for attempt in attempts:
+        if attempt.status == OPEN:
+            finalise_if_expired(attempt, now)
+    attempts = attempts_of(user_id, context.course_id, context.assessment.slug)
+    status = start_status(context.assessment, attempts, now)
+    if status.open_attempt is not None:
+        return status.open_attempt
+    if status.reason == "no_attempts_left":
+        raise AttemptRefused("You have used every attempt at this assessment.")
+    if status.reason == "cooldown":
+        raise AttemptRefused("You can start another attempt after the waiting time.")
+    seed = secrets.randbits(62)
+    drawn = context.quizzes.draw(context.assessment, random.Random(seed))
+    limit = context.assessment.time_limit_minutes
+    attempt = Attempt(
+        user_id=user_id, course_id=context.course_id, version_id=context.version_id,
+        assessment_slug=context.assessment.slug, final=context.assessment.final, seed=seed,
+        question_ids=[q.id for q in drawn], started_at=now, answers={}, revision=0,
+        deadline=now + timedelta(minutes=limit) if limit else None,
+        pass_mark=context.assessment.pass_mark, status=OPEN,
+    )
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request started one at the same moment: use that one
+        db.session.rollback()
+        existing = db.session.scalar(sa.select(Attempt).where(
+            Attempt.user_id == user_id, Attempt.course_id == context.course_id,
+            Attempt.assessment_slug == context.assessment.slug, Attempt.status == OPEN))
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def own_attempt(attempt_id: int, user_id: int, course_slug: str,
+                assessment_slug: str) -> Attempt | None:
+    """The attempt if it belongs to this user and this assessment, else None."""
+    return db.session.scalar(
+        sa.select(Attempt).join(Course, Course.id == Attempt.course_id)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id, Course.slug == course_slug,
+               Attempt.assessment_slug == assessment_slug))
+
+
+def attempt_questions(attempt: Attempt) -> list[Question]:
+    """The drawn questions of an attempt, in the attempt's order, from its own version."""
+    by_id = {q.id: q for q in quiz_set(attempt.version_id).questions}
+    return [by_id[qid] for qid in attempt.question_ids]
+
+
+def question_rng(attempt: Attempt, question_id: str) -> random.Random:
+    """The same option order every time this attempt shows this question."""
+    return random.Random(f"{attempt.seed}:{question_id}")
+
+
+def _expired(deadline: datetime | None, now: datetime) -> bool:
+    return deadline is not None and now > deadline + DEADLINE_GRACE
+
+
+def parse_answers(questions: list[Question], form: Mapping[str, Any],
+                  only: set[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read the answers to the questions in ``only`` from form fields.
+
+    Returns (question id -> value, question id -> error message).
+    """
+    values, errors = {}, {}
+    for question in questions:
+        for part in question.gradable():
+            if part.id not in only:
+                continue
+            try:
+                values[part.id] = part.handler.parse_answer(part, form)
+            except AnswerError as exc:
+                errors[part.id] = str(exc)
+    return values, errors
+
+
+def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
+                 now: datetime | None = None) -> SaveResult:
+    """Store answers unless a newer save (higher sequence) already stored that question."""
+    now = now or utcnow()
+    for _ in range(CAS_RETRIES):
+        row = db.session.execute(sa.select(Attempt.status, Attempt.deadline, Attempt.answers,
+                                           Attempt.revision).where(Attempt.id == attempt_id)
+                                 ).one()
+        status, deadline, answers, revision = row
+        if status != OPEN:
+            raise AttemptRefused("This attempt has already been submitted.")
+        if _expired(deadline, now):
+            submit_attempt(attempt_id, now, by="deadline")
+            raise DeadlinePassed("The time for this attempt is up. It was graded on the answers "
+                                 "saved before the deadline.")
+        merged = dict(answers or {})
+        saved, stale = [], []
+        for qid, value in values.items():
+            if qid in merged and merged[qid]["s"] >= sequence:
+                stale.append(qid)
+                continue
+            merged[qid] = {"v": value, "s": sequence}
+            saved.append(qid)
+        if not saved:
+            return SaveResult((), tuple(stale), revision)
+        result = db.session.execute(
+            sa.update(Attempt)
+            .where(Attempt.id == attempt_id, Attempt.revision == revision,
+                   Attempt.status == OPEN)
+            .values(answers=merged, revision=revision + 1))
+        db.session.commit()
+        if result.rowcount == 1:
+            return SaveResult(tuple(saved), tuple(stale), revision + 1)
+    raise AttemptRefused("The attempt is busy; your answer was not saved. Please try again.")
+
+
+def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "learner") -> Attempt:
+    """Grade the saved answers and close the attempt, exactly once however often it is called."""
+    now = now or utcnow()
+    for _ in range(CAS_RETRIES):
+        row = db.session.execute(sa.select(
+            Attempt.status, Attempt.answers, Attempt.revision, Attempt.deadline,
+            Attempt.version_id, Attempt.question_ids, Attempt.pass_mark
+        ).where(Attempt.id == attempt_id)).one()
+        status, answers, revision, deadline, version_id, question_ids, pass_mark = row
+        if status == SUBMITTED:
+            break
+        by_id = {q.id: q for q in quiz_set(version_id).questions}
+        questions = [by_id[qid] for qid in question_ids]
+        grade = grade_attempt(questions, {qid: e["v"] for qid, e in (answers or {}).items()})
+        if _expired(deadline, now):
+            by = "deadline"
+        result = db.session.execute(
+            sa.update(Attempt)
+            .where(Attempt.id == attempt_id, Attempt.revision == revision,
+                   Attempt.status == OPEN)
+            .values(status=SUBMITTED, revision=revision + 1, submitted_at=now, submitted_by=by,
+                    score=grade.score, max_score=grade.max_score, percent=grade.percent,
+                    passed=grade.passed(pass_mark),
+                    results={item.question_id: item.earned for item in grade.items}))
+        db.session.commit()
+        if result.rowcount == 1:
+            break
+    else:
+        raise AttemptRefused("The attempt is busy; please submit again.")
+    attempt = db.session.get(Attempt, attempt_id)
+    db.session.refresh(attempt)
+    return attempt
+
+
+def finalise_if_expired(attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Grade an open attempt whose deadline has passed, on what was saved."""
+    now = now or utcnow()
+    if attempt.status == OPEN and _expired(attempt.deadline, now):
+        return submit_attempt(attempt.id, now, by="deadline")
+    return attempt
+
+
+def shows_answers(assessment: Assessment, attempt: Attempt, attempts_left: int | None) -> bool:
+    """The review policy: may the officer see correct answers and feedback for this attempt?"""
+    if attempt.status != SUBMITTED:
+        return False
+    if assessment.review == "answers":
+        return True
+    if assessment.review == "score":
+        return False
+    return bool(attempt.passed) or attempts_left == 0

@@ -1,0 +1,172 @@
+"""Taking an assessment: start page, attempt page, autosave, submit and result."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from learning.access import login_required
+from learning.assessments import service
+from learning.assessments.service import AttemptRefused, DeadlinePassed
+from learning.timeutil import utcnow
+
+bp = Blueprint("assessments", __name__, url_prefix="/courses/<course_slug>/assessments")
+
+
+def _context(course_slug: str, slug: str) -> service.AssessmentContext:
+    return service.find_assessment(course_slug, slug) or abort(404)
+
+
+def _attempt(course_slug: str, slug: str, attempt_id: int):
+    attempt = service.own_attempt(attempt_id, current_user.id, course_slug, slug)
+    if attempt is None:  # someone else's attempt is indistinguishable from no attempt
+        abort(404)
+    return attempt
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _urls(course_slug: str, slug: str, attempt_id: int) -> dict[str, str]:
+    args = dict(course_slug=course_slug, slug=slug, attempt_id=attempt_id)
+    return {name: url_for(f".{name}", **args) for name in ("attempt", "save", "submit", "result")}
+
+
+@bp.get("/<slug>/")
+@login_required
+def start_page(course_slug: str, slug: str):
+    """What the assessment is, the officer's attempts so far, and whether they may start."""
+    context = _context(course_slug, slug)
+    attempts = service.attempts_of(current_user.id, context.course_id, slug)
+    for attempt in attempts:
+        service.finalise_if_expired(attempt)
+    status = service.start_status(context.assessment, attempts, utcnow())
+    return render_template("assessments/start.html", context=context, attempts=attempts,
+                           status=status, assessment=context.assessment)
+
+
+@bp.post("/<slug>/")
+@login_required
+def start(course_slug: str, slug: str):
+    """Start an attempt (or continue the open one) and go to it."""
+    context = _context(course_slug, slug)
+    try:
+        attempt = service.start_attempt(current_user.id, context)
+    except AttemptRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".start_page", course_slug=course_slug, slug=slug))
+    return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
+                            attempt_id=attempt.id))
+
+
+@bp.get("/<slug>/attempts/<int:attempt_id>/")
+@login_required
+def attempt(course_slug: str, slug: str, attempt_id: int):
+    """The questions with the answers saved so far; never the correct answers."""
+    context = _context(course_slug, slug)
+    attempt = service.finalise_if_expired(_attempt(course_slug, slug, attempt_id))
+    if not attempt.is_open:
+        return redirect(url_for(".result", course_slug=course_slug, slug=slug,
+                                attempt_id=attempt_id))
+    questions = service.attempt_questions(attempt)
+    views = {q.id: q.handler.view(q, service.question_rng(attempt, q.id))
+             for question in questions for q in (question, *question.parts)}
+    seconds_left = (int((attempt.deadline - utcnow()).total_seconds())
+                    if attempt.deadline else None)
+    return render_template(
+        "assessments/attempt.html", context=context, attempt=attempt, questions=questions,
+        views=views, saved=attempt.saved_values(), urls=_urls(course_slug, slug, attempt_id),
+        sequence=int(time.time() * 1000), seconds_left=seconds_left)
+
+
+def _read_answers(attempt):
+    """Answers of the questions the form names in ``included``; 400 on unknown or bad input.
+
+    A question not named is left as saved, so an empty or partial request (a retried
+    submit, an autosave of one question) never clears other answers.
+    """
+    questions = service.attempt_questions(attempt)
+    known = {part.id for q in questions for part in q.gradable()}
+    included = set(request.form.getlist("included"))
+    if not included <= known:
+        abort(400, description=_("The form names a question that is not in this attempt."))
+    values, errors = service.parse_answers(questions, request.form, included)
+    sequence = request.form.get("sequence", "")
+    if not sequence.isdigit() or len(sequence) > 18:
+        abort(400, description=_("The form is missing its save sequence; reload the page."))
+    return values, errors, int(sequence)
+
+
+@bp.post("/<slug>/attempts/<int:attempt_id>/save")
+@login_required
+def save(course_slug: str, slug: str, attempt_id: int):
+    """Autosave (JSON, from the script) or the save button (a redirect, without JavaScript)."""
+    attempt = _attempt(course_slug, slug, attempt_id)
+    values, errors, sequence = _read_answers(attempt)
+    if errors:
+        if _wants_json():
+            return jsonify(error="invalid", questions=errors), 400
+        for message in errors.values():
+            flash(message, "error")
+        return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
+                                attempt_id=attempt_id)), 303
+    try:
+        result = service.save_answers(attempt.id, values, sequence)
+    except AttemptRefused as exc:
+        if _wants_json():
+            status = 409 if not isinstance(exc, DeadlinePassed) else 410
+            return jsonify(error=str(exc), result_url=_urls(course_slug, slug,
+                                                            attempt_id)["result"]), status
+        flash(str(exc), "error")
+        return redirect(url_for(".result", course_slug=course_slug, slug=slug,
+                                attempt_id=attempt_id), 303)
+    if _wants_json():
+        return jsonify(saved=list(result.saved), stale=list(result.stale))
+    flash(_("Your answers are saved."), "success")
+    return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
+                            attempt_id=attempt_id), 303)
+
+
+@bp.post("/<slug>/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(course_slug: str, slug: str, attempt_id: int):
+    """Save what the form holds (if still in time), then grade once; repeats change nothing."""
+    attempt = _attempt(course_slug, slug, attempt_id)
+    if attempt.is_open:
+        values, errors, sequence = _read_answers(attempt)
+        if errors:
+            for message in errors.values():
+                flash(message, "error")
+            return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
+                                    attempt_id=attempt_id), 303)
+        try:
+            service.save_answers(attempt.id, values, sequence)
+        except DeadlinePassed as exc:
+            flash(str(exc), "error")
+        except AttemptRefused:
+            pass  # submitted meanwhile (another tab, a double click): show its result
+        service.submit_attempt(attempt.id)
+    return redirect(url_for(".result", course_slug=course_slug, slug=slug,
+                            attempt_id=attempt_id), 303)
+
+
+@bp.get("/<slug>/attempts/<int:attempt_id>/result")
+@login_required
+def result(course_slug: str, slug: str, attempt_id: int):
+    """Score and pass or fail; answers and feedback only as the review policy allows."""
+    context = _context(course_slug, slug)
+    attempt = service.finalise_if_expired(_attempt(course_slug, slug, attempt_id))
+    if attempt.is_open:
+        return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
+                                attempt_id=attempt_id))
+    attempts = service.attempts_of(current_user.id, context.course_id, slug)
+    status = service.start_status(context.assessment, attempts, utcnow())
+    questions = service.attempt_questions(attempt)
+    return render_template(
+        "assessments/result.html", context=context, attempt=attempt, status=status,
+        questions=questions, saved=attempt.saved_values(),
+        show_answers=service.shows_answers(context.assessment, attempt, status.attempts_left))
