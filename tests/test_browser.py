@@ -1,9 +1,13 @@
 """Real Chromium: the demo officer signs in, opens a lesson and marks it complete."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from learning.accounts.cli import DEMO_PASSWORD, ensure_demo_accounts
+from learning.assessments.models import Attempt
 from learning.extensions import db
 from learning.progress.models import LessonProgress
 from tests.browser import chromium
@@ -59,4 +63,37 @@ def test_skip_link_is_first_and_visible_on_focus(app, synced, live_server, brows
     assert focused == "Skip to main content"
     box = page.evaluate("document.activeElement.getBoundingClientRect().left")
     assert box >= 0
+    page.close()
+
+
+def test_assessment_answers_survive_a_reload(app, synced, live_server, browser, make_user):
+    app.config["WTF_CSRF_ENABLED"] = True
+    officer = make_user("officer", email="reader@example.test")
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill(officer.email)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server}/courses/field-basics/assessments/final/")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url("**/attempts/*/")
+
+    status = page.locator("#save-status")
+    page.locator("#question-smuggling-ends").get_by_label("True").check()
+    expect(status).to_have_text(re.compile(r"^Saved at"))
+    with page.expect_response(lambda r: r.url.endswith("/save")) as saved:
+        page.locator("#question-recovery-days input[type=text]").fill("30")  # sent after a pause
+    assert saved.value.json() == {"saved": ["recovery-days"], "stale": []}
+    expect(status).to_have_text(re.compile(r"^Saved at"))
+
+    page.reload()
+    assert page.locator("#question-smuggling-ends").get_by_label("True").is_checked()
+    assert page.locator("#question-recovery-days input[type=text]").input_value() == "30"
+
+    page.get_by_role("button", name="Submit for grading").click()
+    page.wait_for_url("**/result")
+    assert page.get_by_role("heading", name="Your result").is_visible()
+    attempt = db.session.scalars(sa.select(Attempt)).one()
+    assert attempt.status == "submitted"
+    assert attempt.results["smuggling-ends"] == 1 and attempt.results["recovery-days"] == 1
     page.close()

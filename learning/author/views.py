@@ -5,8 +5,9 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template
 
 from learning.access import role_required
+from learning.assessments.stats import course_item_stats
 from learning.author.service import catalogue_health, preview_lesson
-from learning.catalogue.service import published_courses
+from learning.catalogue.service import find_course, published_courses
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 
@@ -31,3 +32,12 @@ def preview(course_slug: str, lesson_slug: str):
     """A lesson from the files, rendered as officers will see it once published."""
     preview = preview_lesson(_health(), course_slug, lesson_slug) or abort(404)
     return render_template("author/preview.html", preview=preview)
+
+
+@bp.get("/courses/<course_slug>/items/")
+@role_required("trainer")
+def item_statistics(course_slug: str):
+    """Per question: attempts, facility, discrimination and how often each option was chosen."""
+    course, version = find_course(course_slug) or abort(404)
+    stats = course_item_stats(course.id, version.id)
+    return render_template("author/items.html", course=course, version=version, stats=stats)
