@@ -54,10 +54,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.catalogue.cli import content_cli
     from learning.catalogue.views import bp as catalogue_bp
     from learning.core.views import bp as core_bp
+    from learning.quizimport_cli import quizzes_cli
 
     for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, author_bp):
         app.register_blueprint(blueprint)
-    for command in (content_cli, users_cli, demo_command):
+    for command in (content_cli, users_cli, demo_command, quizzes_cli):
         app.cli.add_command(command)
 
     from learning.templating import register_template_helpers

@@ -64,6 +64,13 @@ def correct_form(attempt: Attempt) -> dict:
     return form
 
 
+def test_course_page_lists_its_assessments(client, officer):
+    html = client.get("/courses/field-basics/").get_data(as_text=True)
+    final = html.index('href="/courses/field-basics/assessments/final/">Final assessment')
+    check = html.index('href="/courses/field-basics/assessments/check-basics/"')
+    assert final < check and "counts towards completion" in html
+
+
 def test_start_page_describes_the_rules(client, officer):
     html = client.get(FINAL).get_data(as_text=True)
     for text in ("9 questions", "Time limit: 20 minutes", "Pass mark: 80%",

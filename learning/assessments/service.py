@@ -20,10 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from learning.assessments.models import OPEN, SUBMITTED, Attempt
 from learning.catalogue.models import Course, CourseVersion
-from learning.catalogue.pages import version_cache
-from learning.content.problems import Problem
+from learning.catalogue.pages import quiz_set
 from learning.content.questions import AnswerError, Question, grade_attempt
-from learning.content.quiz import Assessment, QuizSet, load_quizzes
+from learning.content.quiz import Assessment, QuizSet
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -74,23 +73,6 @@ class SaveResult:
     saved: tuple[str, ...]
     stale: tuple[str, ...]
     revision: int
-
-
-def quiz_set(version_id: int) -> QuizSet:
-    """The questions and assessments of a version, parsed once per process."""
-
-    def build() -> QuizSet:
-        version = db.session.get(CourseVersion, version_id)
-        prefix = f"quizzes/{version.course.slug}/"
-        files = [(path, text) for path, text in version.files.items() if path.startswith(prefix)]
-        problems: list[Problem] = []
-        quizzes = load_quizzes(files, version.pass_mark, problems)
-        if any(p.severity == "error" for p in problems):  # published content was validated
-            raise RuntimeError(f"stored quizzes of version {version_id} do not parse: "
-                               + "; ".join(map(str, problems)))
-        return quizzes
-
-    return version_cache().get_or_build(("quizzes", version_id), build)
 
 
 def find_assessment(course_slug: str, assessment_slug: str) -> AssessmentContext | None:

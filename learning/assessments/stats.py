@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from learning.assessments.models import SUBMITTED, Attempt
-from learning.assessments.service import quiz_set
+from learning.catalogue.pages import quiz_set
 from learning.content.questions import Question
 from learning.extensions import db
 

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from learning.catalogue.models import Course, CourseVersion, Lesson
+from learning.content.problems import Problem
+from learning.content.quiz import QuizSet, load_quizzes
 from learning.extensions import db
 
 
@@ -115,3 +117,20 @@ def lesson_page(course_slug: str, lesson_slug: str) -> LessonPage | None:
 def cached_fragment(key: tuple, render: Callable[[], str]) -> str:
     """A rendered fragment of an immutable version (key names version, item and locale)."""
     return version_cache().get_or_build(("fragment", *key), render)
+
+
+def quiz_set(version_id: int) -> QuizSet:
+    """The questions and assessments of a version, parsed once per process."""
+
+    def build() -> QuizSet:
+        version = db.session.get(CourseVersion, version_id)
+        prefix = f"quizzes/{version.course.slug}/"
+        files = [(path, text) for path, text in version.files.items() if path.startswith(prefix)]
+        problems: list[Problem] = []
+        quizzes = load_quizzes(files, version.pass_mark, problems)
+        if any(p.severity == "error" for p in problems):  # published content was validated
+            raise RuntimeError(f"stored quizzes of version {version_id} do not parse: "
+                               + "; ".join(map(str, problems)))
+        return quizzes
+
+    return version_cache().get_or_build(("quizzes", version_id), build)

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
-from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page
+from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
 from learning.catalogue.service import find_course, media_asset, published_courses
 from learning.progress.service import (
     CourseProgress,
@@ -44,9 +44,10 @@ def course(course_slug: str):
     found = find_course(course_slug) or abort(404)
     course, version = found
     completed = completed_lessons(current_user.id, course.id)
+    assessments = sorted(quiz_set(version.id).assessments, key=lambda a: (not a.final, a.title))
     return render_template(
         "catalogue/course.html", course=course, version=version, completed=completed,
-        progress=course_progress(version, completed),
+        progress=course_progress(version, completed), assessments=assessments,
         next_slug=next_lesson_slug(version, completed),
     )
 
