@@ -61,6 +61,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     for command in (content_cli, users_cli, demo_command, quizzes_cli):
         app.cli.add_command(command)
 
+    from learning.certificates.service import connect_signals
+
+    connect_signals()
+
     from learning.templating import register_template_helpers
 
     register_template_helpers(app)

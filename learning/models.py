@@ -3,7 +3,8 @@
 from learning.accounts.models import Agency, Unit, User
 from learning.assessments.models import Attempt
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
+from learning.certificates.models import Certificate, Completion
 from learning.progress.models import LessonProgress
 
-__all__ = ["Agency", "Attempt", "Course", "CourseVersion", "Lesson", "LessonProgress",
-           "MediaAsset", "Unit", "User"]
+__all__ = ["Agency", "Attempt", "Certificate", "Completion", "Course", "CourseVersion", "Lesson",
+           "LessonProgress", "MediaAsset", "Unit", "User"]

@@ -24,6 +24,7 @@ from learning.catalogue.pages import quiz_set
 from learning.content.questions import AnswerError, Question, grade_attempt
 from learning.content.quiz import Assessment, QuizSet
 from learning.extensions import db
+from learning.signals import progress_changed
 from learning.timeutil import utcnow
 
 DEADLINE_GRACE = timedelta(seconds=5)  # network latency, not extra time: saves sent in time
@@ -244,9 +245,11 @@ def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "lear
     for _ in range(CAS_RETRIES):
         row = db.session.execute(sa.select(
             Attempt.status, Attempt.answers, Attempt.revision, Attempt.deadline,
-            Attempt.version_id, Attempt.question_ids, Attempt.pass_mark
+            Attempt.version_id, Attempt.question_ids, Attempt.pass_mark, Attempt.user_id,
+            Attempt.course_id
         ).where(Attempt.id == attempt_id)).one()
-        status, answers, revision, deadline, version_id, question_ids, pass_mark = row
+        (status, answers, revision, deadline, version_id, question_ids, pass_mark, user_id,
+         course_id) = row
         if status == SUBMITTED:
             break
         by_id = {q.id: q for q in quiz_set(version_id).questions}
@@ -264,6 +267,7 @@ def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "lear
                     results={item.question_id: item.earned for item in grade.items}))
         db.session.commit()
         if result.rowcount == 1:
+            progress_changed.send("assessments", user_id=user_id, course_id=course_id)
             break
     else:
         raise AttemptRefused("The attempt is busy; please submit again.")

@@ -49,6 +49,8 @@ class CourseVersion(db.Model):
     estimated_minutes: so.Mapped[int]
     pass_mark: so.Mapped[int]
     certificate_validity_months: so.Mapped[int | None]
+    completion_lessons: so.Mapped[str] = so.mapped_column(sa.String(8), default="all")
+    completion_assessment: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     audience: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
     objectives: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
     prerequisites: so.Mapped[list[str]] = so.mapped_column(sa.JSON)

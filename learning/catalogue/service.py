@@ -94,6 +94,8 @@ def publish_course(files: CourseFiles) -> tuple[CourseVersion, str]:
         estimated_minutes=files.estimated_minutes,
         pass_mark=files.pass_mark,
         certificate_validity_months=files.certificate_validity_months,
+        completion_lessons=files.completion_lessons,
+        completion_assessment=files.completion_assessment,
         audience=list(files.audience),
         objectives=list(files.objectives),
         prerequisites=list(files.prerequisites),

@@ -10,7 +10,7 @@ from pathlib import Path
 from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
 from learning.content.model import Asset, Course, Lesson, Module, Problem
-from learning.content.quiz import load_quizzes
+from learning.content.quiz import QuizSet, load_quizzes
 from learning.content.schema import SLUG, Field, check, line_of
 
 COURSE_SCHEMA = {
@@ -26,7 +26,13 @@ COURSE_SCHEMA = {
     "language": Field("language", required=False),
     "sources": Field("text_list", required=False),
     "modules": Field("mapping_list", non_empty=True),
+    "completion": Field("mapping", required=False),
 }
+COMPLETION_SCHEMA = {
+    "lessons": Field("text", required=False),
+    "assessment": Field("text", required=False, nullable=True),
+}
+COMPLETION_LESSONS = ("all", "none")
 MODULE_SCHEMA = {
     "title": Field("text"),
     "lessons": Field("text_list", non_empty=True),
@@ -267,6 +273,7 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
             texts.append((path, text))
             quiz_texts.append((path, text))
     quizzes = load_quizzes(quiz_texts, values.get("pass_mark", 80), problems)
+    completion = _completion_rule(doc.meta, values, quizzes, course_path, problems)
     for lesson in lessons.values():
         if lesson.check:
             assessment = quizzes.assessment(lesson.check)
@@ -305,6 +312,8 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         assets=assets,
         files=tuple(sorted(texts)),
         quizzes=quizzes,
+        completion_lessons=completion[0],
+        completion_assessment=completion[1],
         content_hash=_files_hash([(path, text.encode()) for path, text in texts]
                                  + [(f"{base}/{a.path}", a.data) for a in assets]),
     )
@@ -324,6 +333,34 @@ def _check_course_meta(meta: LocatedDict, values: dict, slug: str, path: str,
     if "sources" not in values:
         problems.append(Problem(path, line_of(meta, "sources"), "course lists no sources",
                                 "warning"))
+
+
+def _completion_rule(meta: LocatedDict | None, values: dict, quizzes: QuizSet, path: str,
+                     problems: list[Problem]) -> tuple[str, str | None]:
+    """(lessons rule, assessment slug): by default every lesson and the final assessment."""
+    finals = [a.slug for a in quizzes.assessments if a.final]
+    if len(finals) > 1:
+        problems.append(Problem(path, 1, "a course has at most one final assessment; found "
+                                         + ", ".join(finals)))
+    default = finals[0] if finals else None
+    raw = values.get("completion")
+    if raw is None:
+        return "all", default
+    rule = check(raw, COMPLETION_SCHEMA, path, problems)
+    lessons = rule.get("lessons", "all")
+    if lessons not in COMPLETION_LESSONS:
+        problems.append(Problem(path, line_of(raw, "lessons"), "'lessons' must be 'all' "
+                                "(every lesson marked complete) or 'none'"))
+    assessment = rule.get("assessment", default)
+    if "assessment" in raw and assessment is not None:
+        found = quizzes.assessment(assessment)
+        if found is None or not found.final:
+            problems.append(Problem(path, line_of(raw, "assessment"), f"'assessment: "
+                                    f"{assessment}' must name the course's final assessment"))
+    if lessons == "none" and assessment is None:
+        problems.append(Problem(path, raw.line, "the completion rule needs lessons, an "
+                                                "assessment, or both"))
+    return lessons, assessment
 
 
 def _lesson_slugs(course_dir: Path) -> set[str]:

@@ -72,6 +72,8 @@ class Course:
     files: tuple[tuple[str, str], ...]  # (path relative to the content root, text)
     content_hash: str
     quizzes: QuizSet = field(default_factory=QuizSet)
+    completion_lessons: str = "all"  # "all": every lesson marked complete; "none"
+    completion_assessment: str | None = None  # the final assessment to pass, if any
 
     def lesson(self, slug: str) -> Lesson | None:
         """Return the lesson with this slug, or None."""

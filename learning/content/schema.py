@@ -38,6 +38,7 @@ TYPE_NAMES = {
     "bool": "true or false",
     "text_list": "a list of text items",
     "mapping_list": "a list of mappings",
+    "mapping": "a mapping of 'key: value' lines",
     "language": "a language code such as 'en' or 'fr'",
 }
 
@@ -74,6 +75,11 @@ def _check_value(key: str, field: Field, value: Any, line: int, path: str,
     if field.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(Problem(path, line, f"'{key}' must be {expected}, not {value!r}"))
+            return False
+        return True
+    if field.kind == "mapping":
+        if not isinstance(value, LocatedDict):
+            problems.append(Problem(path, line, f"'{key}' must be {expected}"))
             return False
         return True
     if field.kind == "bool":

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from learning.catalogue.models import CourseVersion, Lesson
 from learning.extensions import db
 from learning.progress.models import LessonProgress
+from learning.signals import progress_changed
 
 
 @dataclass(frozen=True)
@@ -83,4 +84,5 @@ def mark_lesson_complete(user_id: int, course_id: int, lesson: Lesson) -> bool:
     except IntegrityError:
         db.session.rollback()
         return False
+    progress_changed.send("progress", user_id=user_id, course_id=course_id)
     return True

@@ -1,0 +1,1 @@
+"""Completion and certificates: issued once per completion, verifiable by anyone."""

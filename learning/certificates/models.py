@@ -1,0 +1,62 @@
+"""Completions and the certificates issued for them: immutable records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+
+class Completion(db.Model):
+    """The moment an officer met a course's completion rule, on a given version.
+
+    ``cycle`` is 0 for the first completion and grows with each recertification;
+    the unique constraint makes a race between two requests produce one row.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "course_id", "cycle"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)
+    version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course_version.id"))
+    cycle: so.Mapped[int] = so.mapped_column(default=0)
+    completed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    attempt_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("attempt.id"))
+    score: so.Mapped[float | None]
+
+
+class Certificate(db.Model):
+    """A certificate as printed: the holder's name, course and version are copied in."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    completion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("completion.id"),
+                                                     unique=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)
+    version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course_version.id"))
+    holder_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    course_slug: so.Mapped[str] = so.mapped_column(sa.String(100))
+    course_title: so.Mapped[str] = so.mapped_column(sa.String(300))
+    version_number: so.Mapped[int]
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    score: so.Mapped[float | None]
+    issued_on: so.Mapped[date]
+    expires_on: so.Mapped[date | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    revoked_at: so.Mapped[datetime | None]
+    revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    revoked_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+
+    def status(self, today: date) -> str:
+        """valid, expired or revoked (on ``today``)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_on is not None and today >= self.expires_on:
+            return "expired"
+        return "valid"

@@ -1,0 +1,225 @@
+"""Completion rules and issuing certificates: once per completion, even under races."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from learning.accounts.models import User
+from learning.assessments.models import SUBMITTED, Attempt
+from learning.catalogue.models import Course, CourseVersion, Lesson
+from learning.certificates.dates import add_months
+from learning.certificates.models import Certificate, Completion
+from learning.certificates.signing import load_or_create_private_key, sign_payload
+from learning.extensions import db
+from learning.progress.models import LessonProgress
+from learning.signals import progress_changed
+from learning.timeutil import utcnow
+
+RECERTIFY_WITHIN_DAYS = 90
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """How far an officer is from meeting a course's completion rule."""
+
+    cycle: int  # 0 for the first completion, n for the n-th recertification
+    lessons_needed: tuple[str, ...]
+    assessment: str | None
+    passing_attempt: Attempt | None
+    open: bool  # False when the officer is already complete and not due to recertify
+
+    @property
+    def met(self) -> bool:
+        return self.open and not self.lessons_needed and (
+            self.assessment is None or self.passing_attempt is not None)
+
+
+def current_version(course_id: int) -> CourseVersion | None:
+    """The current published version of a course."""
+    return db.session.scalar(sa.select(CourseVersion).join(
+        Course, Course.current_version_id == CourseVersion.id).where(Course.id == course_id))
+
+
+def latest_certificate(user_id: int, course_id: int) -> Certificate | None:
+    """The officer's newest certificate for a course."""
+    return db.session.scalar(
+        sa.select(Certificate).where(Certificate.user_id == user_id,
+                                     Certificate.course_id == course_id)
+        .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(1))
+
+
+def due_for_recertification(certificate: Certificate | None, today: date,
+                            window_days: int = RECERTIFY_WITHIN_DAYS) -> bool:
+    """True when the certificate is revoked, expired or expires within the window."""
+    if certificate is None:
+        return False
+    if certificate.revoked_at is not None:
+        return True
+    return certificate.expires_on is not None and \
+        certificate.expires_on - timedelta(days=window_days) <= today
+
+
+def check_rule(user_id: int, version: CourseVersion, today: date | None = None) -> RuleCheck:
+    """Evaluate the version's completion rule for an officer.
+
+    First completion: every lesson completed on its current text (a lesson whose
+    text changed must be read again) and the final assessment passed. A
+    recertification (when the last certificate is expiring, expired or revoked)
+    needs the final assessment passed again after the last completion, and the
+    lessons marked ``recertification: true`` completed after it.
+    """
+    today = today or utcnow().date()
+    last = db.session.scalar(
+        sa.select(Completion).where(Completion.user_id == user_id,
+                                    Completion.course_id == version.course_id)
+        .order_by(Completion.cycle.desc()).limit(1))
+    cycle, since = 0, None
+    if last is not None:
+        certificate = db.session.scalar(sa.select(Certificate).where(
+            Certificate.completion_id == last.id))
+        cycle, since = last.cycle + 1, last.completed_at
+        if not due_for_recertification(certificate, today):
+            return RuleCheck(cycle, (), version.completion_assessment, None, open=False)
+
+    lessons = db.session.execute(sa.select(Lesson.slug, Lesson.content_hash,
+                                           Lesson.recertification)
+                                 .where(Lesson.version_id == version.id)).all()
+    done = {slug: (lesson_hash, completed_at) for slug, lesson_hash, completed_at in
+            db.session.execute(sa.select(LessonProgress.lesson_slug, LessonProgress.lesson_hash,
+                                         LessonProgress.completed_at)
+                               .where(LessonProgress.user_id == user_id,
+                                      LessonProgress.course_id == version.course_id))}
+    needed = []
+    if version.completion_lessons == "all":
+        for slug, content_hash, for_recertification in lessons:
+            if since is not None and not for_recertification:
+                continue
+            record = done.get(slug)
+            if record is None or record[0] != content_hash or (since and record[1] <= since):
+                needed.append(slug)
+
+    passing = None
+    if version.completion_assessment:
+        query = (sa.select(Attempt).where(
+            Attempt.user_id == user_id, Attempt.course_id == version.course_id,
+            Attempt.assessment_slug == version.completion_assessment,
+            Attempt.status == SUBMITTED, Attempt.passed.is_(True))
+            .order_by(Attempt.percent.desc(), Attempt.submitted_at).limit(1))
+        if since is not None:
+            query = query.where(Attempt.submitted_at > since)
+        passing = db.session.scalar(query)
+    return RuleCheck(cycle, tuple(needed), version.completion_assessment, passing, open=True)
+
+
+def new_certificate_code() -> str:
+    """128 random bits, as 32 hex characters (easy to read out over a phone line)."""
+    return secrets.token_hex(16)
+
+
+def record_completion(user_id: int, course_id: int, now: datetime | None = None
+                      ) -> Certificate | None:
+    """If the rule is now met, record the completion and issue its certificate (once)."""
+    now = now or utcnow()
+    version = current_version(course_id)
+    if version is None:
+        return None
+    rule = check_rule(user_id, version, now.date())
+    if not rule.met:
+        return None
+    attempt = rule.passing_attempt
+    completion = Completion(user_id=user_id, course_id=course_id, version_id=version.id,
+                            cycle=rule.cycle, completed_at=now,
+                            attempt_id=attempt.id if attempt else None,
+                            score=attempt.percent if attempt else None)
+    db.session.add(completion)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent request recorded this completion first
+        db.session.rollback()
+        completion = db.session.scalar(sa.select(Completion).where(
+            Completion.user_id == user_id, Completion.course_id == course_id,
+            Completion.cycle == rule.cycle))
+    return issue_certificate(completion)
+
+
+def issue_certificate(completion: Completion) -> Certificate:
+    """The certificate of a completion, created if it does not exist yet."""
+    existing = db.session.scalar(sa.select(Certificate).where(
+        Certificate.completion_id == completion.id))
+    if existing is not None:
+        return existing
+    version = db.session.get(CourseVersion, completion.version_id)
+    holder = db.session.get(User, completion.user_id)
+    issued_on = completion.completed_at.date()
+    months = version.certificate_validity_months
+    certificate = Certificate(
+        code=new_certificate_code(), completion_id=completion.id, user_id=holder.id,
+        course_id=completion.course_id, version_id=version.id,
+        holder_name=holder.display_name, course_slug=version.course.slug,
+        course_title=version.title, version_number=version.number,
+        content_hash=version.content_hash, score=completion.score, issued_on=issued_on,
+        expires_on=add_months(issued_on, months) if months else None)
+    db.session.add(certificate)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(sa.select(Certificate).where(
+            Certificate.completion_id == completion.id))
+    return certificate
+
+
+def certificate_payload(certificate: Certificate) -> str:
+    """The signed, database-free summary printed in the QR code."""
+    key = load_or_create_private_key(current_app.instance_path)
+    fields = {
+        "c": certificate.code, "n": certificate.holder_name, "k": certificate.course_slug,
+        "t": certificate.course_title, "v": certificate.version_number,
+        "h": certificate.content_hash[:12], "i": certificate.issued_on.isoformat(),
+        "e": certificate.expires_on.isoformat() if certificate.expires_on else None,
+    }
+    if certificate.score is not None:
+        fields["s"] = round(certificate.score)
+    return sign_payload(fields, key)
+
+
+def find_certificate(code: str) -> Certificate | None:
+    """A certificate by code; malformed codes cost the same lookup as unknown ones."""
+    candidate = code if len(code) == 32 and all(c in "0123456789abcdef" for c in code) \
+        else "0" * 32
+    found = db.session.scalar(sa.select(Certificate).where(Certificate.code == candidate))
+    return found if found is not None and found.code == code else None
+
+
+def revoke_certificate(certificate: Certificate, reason: str, admin_id: int | None,
+                       now: datetime | None = None) -> None:
+    """Mark a certificate revoked (the record itself stays; the reason is never public)."""
+    if not reason.strip():
+        raise ValueError("A reason is required to revoke a certificate.")
+    if certificate.revoked_at is None:
+        certificate.revoked_at = now or utcnow()
+        certificate.revoked_reason = reason.strip()
+        certificate.revoked_by = admin_id
+        db.session.commit()
+
+
+def certificates_of(user_id: int) -> list[Certificate]:
+    """An officer's certificates, newest first."""
+    return list(db.session.scalars(sa.select(Certificate).where(Certificate.user_id == user_id)
+                                   .order_by(Certificate.issued_on.desc(),
+                                             Certificate.id.desc())))
+
+
+def _on_progress_changed(_sender, user_id: int, course_id: int, **_extra) -> None:
+    record_completion(user_id, course_id)
+
+
+def connect_signals() -> None:
+    """Check the completion rule whenever an officer's progress changes."""
+    progress_changed.connect(_on_progress_changed)
