@@ -8,7 +8,7 @@ from flask import Flask, request
 from flask_login import current_user
 
 from learning.config import PROJECT_ROOT, configure
-from learning.extensions import babel, csrf, db, login_manager, migrate
+from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def _select_locale() -> str | None:
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
@@ -53,12 +54,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.author.views import bp as author_bp
     from learning.catalogue.cli import content_cli
     from learning.catalogue.views import bp as catalogue_bp
+    from learning.certificates.cli import certificates_cli
+    from learning.certificates.views import bp as certificates_bp
     from learning.core.views import bp as core_bp
     from learning.quizimport_cli import quizzes_cli
 
-    for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, author_bp):
+    for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, certificates_bp,
+                      author_bp):
         app.register_blueprint(blueprint)
-    for command in (content_cli, users_cli, demo_command, quizzes_cli):
+    for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals

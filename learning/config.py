@@ -72,6 +72,12 @@ def configure(app: Flask, test_config: dict | None) -> None:
         BABEL_DEFAULT_LOCALE="en",
         LANGUAGES=["en"],
         SEND_FILE_MAX_AGE_DEFAULT=60 * 60 * 24 * 365,
+        BASE_URL=os.environ.get("WAYMARK_BASE_URL", ""),
+        FONT_DIR=os.environ.get("WAYMARK_FONT_DIR", ""),
+        # Rate limits are shared between app servers through Redis when it is configured.
+        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=True,
+        VERIFY_RATE_LIMIT=os.environ.get("WAYMARK_VERIFY_RATE_LIMIT", "30 per minute"),
     )
     if test_config:
         app.config.from_mapping(test_config)

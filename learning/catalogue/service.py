@@ -40,6 +40,7 @@ def _outline(course: CourseFiles) -> list[dict]:
                     "slug": slug,
                     "title": course.lesson(slug).title,
                     "minutes": course.lesson(slug).estimated_minutes,
+                    "hash": course.lesson(slug).content_hash,
                 }
                 for slug in module.lesson_slugs
             ],

@@ -11,12 +11,12 @@ from learning.catalogue.forms import MarkCompleteForm
 from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
 from learning.catalogue.service import find_course, media_asset, published_courses
 from learning.progress.service import (
-    CourseProgress,
     completed_by_course,
     completed_lessons,
     course_progress,
     mark_lesson_complete,
     next_lesson_slug,
+    progress_against,
 )
 
 bp = Blueprint("catalogue", __name__)
@@ -31,7 +31,7 @@ def index():
     """Every published course with the signed-in user's progress in it."""
     done = completed_by_course(current_user.id)
     entries = [
-        (course, version, course_progress(version, done.get(course.id, set())))
+        (course, version, course_progress(version, done.get(course.id, {})))
         for course, version in published_courses()
     ]
     return render_template("catalogue/index.html", entries=entries)
@@ -43,25 +43,24 @@ def course(course_slug: str):
     """A course's overview: objectives, modules, lessons, and where to continue."""
     found = find_course(course_slug) or abort(404)
     course, version = found
-    completed = completed_lessons(current_user.id, course.id)
+    progress = course_progress(version, completed_lessons(current_user.id, course.id))
     assessments = sorted(quiz_set(version.id).assessments, key=lambda a: (not a.final, a.title))
     return render_template(
-        "catalogue/course.html", course=course, version=version, completed=completed,
-        progress=course_progress(version, completed), assessments=assessments,
-        next_slug=next_lesson_slug(version, completed),
+        "catalogue/course.html", course=course, version=version, completed=progress.completed,
+        progress=progress, assessments=assessments, next_slug=next_lesson_slug(version, progress),
     )
 
 
 def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
-    completed = completed_lessons(current_user.id, page.course_id)
+    progress = progress_against(page.lesson_hashes,
+                                completed_lessons(current_user.id, page.course_id))
     lesson = page.lesson
     article = cached_fragment(
         ("article", lesson.id, str(get_locale())),
         lambda: render_template("catalogue/lesson_body.html", **_article_context(page)))
     return render_template(
         "catalogue/lesson.html", page=page, lesson=lesson, form=form, article=Markup(article),
-        completed=completed,
-        progress=CourseProgress(frozenset(completed & page.lesson_slugs), page.total),
+        completed=progress.completed, progress=progress,
     ), status
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from learning.accounts.models import User
@@ -15,6 +17,7 @@ from learning.assessments.models import SUBMITTED, Attempt
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.certificates.dates import add_months
 from learning.certificates.models import Certificate, Completion
+from learning.certificates.pdf import PrintedCertificate, font_dir, issued_date_label, render_pdf
 from learning.certificates.signing import load_or_create_private_key, sign_payload
 from learning.extensions import db
 from learning.progress.models import LessonProgress
@@ -187,6 +190,46 @@ def certificate_payload(certificate: Certificate) -> str:
     if certificate.score is not None:
         fields["s"] = round(certificate.score)
     return sign_payload(fields, key)
+
+
+def base_url() -> str:
+    """Where verify links point: WAYMARK_BASE_URL, else the current request's host."""
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.url_root.rstrip("/")
+    return "http://127.0.0.1:5000"
+
+
+def printed_certificate(certificate: Certificate) -> PrintedCertificate:
+    """The text of a certificate, with labels in the instance's language."""
+    payload = certificate_payload(certificate)
+    verify_url = f"{base_url()}/verify/{certificate.code}?{urlencode({'p': payload})}"
+    if certificate.expires_on:
+        expiry = _("Valid until %(day)s", day=issued_date_label(certificate.expires_on))
+    else:
+        expiry = _("Does not expire")
+    return PrintedCertificate(
+        code=certificate.code, holder_name=certificate.holder_name,
+        course_title=certificate.course_title,
+        version_label=_("Version %(n)d (%(hash)s)", n=certificate.version_number,
+                        hash=certificate.content_hash[:12]),
+        score_label=(_("Score %(score)d%%", score=round(certificate.score))
+                     if certificate.score is not None else None),
+        issued_label=_("Issued %(day)s", day=issued_date_label(certificate.issued_on)),
+        expiry_label=expiry, verify_url=verify_url, payload=payload,
+        labels={"title": _("Certificate of completion"),
+                "certifies": _("This certifies that"),
+                "completed": _("has completed the course"),
+                "code": _("Certificate code"),
+                "verify": _("Check it at")})
+
+
+def certificate_pdf(certificate: Certificate, paper: str = "a4") -> bytes:
+    """The certificate's PDF (A4 or US Letter)."""
+    return render_pdf(printed_certificate(certificate), paper,
+                      font_dir(current_app.config.get("FONT_DIR")))
 
 
 def find_certificate(code: str) -> Certificate | None:

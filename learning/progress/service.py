@@ -1,7 +1,13 @@
-"""Reading and recording lesson progress."""
+"""Reading and recording lesson progress.
+
+A completed lesson counts only while its text is unchanged: each progress row
+keeps the hash of the lesson as it was read, and a new course version whose
+lesson text changed asks the officer to read that lesson again.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -11,6 +17,7 @@ from learning.catalogue.models import CourseVersion, Lesson
 from learning.extensions import db
 from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
+from learning.timeutil import utcnow
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,7 @@ class CourseProgress:
 
     completed: frozenset[str]
     total: int
+    changed: frozenset[str] = frozenset()  # read before, but the text has changed since
 
     @property
     def done(self) -> int:
@@ -32,53 +40,74 @@ class CourseProgress:
     def status(self) -> str:
         if self.total and self.done >= self.total:
             return "completed"
-        return "in_progress" if self.done else "not_started"
+        return "in_progress" if self.done or self.changed else "not_started"
 
 
-def completed_lessons(user_id: int, course_id: int) -> set[str]:
-    """Slugs of the lessons this user completed in this course (one query)."""
-    return set(db.session.scalars(
-        sa.select(LessonProgress.lesson_slug)
-        .where(LessonProgress.user_id == user_id, LessonProgress.course_id == course_id)))
+def completed_lessons(user_id: int, course_id: int) -> dict[str, str]:
+    """Lesson slug -> hash of the text that was read, for one course (one query)."""
+    return dict(db.session.execute(
+        sa.select(LessonProgress.lesson_slug, LessonProgress.lesson_hash)
+        .where(LessonProgress.user_id == user_id, LessonProgress.course_id == course_id)).all())
 
 
-def course_progress(version: CourseVersion, completed: set[str]) -> CourseProgress:
-    """Progress against the lessons of this version only."""
-    slugs = {lesson["slug"] for lesson in version.flat_outline()}
-    return CourseProgress(frozenset(completed & slugs), len(slugs))
-
-
-def completed_by_course(user_id: int) -> dict[int, set[str]]:
+def completed_by_course(user_id: int) -> dict[int, dict[str, str]]:
     """Every completed lesson of a user, grouped by course id (one query)."""
-    result: dict[int, set[str]] = {}
-    rows = db.session.execute(sa.select(LessonProgress.course_id, LessonProgress.lesson_slug)
+    result: dict[int, dict[str, str]] = {}
+    rows = db.session.execute(sa.select(LessonProgress.course_id, LessonProgress.lesson_slug,
+                                        LessonProgress.lesson_hash)
                               .where(LessonProgress.user_id == user_id))
-    for course_id, slug in rows:
-        result.setdefault(course_id, set()).add(slug)
+    for course_id, slug, lesson_hash in rows:
+        result.setdefault(course_id, {})[slug] = lesson_hash
     return result
 
 
-def next_lesson_slug(version: CourseVersion, completed: set[str]) -> str | None:
-    """The first lesson in reading order not yet completed, or None when all are."""
+def progress_against(lesson_hashes: Mapping[str, str | None],
+                     completed: Mapping[str, str]) -> CourseProgress:
+    """Progress against a version's lessons (slug -> current hash, None if unknown)."""
+    current, changed = set(), set()
+    for slug, read_hash in completed.items():
+        if slug not in lesson_hashes:
+            continue
+        if lesson_hashes[slug] in (None, read_hash):
+            current.add(slug)
+        else:
+            changed.add(slug)
+    return CourseProgress(frozenset(current), len(lesson_hashes), frozenset(changed))
+
+
+def course_progress(version: CourseVersion, completed: Mapping[str, str]) -> CourseProgress:
+    """Progress against the lessons of this version only."""
+    hashes = {lesson["slug"]: lesson.get("hash") for lesson in version.flat_outline()}
+    return progress_against(hashes, completed)
+
+
+def next_lesson_slug(version: CourseVersion, progress: CourseProgress) -> str | None:
+    """The first lesson in reading order not yet completed on its current text."""
     for lesson in version.flat_outline():
-        if lesson["slug"] not in completed:
+        if lesson["slug"] not in progress.completed:
             return lesson["slug"]
     return None
 
 
 def mark_lesson_complete(user_id: int, course_id: int, lesson: Lesson) -> bool:
-    """Record that a user completed a lesson; True if this call recorded it.
+    """Record that a user completed a lesson; True if this call recorded something new.
 
     Repeated or concurrent calls leave exactly one row: the unique constraint
-    decides, and the loser of a race simply finds the row already there.
+    decides. Completing a lesson whose text changed since it was read updates
+    the row to the new text.
     """
-    exists = db.session.scalar(sa.select(LessonProgress.id).where(
+    row = db.session.scalar(sa.select(LessonProgress).where(
         LessonProgress.user_id == user_id, LessonProgress.course_id == course_id,
         LessonProgress.lesson_slug == lesson.slug))
-    if exists:
+    if row is not None and row.lesson_hash == lesson.content_hash:
         return False
-    db.session.add(LessonProgress(user_id=user_id, course_id=course_id, lesson_slug=lesson.slug,
-                                  version_id=lesson.version_id, lesson_hash=lesson.content_hash))
+    if row is None:
+        db.session.add(LessonProgress(user_id=user_id, course_id=course_id,
+                                      lesson_slug=lesson.slug, version_id=lesson.version_id,
+                                      lesson_hash=lesson.content_hash))
+    else:
+        row.lesson_hash, row.version_id, row.completed_at = (
+            lesson.content_hash, lesson.version_id, utcnow())
     try:
         db.session.commit()
     except IntegrityError:
