@@ -21,19 +21,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask content sync
 	FLASK_DEBUG=1 $(BIN)/flask demo
 	@echo "Waymark is at http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
 	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# Debian packages the suite needs: Chromium for the browser tests, PostgreSQL for the
-# second database run. Installed only when missing and only when we are root.
+# Debian packages: Chromium for the browser tests, PostgreSQL for the second database run,
+# DejaVu fonts for certificate PDFs, poppler and zbar to read PDFs and QR codes back in tests.
+# Installed only when missing and only when we are root.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Debian packages:$$missing"; \

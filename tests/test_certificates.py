@@ -101,3 +101,225 @@ def test_changed_lesson_must_be_read_again(client, officer, app, tmp_path):
     assert certificates() == []  # wrap-up changed since it was read
     client.post("/courses/field-basics/wrap-up/")  # already has a row: re-reading refreshes it
     assert len(certificates()) == 1
+
+
+@pytest.fixture
+def certificate(client, officer) -> Certificate:
+    read_all_lessons(client)
+    pass_final(client)
+    (issued,) = certificates()
+    return issued
+
+
+def test_verify_page_statuses(app, client, certificate):
+    client.post("/logout")
+    html = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Valid" in html and "Анна Петрова" in html and "Field basics" in html
+    assert certificate.issued_on.isoformat() in html and certificate.expires_on.isoformat() in html
+
+    certificate.expires_on = utcnow().date()
+    db.session.commit()
+    assert "Expired" in client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+
+    from learning.certificates.service import revoke_certificate
+    revoke_certificate(certificate, "Issued in error after a data fix.", admin_id=None)
+    html = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Revoked" in html and "Revoked on" in html
+    assert "data fix" not in html  # the reason is never public
+
+
+def test_public_page_shows_nothing_else_about_the_officer(client, certificate, officer):
+    client.post("/logout")
+    html = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert officer.email not in html and "Agency A" not in html
+    assert "100%" not in html and "Score" not in html  # the score is printed only on the PDF
+
+
+@pytest.mark.parametrize("code", ["0" * 32, "not-a-code", "A" * 32, "x" * 500, "%00"])
+def test_unknown_and_malformed_codes_get_the_same_page(client, synced, code):
+    response = client.get(f"/verify/{code}")
+    assert response.status_code == 404
+    assert "No certificate has this code." in response.get_data(as_text=True)
+    reference = client.get("/verify/" + "0" * 32).get_data(as_text=True)
+    assert response.get_data(as_text=True) == reference
+
+
+def test_verify_is_rate_limited_per_client(app, client, synced):
+    app.config["VERIFY_RATE_LIMIT"] = "5 per minute"
+    statuses = [client.get("/verify/" + "0" * 32).status_code for _ in range(7)]
+    assert statuses == [404] * 5 + [429] * 2
+    other = app.test_client()
+    response = other.get("/verify/" + "0" * 32, environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert response.status_code == 404  # another client has its own allowance
+
+
+def test_pdf_text_and_qr_code(client, certificate, tmp_path):
+    response = client.get(f"/certificates/{certificate.code}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for expected in ("Certificate of completion", "Анна Петрова", "Field basics",
+                     certificate.code, f"Issued {certificate.issued_on.isoformat()}",
+                     f"Valid until {certificate.expires_on.isoformat()}", "Score 100%"):
+        assert expected in text
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(tmp_path / "page.png")],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert decoded.startswith(f"http://localhost/verify/{certificate.code}?p=WM1.")
+    path = decoded.split("localhost", 1)[1]
+    assert "Valid" in client.get(path).get_data(as_text=True)
+
+    letter = client.get(f"/certificates/{certificate.code}.pdf?paper=letter").data
+    info = subprocess.run(["pdfinfo", "-"], input=letter, capture_output=True, check=True).stdout
+    assert b"792 x 612 pts (letter)" in info
+    assert client.get(f"/certificates/{certificate.code}.pdf?paper=a3").status_code == 400
+
+
+def test_arabic_name_is_printed(client, certificate, tmp_path):
+    certificate.holder_name = "فاطمة الزهراء"
+    db.session.commit()
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(client.get(f"/certificates/{certificate.code}.pdf").data)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert "DejaVuSans" in fonts
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "الزهراء" in text or "ءارهزلا" in text  # extraction order of RTL text varies
+
+
+def test_only_the_holder_downloads_the_pdf(client, certificate, make_user, login_as):
+    client.post("/logout")
+    login_as(make_user("officer"))
+    assert client.get(f"/certificates/{certificate.code}.pdf").status_code == 404
+    client.post("/logout")
+    login_as(make_user("admin"))
+    assert client.get(f"/certificates/{certificate.code}.pdf").status_code == 200
+
+
+def test_signed_payload_round_trip_and_tampering(app, client, certificate, tmp_path, runner):
+    from learning.certificates.service import certificate_payload
+    from learning.certificates.signing import PUBLIC_KEY_FILE
+
+    payload = certificate_payload(certificate)
+    result = runner.invoke(args=["certificates", "verify", payload])
+    assert result.exit_code == 0, result.output
+    assert "Signature OK. Status on" in result.output and "VALID" in result.output
+    assert "Анна Петрова" in result.output
+
+    head, body, signature = payload.split(".")
+    import base64
+    import json
+    fields = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    fields["n"] = "Someone Else"
+    forged_body = base64.urlsafe_b64encode(json.dumps(fields).encode()).rstrip(b"=").decode()
+    result = runner.invoke(args=["certificates", "verify", f"{head}.{forged_body}.{signature}"])
+    assert result.exit_code == 1 and "signature does not match" in result.output
+    result = runner.invoke(args=["certificates", "verify", "WM1.garbage"])
+    assert result.exit_code == 1 and "not a Waymark certificate payload" in result.output
+
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(client.get(f"/certificates/{certificate.code}.pdf").data)
+    result = runner.invoke(args=["certificates", "verify", str(pdf)])
+    assert result.exit_code == 0, result.output
+    # Another instance's key rejects it; a PDF whose printed name was edited is rejected.
+    key_file = tmp_path / "other.pub.pem"
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    key_file.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    result = runner.invoke(args=["certificates", "verify", str(pdf), "--public-key",
+                                 str(key_file)])
+    assert result.exit_code == 1 and "signature does not match" in result.output
+
+    from pypdf import PdfReader, PdfWriter
+    reader = PdfReader(str(pdf))
+    writer = PdfWriter(clone_from=reader)
+    writer.add_metadata({"/Subject": payload.replace(signature, signature[::-1])})
+    tampered = tmp_path / "tampered.pdf"
+    with tampered.open("wb") as handle:
+        writer.write(handle)
+    result = runner.invoke(args=["certificates", "verify", str(tampered)])
+    assert result.exit_code == 1 and "NOT VALID" in result.output
+    assert (app.instance_path and (tmp_path / "x").parent.exists())
+    assert PUBLIC_KEY_FILE.endswith(".pub.pem")
+
+
+def test_issue_missing_and_revoke_commands(client, officer, runner, tmp_path):
+    read_all_lessons(client)
+    pass_final(client)
+    db.session.execute(sa.delete(Certificate))
+    db.session.commit()
+    result = runner.invoke(args=["certificates", "issue-missing", "--pdf-dir",
+                                 str(tmp_path / "pdfs")])
+    assert result.exit_code == 0, result.output
+    assert "1 certificates issued or already present" in result.output
+    (certificate,) = certificates()
+    assert (tmp_path / "pdfs" / f"{certificate.code}.pdf").read_bytes().startswith(b"%PDF")
+    result = runner.invoke(args=["certificates", "revoke", certificate.code, "--reason",
+                                 "Identity mix-up"])
+    assert result.exit_code == 0 and "Revoked" in result.output
+    assert certificates()[0].revoked_reason == "Identity mix-up"
+    result = runner.invoke(args=["certificates", "revoke", "0" * 32, "--reason", "x"])
+    assert result.exit_code != 0 and "No certificate" in result.output
+
+
+def test_recertification_after_expiry_issues_a_new_certificate(client, certificate, officer):
+    completion = db.session.get(Completion, certificate.completion_id)
+    completion.completed_at = utcnow() - timedelta(days=700)
+    first_attempt = attempt_row(completion.attempt_id)
+    first_attempt.submitted_at = utcnow() - timedelta(days=701)
+    db.session.commit()
+    record_completion(officer.id, certificate.course_id)
+    assert len(certificates()) == 1  # not due yet: the certificate is valid for months
+
+    certificate = certificates()[0]
+    certificate.expires_on = utcnow().date() + timedelta(days=30)  # inside the 90-day window
+    db.session.commit()
+    record_completion(officer.id, certificate.course_id)
+    assert len(certificates()) == 1  # due, but the final has not been passed again
+
+    pass_final(client)  # lessons were read before: only the final is needed again
+    old, new = sorted(certificates(), key=lambda c: c.id)
+    assert old.code == certificate.code and old.revoked_at is None  # history kept
+    assert new.code != old.code and new.issued_on == utcnow().date()
+    assert db.session.get(Completion, new.completion_id).cycle == 1
+
+
+def test_latin_cyrillic_and_arabic_names_in_any_order(app_ctx, tmp_path):
+    from learning.certificates.pdf import PrintedCertificate, render_pdf
+
+    labels = {"title": "Certificate", "certifies": "c", "completed": "d", "code": "e",
+              "verify": "f"}
+    for name in ["Анна Петрова", "فاطمة الزهراء", "Zoë Ñúñez", "فاطمة الزهراء", "Ψυχή"]:
+        pdf = tmp_path / "n.pdf"
+        pdf.write_bytes(render_pdf(PrintedCertificate(
+            "0" * 32, name, "Course", "Version 1", None, "Issued", "Valid", "http://x/verify/0",
+            "WM1.a.b", labels)))
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                              text=True).stdout
+        # Extracted Arabic comes out in visual order or as presentation forms; Latin,
+        # Greek and Cyrillic come out exactly.
+        assert name in text or name[::-1] in text or name.startswith("فاطمة")
+
+
+def test_concurrent_completion_checks_issue_one_certificate(app, client, officer):
+    from tests.test_concurrency import run_together
+
+    read_all_lessons(client)
+    pass_final(client)
+    course_id, user_id = certificates()[0].course_id, officer.id
+    db.session.execute(sa.delete(Certificate))
+    db.session.execute(sa.delete(Completion))
+    db.session.commit()
+
+    def check(_index):
+        with app.app_context():
+            certificate = record_completion(user_id, course_id)
+            return certificate.code if certificate else None
+
+    codes = run_together(8, check)
+    assert len(set(codes)) == 1 and None not in codes, codes
+    assert len(certificates()) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Completion)) == 1

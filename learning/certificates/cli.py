@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import click
 import sqlalchemy as sa
@@ -60,20 +61,20 @@ def issue_missing_command(pdf_dir: Path | None, paper: str):
 @click.option("--public-key", type=click.Path(dir_okay=False, path_type=Path),
               help="The instance's public key (default: instance/" + PUBLIC_KEY_FILE + ").")
 def verify_command(file_or_payload: str, public_key: Path | None):
-    """Check a certificate PDF or QR payload offline, without the database."""
+    """Check a certificate PDF, a QR payload (WM1.…) or a verify link offline, without the
+    database."""
     key_path = public_key or Path(current_app.instance_path) / PUBLIC_KEY_FILE
     if not key_path.exists():
         raise click.ClickException(f"No public key at {key_path}.")
     key = load_public_key(key_path)
     today = utcnow().date()
-    candidate = Path(file_or_payload)
+    is_payload = file_or_payload.startswith(("WM", "http://", "https://"))
     try:
-        if candidate.suffix.lower() == ".pdf" or candidate.is_file():
-            result = check_pdf(candidate, key, today)
-        else:
-            payload = file_or_payload.split("p=", 1)[-1] if "p=" in file_or_payload \
-                else file_or_payload
+        if is_payload:
+            payload = unquote(file_or_payload.split("p=", 1)[-1])
             result = check_payload(payload, key, today)
+        else:
+            result = check_pdf(Path(file_or_payload), key, today)
     except PayloadError as exc:
         raise click.ClickException(f"NOT VALID: {exc}") from exc
     fields = result.fields

@@ -1,15 +1,11 @@
 """Certificate PDFs (A4 or US Letter) with a QR code that opens the verify page.
 
-Fonts are parsed once per process into a template document that each
-certificate copies, which makes a PDF about three times faster to produce.
 The signed payload is stored in the PDF's metadata for offline checks.
 """
 
 from __future__ import annotations
 
-import copy
 import io
-import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,8 +16,6 @@ from fpdf import FPDF
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 PAPERS = {"a4": "A4", "letter": "Letter"}
 KEYWORDS = "waymark-certificate"
-_templates: dict[tuple[str, str], FPDF] = {}
-_lock = threading.Lock()
 
 
 class FontMissing(RuntimeError):
@@ -53,18 +47,19 @@ def font_dir(configured: str | None = None) -> Path:
                       "WAYMARK_FONT_DIR")
 
 
-def _template(paper: str, fonts: Path) -> FPDF:
-    key = (paper, str(fonts))
-    with _lock:
-        if key not in _templates:
-            pdf = FPDF(orientation="landscape", unit="mm", format=PAPERS[paper])
-            pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-            pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-            pdf.set_text_shaping(True)  # joins and orders Arabic and other complex scripts
-            pdf.set_auto_page_break(False)
-            pdf.set_creator("Waymark")
-            _templates[key] = pdf
-        return copy.deepcopy(_templates[key])
+def _document(paper: str, fonts: Path) -> FPDF:
+    """A new landscape document with the fonts loaded.
+
+    Each certificate parses the fonts afresh: fpdf2 subsets a font in place when it
+    writes a file, so a document copied from a shared template would corrupt it.
+    """
+    pdf = FPDF(orientation="landscape", unit="mm", format=PAPERS[paper])
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.set_text_shaping(True)  # joins and orders Arabic and other complex scripts
+    pdf.set_auto_page_break(False)
+    pdf.set_creator("Waymark")
+    return pdf
 
 
 def qr_png(url: str) -> io.BytesIO:
@@ -77,11 +72,10 @@ def qr_png(url: str) -> io.BytesIO:
 
 def render_pdf(cert: PrintedCertificate, paper: str = "a4", fonts: Path | None = None) -> bytes:
     """One landscape page: who, what, when, the code, and the QR code."""
-    pdf = _template(paper, fonts or font_dir())
+    pdf = _document(paper, fonts or font_dir())
     pdf.set_title(f"{cert.labels['title']}: {cert.course_title}")
     pdf.set_subject(cert.payload)
     pdf.set_keywords(KEYWORDS)
-    pdf.set_creation_date(None)
     pdf.add_page()
     width, height = pdf.w, pdf.h
     pdf.set_draw_color(11, 92, 138)
