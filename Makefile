@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := learning
 
-.PHONY: run test lint check bench system-deps clean
+.PHONY: run test lint check bench run-deps system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -21,29 +21,41 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-run: $(STAMP) system-deps
+run: $(STAMP) run-deps
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask content sync
 	FLASK_DEBUG=1 $(BIN)/flask demo
 	@echo "Waymark is at http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
 	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# Debian packages: Chromium for the browser tests, PostgreSQL for the second database run,
-# DejaVu fonts for certificate PDFs, poppler and zbar to read PDFs and QR codes back in tests.
-# Installed only when missing and only when we are root.
-system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
-	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
-	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
+# Debian packages, installed only when missing and only when we are root:
+# DejaVu fonts for certificate PDFs (make run and make test); for the suite also Chromium
+# (browser tests), PostgreSQL (the second database run), and poppler and zbar (to read
+# PDFs and QR codes back).
+RUN_PACKAGES := fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+TEST_PACKAGES := $(RUN_PACKAGES) chromium:/usr/bin/chromium \
+	postgresql:/usr/lib/postgresql/15/bin/initdb poppler-utils:/usr/bin/pdftoppm \
+	zbar-tools:/usr/bin/zbarimg
+
+define install_missing
+	@missing=""; for pair in $(1); do \
+	  package=$${pair%%:*}; file=$${pair#*:}; \
+	  if [ "$$package" = postgresql ]; then ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && continue; fi; \
+	  [ -e "$$file" ] || missing="$$missing $$package"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "Missing Debian packages:$$missing (run 'make test' as root, or install them)"; fi; \
+	  else echo "Missing Debian packages:$$missing (run as root, or install them)"; fi; \
 	fi
+endef
+
+run-deps:
+	$(call install_missing,$(RUN_PACKAGES))
+
+system-deps:
+	$(call install_missing,$(TEST_PACKAGES))
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ from learning.certificates.models import Certificate, Completion
 from learning.certificates.service import record_completion
 from learning.extensions import db
 from learning.timeutil import utcnow
-from tests.test_assessments import FINAL, attempt_row, correct_form, start
+from tests.test_assessments import attempt_row, correct_form, start
 
 LESSONS = ("first-steps", "second-steps", "hard-topics", "wrap-up")
 
