@@ -286,3 +286,10 @@ def test_assessment_pages_need_sign_in(client, synced):
     response = client.get(FINAL)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert client.post(FINAL).status_code == 302
+
+
+def test_passing_starts_a_new_series_of_attempts(client, officer):
+    attempt_id, location = start(client)
+    client.post(location + "submit", data=correct_form(attempt_row(attempt_id)))
+    html = client.get(FINAL).get_data(as_text=True)
+    assert "Attempts left: 2 of 2" in html  # a later recertification gets a full allowance

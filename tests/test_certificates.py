@@ -13,6 +13,7 @@ from learning.certificates.dates import add_months
 from learning.certificates.models import Certificate, Completion
 from learning.certificates.service import record_completion
 from learning.extensions import db
+from learning.progress.models import LessonProgress
 from learning.timeutil import utcnow
 from tests.test_assessments import attempt_row, correct_form, start
 
@@ -280,7 +281,15 @@ def test_recertification_after_expiry_issues_a_new_certificate(client, certifica
     record_completion(officer.id, certificate.course_id)
     assert len(certificates()) == 1  # due, but the final has not been passed again
 
-    pass_final(client)  # lessons were read before: only the final is needed again
+    pass_final(client)
+    assert len(certificates()) == 1  # the lesson marked for recertification is still unread
+    page = client.get("/courses/field-basics/hard-topics/").get_data(as_text=True)
+    assert "Mark as read again (needed to recertify)" in page
+    progress = db.session.scalars(sa.select(LessonProgress)).all()
+    for row in progress:
+        row.completed_at = utcnow() - timedelta(days=702)
+    db.session.commit()
+    client.post("/courses/field-basics/hard-topics/")  # read again; other lessons need not be
     old, new = sorted(certificates(), key=lambda c: c.id)
     assert old.code == certificate.code and old.revoked_at is None  # history kept
     assert new.code != old.code and new.issued_on == utcnow().date()

@@ -100,9 +100,15 @@ def attempts_of(user_id: int, course_id: int, assessment_slug: str) -> list[Atte
 
 
 def start_status(assessment: Assessment, attempts: list[Attempt], now: datetime) -> StartStatus:
-    """Apply the attempt limit and the cooldown to the officer's attempts so far."""
+    """Apply the attempt limit and the cooldown to the officer's attempts so far.
+
+    The limit counts attempts since the last pass: passing closes a series, and a
+    new one (to recertify when the certificate runs out) starts with a full allowance.
+    """
     open_attempt = next((a for a in attempts if a.status == OPEN), None)
-    used = len(attempts)
+    passed_at = [i for i, a in enumerate(attempts) if a.passed]
+    series = attempts[passed_at[-1] + 1:] if passed_at else attempts
+    used = len(series)
     left = None if assessment.max_attempts is None else max(0, assessment.max_attempts - used)
     passed = any(a.passed for a in attempts)
     submitted = [a.submitted_at for a in attempts if a.submitted_at]

@@ -94,12 +94,13 @@ def mark_lesson_complete(user_id: int, course_id: int, lesson: Lesson) -> bool:
 
     Repeated or concurrent calls leave exactly one row: the unique constraint
     decides. Completing a lesson whose text changed since it was read updates
-    the row to the new text.
+    the row to the new text; completing a lesson required for recertification
+    again records when it was read again.
     """
     row = db.session.scalar(sa.select(LessonProgress).where(
         LessonProgress.user_id == user_id, LessonProgress.course_id == course_id,
         LessonProgress.lesson_slug == lesson.slug))
-    if row is not None and row.lesson_hash == lesson.content_hash:
+    if row is not None and row.lesson_hash == lesson.content_hash and not lesson.recertification:
         return False
     if row is None:
         db.session.add(LessonProgress(user_id=user_id, course_id=course_id,
