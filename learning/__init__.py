@@ -58,9 +58,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.certificates.views import bp as certificates_bp
     from learning.core.views import bp as core_bp
     from learning.quizimport_cli import quizzes_cli
+    from learning.transcript.views import bp as transcript_bp
 
     for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, certificates_bp,
-                      author_bp):
+                      transcript_bp, author_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli):
         app.cli.add_command(command)

@@ -58,12 +58,14 @@ def latest_certificate(user_id: int, course_id: int) -> Certificate | None:
 
 
 def due_for_recertification(certificate: Certificate | None, today: date,
-                            window_days: int = RECERTIFY_WITHIN_DAYS) -> bool:
+                            window_days: int | None = None) -> bool:
     """True when the certificate is revoked, expired or expires within the window."""
     if certificate is None:
         return False
     if certificate.revoked_at is not None:
         return True
+    if window_days is None:
+        window_days = current_app.config.get("EXPIRING_WITHIN_DAYS", RECERTIFY_WITHIN_DAYS)
     return certificate.expires_on is not None and \
         certificate.expires_on - timedelta(days=window_days) <= today
 

@@ -1,0 +1,1 @@
+"""The officer's transcript: every course with its status; reads, never writes."""
