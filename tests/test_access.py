@@ -22,6 +22,13 @@ MATRIX = {
     "/author/": (302, 403, 200, 403, 200),
     "/author/preview/field-basics/first-steps/": (302, 403, 200, 403, 200),
     "/author/preview/field-basics/nope/": (302, 403, 404, 403, 404),
+    "/author/courses/field-basics/items/": (302, 403, 200, 403, 200),
+    "/courses/field-basics/assessments/final/": (302, 200, 200, 200, 200),
+    "/progress/": (302, 200, 200, 200, 200),
+    "/certificates/": (302, 200, 200, 200, 200),
+    "/verify/" + "0" * 32: (404, 404, 404, 404, 404),
+    "/admin/": (302, 403, 403, 403, 200),
+    "/admin/certificates/" + "0" * 32: (302, 403, 403, 403, 404),
 }
 
 

@@ -332,3 +332,20 @@ def test_concurrent_completion_checks_issue_one_certificate(app, client, officer
     assert len(set(codes)) == 1 and None not in codes, codes
     assert len(certificates()) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Completion)) == 1
+
+
+def test_admin_revokes_with_a_reason(client, certificate, make_user, login_as, app):
+    client.post("/logout")
+    login_as(make_user("admin"))
+    html = client.get(f"/admin/?code={certificate.code.upper()}", follow_redirects=True)
+    assert certificate.holder_name in html.get_data(as_text=True)
+    response = client.post(f"/admin/certificates/{certificate.code}", data={"reason": "x"})
+    assert response.status_code == 200 and certificates()[0].revoked_at is None  # too short
+    response = client.post(f"/admin/certificates/{certificate.code}",
+                           data={"reason": "Completed under another officer's account."})
+    assert response.status_code == 302
+    revoked = certificates()[0]
+    assert revoked.revoked_at is not None and revoked.revoked_by is not None
+    client.post("/logout")
+    html = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Revoked" in html and "another officer" not in html

@@ -1,0 +1,1 @@
+"""Administration: running the instance (certificates for now; agencies and accounts next)."""
