@@ -98,6 +98,10 @@ def test_changed_lesson_must_be_read_again(client, officer, app, tmp_path):
     lesson = root / "courses/field-basics/wrap-up.md"
     lesson.write_text(lesson.read_text() + "\nA new paragraph.\n")
     sync_catalogue(root / "courses", root / "quizzes")
+    overview = client.get("/courses/field-basics/").get_data(as_text=True)
+    assert "This course has been updated since you read some lessons" in overview
+    assert 'href="/courses/field-basics/wrap-up/">Wrap-up</a>' in overview
+    assert "3 of 4 lessons" in overview  # the unchanged lessons still count
     pass_final(client)
     assert certificates() == []  # wrap-up changed since it was read
     client.post("/courses/field-basics/wrap-up/")  # already has a row: re-reading refreshes it
