@@ -209,6 +209,23 @@ def parse_answers(questions: list[Question], form: Mapping[str, Any],
     return values, errors
 
 
+def merge_answers(stored: Mapping[str, Any] | None, values: Mapping[str, Any], sequence: int
+                  ) -> tuple[dict[str, Any], list[str], list[str]]:
+    """New answers over stored ones, except where the stored answer has a higher sequence.
+
+    Returns (merged answers, question ids saved, question ids whose save was stale).
+    """
+    merged = dict(stored or {})
+    saved, stale = [], []
+    for qid, value in values.items():
+        if qid in merged and merged[qid]["s"] >= sequence:
+            stale.append(qid)
+            continue
+        merged[qid] = {"v": value, "s": sequence}
+        saved.append(qid)
+    return merged, saved, stale
+
+
 def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
                  now: datetime | None = None) -> SaveResult:
     """Store answers unless a newer save (higher sequence) already stored that question."""
@@ -224,14 +241,7 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
             submit_attempt(attempt_id, now, by="deadline")
             raise DeadlinePassed("The time for this attempt is up. It was graded on the answers "
                                  "saved before the deadline.")
-        merged = dict(answers or {})
-        saved, stale = [], []
-        for qid, value in values.items():
-            if qid in merged and merged[qid]["s"] >= sequence:
-                stale.append(qid)
-                continue
-            merged[qid] = {"v": value, "s": sequence}
-            saved.append(qid)
+        merged, saved, stale = merge_answers(answers, values, sequence)
         if not saved:
             return SaveResult((), tuple(stale), revision)
         result = db.session.execute(
@@ -245,35 +255,45 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
     raise AttemptRefused("The attempt is busy; your answer was not saved. Please try again.")
 
 
-def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "learner") -> Attempt:
-    """Grade the saved answers and close the attempt, exactly once however often it is called."""
+def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "learner",
+                   values: Mapping[str, Any] | None = None, sequence: int = 0) -> Attempt:
+    """Grade and close the attempt, exactly once however often it is called.
+
+    ``values`` are the answers the submit form carries: in time, they are merged
+    (newest sequence wins) and graded in the same write; after the deadline they
+    are ignored and the attempt is graded on what was saved.
+    """
     now = now or utcnow()
     for _ in range(CAS_RETRIES):
         row = db.session.execute(sa.select(
             Attempt.status, Attempt.answers, Attempt.revision, Attempt.deadline,
             Attempt.version_id, Attempt.question_ids, Attempt.pass_mark, Attempt.user_id,
-            Attempt.course_id
+            Attempt.course_id, Attempt.final
         ).where(Attempt.id == attempt_id)).one()
         (status, answers, revision, deadline, version_id, question_ids, pass_mark, user_id,
-         course_id) = row
+         course_id, final) = row
         if status == SUBMITTED:
             break
         by_id = {q.id: q for q in quiz_set(version_id).questions}
         questions = [by_id[qid] for qid in question_ids]
-        grade = grade_attempt(questions, {qid: e["v"] for qid, e in (answers or {}).items()})
         if _expired(deadline, now):
             by = "deadline"
+        elif values:
+            answers = merge_answers(answers, values, sequence)[0]
+        grade = grade_attempt(questions, {qid: e["v"] for qid, e in (answers or {}).items()})
+        passed = grade.passed(pass_mark)
         result = db.session.execute(
             sa.update(Attempt)
             .where(Attempt.id == attempt_id, Attempt.revision == revision,
                    Attempt.status == OPEN)
             .values(status=SUBMITTED, revision=revision + 1, submitted_at=now, submitted_by=by,
-                    score=grade.score, max_score=grade.max_score, percent=grade.percent,
-                    passed=grade.passed(pass_mark),
+                    answers=answers, score=grade.score, max_score=grade.max_score,
+                    percent=grade.percent, passed=passed,
                     results={item.question_id: item.earned for item in grade.items}))
         db.session.commit()
         if result.rowcount == 1:
-            progress_changed.send("assessments", user_id=user_id, course_id=course_id)
+            if passed and final:  # only a passed final assessment can complete a course
+                progress_changed.send("assessments", user_id=user_id, course_id=course_id)
             break
     else:
         raise AttemptRefused("The attempt is busy; please submit again.")

@@ -143,13 +143,10 @@ def submit(course_slug: str, slug: str, attempt_id: int):
                 flash(message, "error")
             return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
                                     attempt_id=attempt_id), 303)
-        try:
-            service.save_answers(attempt.id, values, sequence)
-        except DeadlinePassed as exc:
-            flash(str(exc), "error")
-        except AttemptRefused:
-            pass  # submitted meanwhile (another tab, a double click): show its result
-        service.submit_attempt(attempt.id)
+        graded = service.submit_attempt(attempt.id, values=values, sequence=sequence)
+        if graded.submitted_by == "deadline":
+            flash(_("The time for this attempt is up. It was graded on the answers saved "
+                    "before the deadline."), "error")
     return redirect(url_for(".result", course_slug=course_slug, slug=slug,
                             attempt_id=attempt_id), 303)
 
