@@ -6,8 +6,8 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, url_for
-from flask_babel import ngettext
+from flask import Flask, g, url_for
+from flask_babel import get_translations, ngettext
 from markupsafe import Markup
 
 from learning.content.render import render_inline, render_markdown
@@ -23,6 +23,26 @@ def markdown_html(text: str) -> Markup:
 def markdown_inline_html(text: str) -> Markup:
     """Sanitised inline HTML of a one-line snippet (a source), once per text."""
     return Markup(render_inline(text))
+
+
+def _translations():
+    """This request's translations, looked up once (Flask-Babel looks them up per string)."""
+    try:
+        return g._waymark_translations
+    except AttributeError:
+        g._waymark_translations = get_translations()
+        return g._waymark_translations
+
+
+def install_fast_gettext(app: Flask) -> None:
+    """Template gettext that resolves the translations once per request, not per string."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -46,6 +66,7 @@ def register_template_helpers(app: Flask) -> None:
             return ngettext("%(num)d h", "%(num)d h", hours)
         return f"{hours} h {rest} min"
 
+    install_fast_gettext(app)
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.filters["markdown"] = lambda text: markdown_html(text or "")
     app.jinja_env.filters["markdown_inline"] = lambda text: markdown_inline_html(text or "")
