@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.accounts.cli import demo_command, users_cli
     from learning.accounts.views import bp as accounts_bp
     from learning.admin.views import bp as admin_bp
+    from learning.agency.views import bp as agency_bp
     from learning.assessments.views import bp as assessments_bp
     from learning.author.views import bp as author_bp
     from learning.catalogue.cli import content_cli
@@ -62,7 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.transcript.views import bp as transcript_bp
 
     for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, certificates_bp,
-                      transcript_bp, author_bp, admin_bp):
+                      transcript_bp, author_bp, admin_bp, agency_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli):
         app.cli.add_command(command)

@@ -1,10 +1,12 @@
 """Imports every model module so metadata (and Alembic) sees all tables."""
 
 from learning.accounts.models import Agency, Unit, User
+from learning.agency.models import Assignment, AssignmentTarget, AuditEntry
 from learning.assessments.models import Attempt
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
 from learning.certificates.models import Certificate, Completion
 from learning.progress.models import LessonProgress
 
-__all__ = ["Agency", "Attempt", "Certificate", "Completion", "Course", "CourseVersion", "Lesson",
-           "LessonProgress", "MediaAsset", "Unit", "User"]
+__all__ = ["Agency", "Assignment", "AssignmentTarget", "Attempt", "AuditEntry", "Certificate",
+           "Completion", "Course", "CourseVersion", "Lesson", "LessonProgress", "MediaAsset",
+           "Unit", "User"]

@@ -1,0 +1,1 @@
+"""Agencies: assignments, compliance, staff, reminders, exports and the HR API."""

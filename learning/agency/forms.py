@@ -1,0 +1,28 @@
+"""Manager forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+
+class AssignmentForm(FlaskForm):
+    """Assign a course to units and/or named officers."""
+
+    course_id = SelectField(_l("Course"), coerce=int, validators=[DataRequired()])
+    due_on = DateField(_l("Due date"), validators=[DataRequired()])
+    recurrence = SelectField(_l("Repeat"), choices=[
+        ("none", _l("Once")), ("on_expiry", _l("Again when the certificate expires")),
+        ("months", _l("Again every N months after completion"))])
+    every_months = IntegerField(_l("N months"), validators=[Optional(),
+                                                             NumberRange(min=1, max=120)])
+    unit_ids = SelectMultipleField(_l("Units (everyone in them, now and later)"), coerce=int)
+    officer_emails = TextAreaField(_l("Officers by email, one per line (optional)"))
+    submit = SubmitField(_l("Assign"))

@@ -1,0 +1,147 @@
+"""``/agency/``: compliance at a glance, exports, assignments, officers' transcripts."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from learning.access import role_required, visible_person_or_404
+from learning.agency import compliance
+from learning.agency.forms import AssignmentForm
+from learning.agency.service import (
+    AgencyError,
+    assignments_of,
+    create_assignment,
+    record_audit,
+    units_of,
+)
+from learning.catalogue.service import published_courses
+from learning.extensions import db
+from learning.timeutil import utcnow
+from learning.transcript.service import transcript
+
+bp = Blueprint("agency", __name__, url_prefix="/agency")
+PAGE_SIZE = 50
+EXPORT_COLUMNS = ("officer", "email", "unit", "course", "state", "due_on",
+                  "certificate_expires_on")
+
+
+def _filters() -> compliance.Filters:
+    def number(name: str) -> int | None:
+        value = request.args.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    state = request.args.get("state") or None
+    if state is not None and state not in compliance.STATES:
+        abort(400)
+    return compliance.Filters(number("unit"), number("course"), state)
+
+
+def _window() -> int:
+    return current_app.config["EXPIRING_WITHIN_DAYS"]
+
+
+@bp.get("/")
+@role_required("manager")
+def index():
+    """Totals per unit and the officers x courses matrix, filtered, a page at a time."""
+    filters = _filters()
+    rows = compliance.snapshot(current_user, utcnow().date(), _window(), filters)
+    by_officer: dict[int, dict] = {}
+    for row in rows:
+        entry = by_officer.setdefault(row.officer.id, {"officer": row.officer, "cells": {}})
+        entry["cells"][row.requirement.course_id] = row
+    officers = list(by_officer.values())
+    page = max(1, request.args.get("page", 1, type=int))
+    pages = max(1, -(-len(officers) // PAGE_SIZE))
+    courses = {}
+    for row in rows:
+        courses.setdefault(row.requirement.course_id, row.requirement.course_title)
+    return render_template(
+        "agency/index.html", totals=compliance.totals_by_unit(rows), filters=filters,
+        officers=officers[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page=page, pages=pages,
+        courses=courses, states=compliance.STATES, row_count=len(rows),
+        units=units_of(current_user.agency_id) if current_user.agency_id else [],
+        all_courses=[(c.id, v.title) for c, v in published_courses()])
+
+
+def export_rows(filters: compliance.Filters):
+    """Header, then one line per (officer, course), exactly the screen's rows."""
+    yield EXPORT_COLUMNS
+    for row in compliance.stream(current_user, utcnow().date(), _window(), filters):
+        yield (row.officer.name, row.officer.email, row.officer.unit_name,
+               row.requirement.course_title, row.state, row.due_on.isoformat(),
+               row.certificate_expires_on.isoformat() if row.certificate_expires_on else "")
+
+
+@bp.get("/export.csv")
+@role_required("manager")
+def export_csv():
+    """The compliance rows as CSV, streamed so a large agency does not fill memory."""
+    filters = _filters()
+    record_audit(current_user, "export.csv", "compliance", {"filters": filters.__dict__})
+    db.session.commit()
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for line in export_rows(filters):
+            writer.writerow(line)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="compliance.csv"'
+    return response
+
+
+@bp.route("/assignments/", methods=["GET", "POST"])
+@role_required("manager")
+def assignments():
+    """The agency's assignments, and a form to add one."""
+    if current_user.agency_id is None:
+        abort(403)
+    form = AssignmentForm()
+    form.course_id.choices = [(c.id, v.title) for c, v in published_courses()]
+    form.unit_ids.choices = [(u.id, u.name) for u in units_of(current_user.agency_id)
+                             if current_user.unit_id in (None, u.id)]
+    if form.validate_on_submit():
+        emails = [e for e in (form.officer_emails.data or "").splitlines() if e.strip()]
+        try:
+            create_assignment(current_user, form.course_id.data, form.due_on.data,
+                              form.recurrence.data, form.every_months.data,
+                              form.unit_ids.data or [], emails)
+        except AgencyError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("The course is assigned."), "success")
+            return redirect(url_for(".assignments"))
+    titles = dict(form.course_id.choices)
+    return render_template("agency/assignments.html", form=form,
+                           assignments=assignments_of(current_user.agency_id), titles=titles)
+
+
+@bp.get("/officers/<int:user_id>/")
+@role_required("manager")
+def officer(user_id: int):
+    """One officer's transcript, if the manager may see them."""
+    person = visible_person_or_404(user_id, current_user)
+    records = transcript(person.id, utcnow().date(), _window())
+    return render_template("agency/officer.html", person=person, records=records)
