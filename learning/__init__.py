@@ -51,7 +51,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.accounts.cli import demo_command, users_cli
     from learning.accounts.views import bp as accounts_bp
     from learning.admin.views import bp as admin_bp
+    from learning.agency.notify_cli import notify_cli
+    from learning.agency.reminders_views import bp as agency_exports_bp
+    from learning.agency.staff_views import bp as staff_bp
     from learning.agency.views import bp as agency_bp
+    from learning.api.views import bp as api_bp
+    from learning.api.views import tokens_bp as api_tokens_bp
     from learning.assessments.views import bp as assessments_bp
     from learning.author.views import bp as author_bp
     from learning.catalogue.cli import content_cli
@@ -63,9 +68,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.transcript.views import bp as transcript_bp
 
     for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, certificates_bp,
-                      transcript_bp, author_bp, admin_bp, agency_bp):
+                      transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
+                      agency_exports_bp, api_bp, api_tokens_bp):
         app.register_blueprint(blueprint)
-    for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli):
+    for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
+                    notify_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals

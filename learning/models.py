@@ -1,5 +1,8 @@
 """Imports every model module so metadata (and Alembic) sees all tables."""
 
+import learning.agency.reminders_models  # noqa: F401
+import learning.agency.staff_models  # noqa: F401
+import learning.api.models  # noqa: F401
 from learning.accounts.models import Agency, Unit, User
 from learning.agency.models import Assignment, AssignmentTarget, AuditEntry
 from learning.assessments.models import Attempt

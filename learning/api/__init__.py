@@ -1,0 +1,1 @@
+"""Read-only JSON API for agency HR systems, with per-agency tokens."""
