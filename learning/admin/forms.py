@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
@@ -21,3 +21,34 @@ class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("Reason (kept in the record, never shown publicly)"),
                            validators=[DataRequired(), Length(min=5, max=2000)])
     submit = SubmitField(_l("Revoke this certificate"))
+
+
+class AgencyForm(FlaskForm):
+    """A new agency."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Short name for addresses (lower-case-with-hyphens)"),
+                       validators=[DataRequired(), Length(max=80)])
+    submit = SubmitField(_l("Create agency"))
+
+
+class UnitForm(FlaskForm):
+    """A new unit in an agency."""
+
+    name = StringField(_l("Unit name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=[("post", _l("Post")), ("station", _l("Station")),
+                                            ("office", _l("Office")), ("unit", _l("Unit"))])
+    submit = SubmitField(_l("Add unit"))
+
+
+class RoleForm(FlaskForm):
+    """A user's role, agency and unit."""
+
+    role = SelectField(_l("Role"), choices=[("officer", _l("Officer")),
+                                            ("trainer", _l("Trainer")),
+                                            ("manager", _l("Agency manager")),
+                                            ("admin", _l("Administrator"))])
+    agency_id = SelectField(_l("Agency"), coerce=int)
+    unit_id = SelectField(_l("Unit (managers: leave empty to see the whole agency)"),
+                          coerce=int)
+    submit = SubmitField(_l("Save"))

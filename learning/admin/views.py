@@ -1,12 +1,32 @@
 """``/admin/``: instance overview and certificate revocation."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from learning.access import role_required
-from learning.admin.forms import CertificateSearchForm, RevokeForm
+from learning.accounts.models import Agency, Unit, User
+from learning.accounts.service import find_user_by_email
+from learning.admin.forms import AgencyForm, CertificateSearchForm, RevokeForm, RoleForm, UnitForm
+from learning.admin.service import (
+    AdminError,
+    add_unit,
+    agencies_with_counts,
+    audit_page,
+    change_role,
+    create_agency,
+)
+from learning.agency.service import record_audit
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
 from learning.extensions import db
@@ -39,7 +59,117 @@ def certificate(code: str):
     form = RevokeForm()
     if form.validate_on_submit():
         revoke_certificate(found, form.reason.data, current_user.id)
+        record_audit(current_user, "certificate.revoke", found.code,
+                     {"reason": form.reason.data}, agency_id=found.user.agency_id)
+        db.session.commit()
         flash(_("The certificate is revoked. Its public page now says so."), "success")
         return redirect(url_for(".certificate", code=code))
     return render_template("admin/certificate.html", certificate=found, form=form,
                            status=found.status(utcnow().date()))
+
+
+@bp.route("/agencies/", methods=["GET", "POST"])
+@role_required("admin")
+def agencies():
+    """Every agency, and a form to add one."""
+    form = AgencyForm()
+    if form.validate_on_submit():
+        try:
+            agency = create_agency(current_user, form.name.data, form.slug.data)
+        except AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            return redirect(url_for(".agency", agency_id=agency.id))
+    return render_template("admin/agencies.html", rows=agencies_with_counts(), form=form)
+
+
+@bp.route("/agencies/<int:agency_id>/", methods=["GET", "POST"])
+@role_required("admin")
+def agency(agency_id: int):
+    """An agency's units and managers, and a form to add a unit."""
+    found = db.session.get(Agency, agency_id) or abort(404)
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            add_unit(current_user, found, form.name.data, form.kind.data)
+        except AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            return redirect(url_for(".agency", agency_id=agency_id))
+    managers = db.session.scalars(sa.select(User).where(
+        User.agency_id == agency_id, User.role == "manager").order_by(User.display_name)).all()
+    return render_template("admin/agency.html", agency=found, form=form, managers=managers)
+
+
+@bp.get("/users/")
+@role_required("admin")
+def users():
+    """Find a user by email; list trainers, managers and admins."""
+    email = request.args.get("email", "").strip()
+    if email:
+        found = find_user_by_email(email)
+        if found is not None:
+            return redirect(url_for(".user", user_id=found.id))
+        flash(_("No user has this email."), "error")
+    staff = db.session.scalars(sa.select(User).where(User.role != "officer")
+                               .order_by(User.role, User.display_name)).all()
+    return render_template("admin/users.html", staff=staff)
+
+
+@bp.route("/users/<int:user_id>/", methods=["GET", "POST"])
+@role_required("admin")
+def user(user_id: int):
+    """Change a user's role, agency and unit."""
+    person = db.session.get(User, user_id) or abort(404)
+    form = RoleForm(obj=None if request.method == "POST" else person)
+    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
+    units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
+    form.agency_id.choices = [(0, _("None"))] + [(a.id, a.name) for a in agencies]
+    form.unit_id.choices = [(0, _("None"))] + [(u.id, f"{u.agency.name}: {u.name}")
+                                               for u in units]
+    if request.method == "GET":
+        form.agency_id.data = person.agency_id or 0
+        form.unit_id.data = person.unit_id or 0
+    if form.validate_on_submit():
+        try:
+            change_role(current_user, person, form.role.data, form.agency_id.data or None,
+                        form.unit_id.data or None)
+        except AdminError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for(".user", user_id=user_id))
+    return render_template("admin/user.html", person=person, form=form)
+
+
+@bp.get("/audit/")
+@role_required("admin")
+def audit():
+    """The audit log, newest first. It can be read here and changed nowhere."""
+    page = max(1, request.args.get("page", 1, type=int))
+    action = request.args.get("action") or None
+    entries, more = audit_page(page, action=action)
+    return render_template("admin/audit.html", entries=entries, page=page, more=more,
+                           action=action)
+
+
+@bp.get("/settings/")
+@role_required("admin")
+def settings():
+    """How this instance is configured (set through environment variables)."""
+    config = current_app.config
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    rows = [
+        (_("Database"), "PostgreSQL" if uri.startswith("postgresql") else "SQLite"),
+        (_("Shared store for rate limits"), "Redis" if config["RATELIMIT_STORAGE_URI"]
+         .startswith("redis") else _("memory of each server")),
+        (_("Public address in certificates"), config.get("BASE_URL") or _("the request's host")),
+        (_("Certificates count as expiring within"), f"{config['EXPIRING_WITHIN_DAYS']} d"),
+        (_("Verify page rate limit"), config["VERIFY_RATE_LIMIT"]),
+        (_("Outgoing mail"), config.get("SMTP_HOST") or _("not configured: messages are "
+                                                          "written to the log")),
+        (_("Secure cookies (HTTPS only)"), _("yes") if config["SESSION_COOKIE_SECURE"]
+         else _("no")),
+    ]
+    return render_template("admin/settings.html", rows=rows)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from learning.agency.service import record_audit
 from learning.assessments.models import Attempt
 from learning.certificates.offline import check_payload, check_pdf
 from learning.certificates.service import (
@@ -96,4 +97,8 @@ def revoke_command(code: str, reason: str):
     if certificate is None:
         raise click.ClickException(f"No certificate with the code '{code}'.")
     revoke_certificate(certificate, reason, admin_id=None)
+    record_audit(None, "certificate.revoke", certificate.code,
+                 {"reason": reason, "via": "command line"},
+                 agency_id=certificate.user.agency_id)
+    db.session.commit()
     click.echo(f"Revoked {code} ({certificate.holder_name}, {certificate.course_title}).")

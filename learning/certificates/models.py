@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from learning.extensions import db
 from learning.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from learning.accounts.models import User
 
 
 class Completion(db.Model):
@@ -52,6 +56,8 @@ class Certificate(db.Model):
     revoked_at: so.Mapped[datetime | None]
     revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     revoked_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
 
     def status(self, today: date) -> str:
         """valid, expired or revoked (on ``today``)."""
