@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask, request
@@ -12,8 +13,11 @@ from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def _select_locale() -> str | None:
-    from flask import current_app
+    """The user's language, else the browser's; the default outside requests (commands)."""
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.language:
         return current_user.language
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
@@ -26,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
         instance_relative_config=True,
+        instance_path=os.environ.get("WAYMARK_INSTANCE_PATH") or None,
     )
     configure(app, test_config)
 

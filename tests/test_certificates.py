@@ -353,3 +353,24 @@ def test_admin_revokes_with_a_reason(client, certificate, make_user, login_as, a
     client.post("/logout")
     html = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
     assert "Revoked" in html and "another officer" not in html
+
+
+def test_issue_missing_runs_outside_any_request(app, client, officer, tmp_path, database_url,
+                                                content_dirs):
+    import os
+    import sys
+
+    read_all_lessons(client)
+    pass_final(client)
+    db.session.execute(sa.delete(Certificate))
+    db.session.commit()
+    env = dict(os.environ, FLASK_APP="learning", DATABASE_URL=database_url,
+               WAYMARK_SECRET_KEY="k", WAYMARK_INSTANCE_PATH=str(tmp_path / "instance"),
+               WAYMARK_COURSES_DIR=str(content_dirs[0]), WAYMARK_QUIZZES_DIR=str(content_dirs[1]))
+    result = subprocess.run([sys.executable, "-m", "flask", "certificates", "issue-missing",
+                             "--pdf-dir", str(tmp_path / "pdfs")], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (certificate,) = certificates()
+    assert (tmp_path / "pdfs" / f"{certificate.code}.pdf").exists()
+    assert (tmp_path / "instance" / "certificate_signing_key.pem").exists()
