@@ -1,5 +1,155 @@
-"""``flask notify ...``: reminders through the outbox."""
+"""``flask notify queue|send``: reminders through the outbox, over SMTP or to the log."""
 
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from learning.agency.reminders import MailerError, OutgoingMessage, queue_digests, send_pending
+from learning.timeutil import utcnow
+
 notify_cli = AppGroup("notify", help="Queue and send reminder digests.")
+log = logging.getLogger("learning.agency.notify")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and as whom to send mail."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    sender: str
+    starttls: bool
+    timeout: float = 30.0
+
+
+def _config(name: str, default: str) -> str:
+    """``SMTP_*`` from app config, else ``WAYMARK_SMTP_*`` from the environment."""
+    return str(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
+
+
+def smtp_settings() -> SmtpSettings | None:
+    """The SMTP settings, or None when no ``SMTP_HOST`` is configured (log instead)."""
+    host = _config("SMTP_HOST", "").strip()
+    if not host:
+        return None
+    sender = _config("SMTP_FROM", "").strip()
+    if not sender:
+        raise click.ClickException("SMTP_HOST is set but not SMTP_FROM: set WAYMARK_SMTP_FROM "
+                                   "to the address reminders come from.")
+    return SmtpSettings(
+        host=host, port=int(_config("SMTP_PORT", "587")), user=_config("SMTP_USER", ""),
+        password=_config("SMTP_PASSWORD", ""), sender=sender,
+        starttls=_config("SMTP_STARTTLS", "1").strip().lower() in ("1", "true", "yes", "on"))
+
+
+class SmtpMailer:
+    """Sends over one SMTP connection, opened on first use and reopened after an error."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpMailer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
+            if s.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if s.user:
+                smtp.login(s.user, s.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def close(self) -> None:
+        """Say goodbye to the server; a connection that already broke is simply closed."""
+        if self._smtp is None:
+            return
+        # The messages are already accepted or failed; a QUIT that fails changes neither.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self._smtp.quit()
+        self._smtp.close()
+        self._smtp = None
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Hand one message to the server, or raise ``MailerError``."""
+        email = EmailMessage()
+        email["From"] = self.settings.sender
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(usegmt=True)
+        email["Message-ID"] = make_msgid("waymark")
+        email["Auto-Submitted"] = "auto-generated"
+        email["X-Waymark-Notification"] = message.key
+        email.set_content(message.body)
+        try:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            self._smtp.send_message(email)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise MailerError(f"{type(exc).__name__}: {exc}") from exc
+
+
+class LogMailer:
+    """Writes each message to the log instead of sending it (no SMTP configured)."""
+
+    def __enter__(self) -> LogMailer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Log the message in full, so an operator without SMTP still sees it."""
+        log.info("Reminder to %s: %s\n%s", message.to, message.subject, message.body)
+
+
+@notify_cli.command("queue")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day to evaluate compliance on (default: today, UTC).")
+def queue_command(day: datetime | None):
+    """Queue this week's reminder digests; running it again the same week adds nothing new."""
+    report = queue_digests(day.date() if day else utcnow().date())
+    click.echo(f"Queued {report.officers} officer and {report.managers} manager digest(s).")
+
+
+@notify_cli.command("send")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many messages.")
+def send_command(limit: int | None):
+    """Send queued messages over SMTP (WAYMARK_SMTP_HOST), or write them to the log."""
+    settings = smtp_settings()
+    if settings is None:
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+        if log.getEffectiveLevel() > logging.INFO:
+            log.setLevel(logging.INFO)
+    mailer = SmtpMailer(settings) if settings else LogMailer()
+    with mailer:
+        report = send_pending(mailer, limit)
+    where = f"via {settings.host}:{settings.port}" if settings else "to the log"
+    click.echo(f"Sent {report.sent} message(s) {where}; {report.failed} failed and will be "
+               f"retried; {report.skipped} taken by another sender.")
+    if report.failed:
+        raise click.exceptions.Exit(1)

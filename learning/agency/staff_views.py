@@ -1,5 +1,170 @@
 """``/agency/staff/`` and ``/invite/<token>``: officers by unit, CSV import, invitations."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from learning.access import role_required
+from learning.accounts.service import AccountError
+from learning.agency import staff
+from learning.agency.staff_forms import (
+    ConfirmImportForm,
+    SetPasswordForm,
+    StaffActionForm,
+    StaffUploadForm,
+)
+from learning.extensions import db
 
 bp = Blueprint("staff", __name__)
+
+
+def agency_manager_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Managers of an agency only: staff pages act on one agency's people."""
+
+    @role_required("manager")
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user.agency_id is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _private(response):
+    """Pages holding a live invitation token: never cached, never sent as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/agency/staff/")
+@agency_manager_required
+def index():
+    """The officers the manager may see, unit by unit, with their account buttons."""
+    return render_template("agency/staff_index.html", groups=staff.list_staff(current_user),
+                           action_form=StaffActionForm())
+
+
+@bp.route("/agency/staff/import", methods=["GET", "POST"])
+@agency_manager_required
+def import_staff():
+    """Upload a CSV and preview it: the officers to create and update, or every problem."""
+    form = StaffUploadForm()
+    if not form.validate_on_submit():
+        return render_template("agency/staff_import.html", form=form)
+    data = form.file.data.stream.read(staff.MAX_IMPORT_BYTES + 1)
+    preview = staff.preview_import(current_user, data)
+    if not preview.ok:
+        return render_template("agency/staff_import.html", form=form, preview=preview), 422
+    pending = staff.stash_upload(current_user, data)
+    confirm = ConfirmImportForm(pending_id=pending.id, sha256=pending.sha256, formdata=None)
+    return render_template("agency/staff_import.html", form=form, preview=preview,
+                           confirm=confirm, filename=form.file.data.filename)
+
+
+@bp.post("/agency/staff/import/confirm")
+@agency_manager_required
+def confirm_import():
+    """Apply the previewed upload, all of it or none of it."""
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = staff.apply_pending_import(current_user, form.pending_id.data, form.sha256.data)
+    except staff.StaffImportError as exc:
+        return render_template("agency/staff_import.html", form=StaffUploadForm(formdata=None),
+                               problems=exc.problems), 422
+    flash(_("Import done: %(created)d officers added, %(updated)d updated, %(unchanged)d "
+            "unchanged.", created=len(result.create), updated=len(result.update),
+            unchanged=len(result.unchanged)), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/agency/staff/<int:user_id>/invite")
+@agency_manager_required
+def invite_officer(user_id: int):
+    """Create an invitation and show its link, this once only."""
+    if not StaffActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation, token = staff.create_invitation(current_user, user_id)
+    except staff.OfficerNotFound:
+        abort(404)
+    except staff.StaffError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index"))
+    base = (current_app.config.get("BASE_URL") or request.url_root).rstrip("/")
+    officer = staff.visible_officer(current_user, user_id)
+    return _private(make_response(render_template(
+        "agency/staff_invite_link.html", officer=officer, invitation=invitation,
+        link=base + url_for(".invite", token=token))))
+
+
+@bp.post("/agency/staff/<int:user_id>/deactivate")
+@agency_manager_required
+def deactivate(user_id: int):
+    """Stop an officer signing in; their history stays."""
+    return _account_action(staff.deactivate_officer, user_id,
+                           _("%(name)s is deactivated and can no longer sign in."))
+
+
+@bp.post("/agency/staff/<int:user_id>/reactivate")
+@agency_manager_required
+def reactivate(user_id: int):
+    """Let a deactivated officer sign in again."""
+    return _account_action(staff.reactivate_officer, user_id,
+                           _("%(name)s is active again."))
+
+
+def _account_action(action: Callable[..., Any], user_id: int, message: str):
+    if not StaffActionForm().validate_on_submit():
+        abort(400)
+    try:
+        officer = action(current_user, user_id)
+    except staff.OfficerNotFound:
+        abort(404)
+    flash(message % {"name": officer.display_name}, "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invite(token: str):
+    """Public: an invited officer sets a password, then signs in."""
+    try:
+        staff.check_invitation(token)
+    except staff.InvitationError as exc:
+        return _private(make_response(render_template(
+            "agency/invite.html", error=str(exc)), exc.status))
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            staff.accept_invitation(token, form.password.data)
+        except staff.InvitationError as exc:
+            return _private(make_response(render_template(
+                "agency/invite.html", error=str(exc)), exc.status))
+        except AccountError as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+        else:
+            logout_user()
+            flash(_("Your password is set. Sign in with your email and new password."),
+                  "success")
+            return redirect(url_for("accounts.login"))
+    return _private(make_response(render_template("agency/invite.html", form=form)))

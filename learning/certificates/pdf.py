@@ -5,12 +5,16 @@ The signed payload is stored in the PDF's metadata for offline checks.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import segno
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -47,15 +51,53 @@ def font_dir(configured: str | None = None) -> Path:
                       "WAYMARK_FONT_DIR")
 
 
-def _document(paper: str, fonts: Path) -> FPDF:
+# The scripts certificates print: Latin (with Vietnamese), Greek, Cyrillic, Armenian,
+# Hebrew, Arabic (with presentation forms), Georgian, and common punctuation and symbols.
+COVERED_RANGES = ((0x0020, 0x024F), (0x0250, 0x02FF), (0x0300, 0x036F), (0x0370, 0x03FF),
+                  (0x0400, 0x052F), (0x0530, 0x058F), (0x0590, 0x05FF), (0x0600, 0x06FF),
+                  (0x0750, 0x077F), (0x10A0, 0x10FF), (0x1E00, 0x1EFF), (0x1F00, 0x1FFF),
+                  (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0xFB1D, 0xFDFF),
+                  (0xFE70, 0xFEFF))
+
+
+def prepared_font(source: Path, cache_dir: Path) -> Path:
+    """DejaVu cut down to the covered scripts, made once and kept in ``cache_dir``.
+
+    The full font has about 6,000 glyphs and fpdf2 parses all of them for every
+    document; the cut-down copy makes each certificate about three times faster.
+    """
+    data = source.read_bytes()
+    target = cache_dir / f"{source.stem}-{hashlib.sha256(data).hexdigest()[:16]}.ttf"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    font = TTFont(io.BytesIO(data))
+    options = subset.Options()
+    options.layout_features = ["*"]  # keep Arabic joining and other shaping rules
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.drop_tables += ["FFTM"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[c for low, high in COVERED_RANGES for c in range(low, high + 1)])
+    subsetter.subset(font)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    font.save(str(partial))
+    os.replace(partial, target)  # atomic: concurrent workers never read half a file
+    return target
+
+
+def _document(paper: str, fonts: Path, cache_dir: Path | None) -> FPDF:
     """A new landscape document with the fonts loaded.
 
     Each certificate parses the fonts afresh: fpdf2 subsets a font in place when it
     writes a file, so a document copied from a shared template would corrupt it.
     """
     pdf = FPDF(orientation="landscape", unit="mm", format=PAPERS[paper])
-    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    regular, bold = fonts / "DejaVuSans.ttf", fonts / "DejaVuSans-Bold.ttf"
+    if cache_dir is not None:
+        regular, bold = prepared_font(regular, cache_dir), prepared_font(bold, cache_dir)
+    pdf.add_font("DejaVu", "", str(regular))
+    pdf.add_font("DejaVu", "B", str(bold))
     pdf.set_text_shaping(True)  # joins and orders Arabic and other complex scripts
     pdf.set_auto_page_break(False)
     pdf.set_creator("Waymark")
@@ -70,9 +112,10 @@ def qr_png(url: str) -> io.BytesIO:
     return buffer
 
 
-def render_pdf(cert: PrintedCertificate, paper: str = "a4", fonts: Path | None = None) -> bytes:
+def render_pdf(cert: PrintedCertificate, paper: str = "a4", fonts: Path | None = None,
+               cache_dir: Path | None = None) -> bytes:
     """One landscape page: who, what, when, the code, and the QR code."""
-    pdf = _document(paper, fonts or font_dir())
+    pdf = _document(paper, fonts or font_dir(), cache_dir)
     pdf.set_title(f"{cert.labels['title']}: {cert.course_title}")
     pdf.set_subject(cert.payload)
     pdf.set_keywords(KEYWORDS)

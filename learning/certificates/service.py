@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -247,7 +248,8 @@ def printed_certificate(certificate: Certificate) -> PrintedCertificate:
 def certificate_pdf(certificate: Certificate, paper: str = "a4") -> bytes:
     """The certificate's PDF (A4 or US Letter)."""
     return render_pdf(printed_certificate(certificate), paper,
-                      font_dir(current_app.config.get("FONT_DIR")))
+                      font_dir(current_app.config.get("FONT_DIR")),
+                      Path(current_app.instance_path) / "font-cache")
 
 
 def find_certificate(code: str) -> Certificate | None:

@@ -1,0 +1,298 @@
+"""Reminder digests: queued into the outbox at most once per week and item set, sent once.
+
+``queue_digests`` turns compliance into messages: each officer with training due soon,
+expiring, expired or overdue gets one digest, and each manager with overdue (or expired)
+officers in their scope gets one listing them. ``send_pending`` delivers the outbox
+through any mailer, claiming each row first so that two senders never send one message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from typing import Protocol
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from learning.accounts.models import Agency, User
+from learning.agency import compliance
+from learning.agency.compliance import ComplianceRow
+from learning.agency.reminders_models import Notification
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+OFFICER_DIGEST = "officer_digest"
+MANAGER_DIGEST = "manager_digest"
+OFFICER_STATES = ("not_started", "in_progress", "expiring", "expired", "overdue")
+MANAGER_STATES = ("overdue", "expired")
+MANAGER_LINES = 100  # a longer list is cut, with a pointer to the compliance page
+BATCH = 200
+
+
+def _setting(name: str, default: int) -> int:
+    """A number from app config, else from ``WAYMARK_<NAME>`` in the environment."""
+    return int(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One message ready for the outbox."""
+
+    user_id: int
+    kind: str
+    dedupe_key: str
+    subject: str
+    body: str
+
+
+@dataclass
+class QueueReport:
+    """How many digests a run added (already queued ones are not counted)."""
+
+    officers: int = 0
+    managers: int = 0
+
+
+def dedupe_key(kind: str, user_id: int, items: Iterable[tuple], today: date) -> str:
+    """kind, user, ISO week and a hash of the items: the same digest is queued once a week."""
+    year, week, _day = today.isocalendar()
+    text = "\n".join(sorted("|".join(str(part) for part in item) for item in items))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"{kind}:{user_id}:{year}-W{week:02d}:{digest}"
+
+
+def needs_reminder(row: ComplianceRow, today: date, due_within_days: int) -> bool:
+    """Training not done and due within the window, or expiring, expired or overdue."""
+    if row.state in ("not_started", "in_progress"):
+        return (row.due_on - today).days <= due_within_days
+    return row.state in OFFICER_STATES
+
+
+def _state_line(row: ComplianceRow) -> str:
+    title = row.requirement.course_title
+    due = row.due_on.isoformat()
+    if row.state == "overdue":
+        return _("%(course)s: overdue since %(date)s", course=title, date=due)
+    if row.state == "expired":
+        return _("%(course)s: certificate expired on %(date)s", course=title, date=due)
+    if row.state == "expiring":
+        return _("%(course)s: due again by %(date)s", course=title, date=due)
+    if row.state == "in_progress":
+        return _("%(course)s: in progress, due %(date)s", course=title, date=due)
+    return _("%(course)s: not started, due %(date)s", course=title, date=due)
+
+
+def _link(path: str) -> str:
+    base = current_app.config.get("BASE_URL", "").rstrip("/")
+    return f"\n\n{base}{path}" if base else ""
+
+
+def officer_digest(user_id: int, name: str, language: str, rows: list[ComplianceRow],
+                   today: date) -> Digest:
+    """The weekly digest of one officer's training that needs attention."""
+    items = [(r.requirement.assignment_id, r.requirement.course_id, r.state, r.due_on)
+             for r in rows]
+    with force_locale(language or "en"):
+        subject = ngettext("Training reminder: %(num)d course needs your attention",
+                           "Training reminder: %(num)d courses need your attention", len(rows))
+        lines = "\n".join(f"- {_state_line(row)}" for row in rows)
+        body = (_("Hello %(name)s,", name=name) + "\n\n"
+                + _("This training needs your attention:") + "\n\n" + lines
+                + _link("/progress/") + "\n")
+    return Digest(user_id, OFFICER_DIGEST, dedupe_key(OFFICER_DIGEST, user_id, items, today),
+                  subject, body)
+
+
+def manager_digest(manager: User, rows: list[ComplianceRow], today: date) -> Digest:
+    """The weekly digest of the officers in a manager's scope who are overdue."""
+    items = [(r.officer.id, r.requirement.assignment_id, r.state, r.due_on) for r in rows]
+    officers = len({r.officer.id for r in rows})
+    with force_locale(manager.language or "en"):
+        subject = ngettext("Compliance: %(num)d officer is overdue",
+                           "Compliance: %(num)d officers are overdue", officers)
+        lines = [f"- {r.officer.name} ({r.officer.unit_name or '—'}): {_state_line(r)}"
+                 for r in rows[:MANAGER_LINES]]
+        if len(rows) > MANAGER_LINES:
+            lines.append(_("… and %(n)d more on the compliance page.",
+                           n=len(rows) - MANAGER_LINES))
+        body = (_("Hello %(name)s,", name=manager.display_name) + "\n\n"
+                + _("These officers are overdue with their training:") + "\n\n"
+                + "\n".join(lines) + _link("/agency/?state=overdue") + "\n")
+    return Digest(manager.id, MANAGER_DIGEST, dedupe_key(MANAGER_DIGEST, manager.id, items,
+                                                         today), subject, body)
+
+
+def _agency_viewer(agency_id: int) -> User:
+    """The whole agency as its agency-level manager sees it (scoping stays in scope_people).
+
+    Officers get reminders whether or not their agency has a manager, so the officer
+    pass does not borrow a real manager's account. The object is never added to a session.
+    """
+    return User(role="manager", agency_id=agency_id, unit_id=None)
+
+
+def _officer_batches(agency_id: int, today: date, window_days: int, due_within_days: int
+                     ) -> Iterator[list[tuple[int, str, list[ComplianceRow]]]]:
+    """(officer id, name, rows needing a reminder), in batches, streamed officer by officer."""
+    batch: list[tuple[int, str, list[ComplianceRow]]] = []
+    rows = compliance.stream(_agency_viewer(agency_id), today, window_days)
+    for officer_id, group in groupby(rows, key=lambda row: row.officer.id):
+        due = [row for row in group if needs_reminder(row, today, due_within_days)]
+        if due:
+            batch.append((officer_id, due[0].officer.name, due))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert(digests: list[Digest]) -> int:
+    """Add digests whose key is new; a key already queued (even concurrently) is skipped."""
+    if not digests:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
+    now = utcnow()
+    statement = insert(Notification).values([
+        {"user_id": d.user_id, "kind": d.kind, "dedupe_key": d.dedupe_key,
+         "subject": d.subject, "body": d.body, "created_at": now, "attempts": 0}
+        for d in digests]).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return db.session.execute(statement).rowcount
+
+
+def queue_digests(today: date) -> QueueReport:
+    """Queue this week's digests for every agency's officers and managers (idempotent)."""
+    window_days = current_app.config["EXPIRING_WITHIN_DAYS"]
+    due_within_days = _setting("REMINDER_DUE_WITHIN_DAYS", 14)
+    report = QueueReport()
+    for agency_id in db.session.scalars(sa.select(Agency.id).order_by(Agency.id)).all():
+        for batch in _officer_batches(agency_id, today, window_days, due_within_days):
+            languages = dict(db.session.execute(sa.select(User.id, User.language).where(
+                User.id.in_([officer_id for officer_id, _name, _rows in batch]))).all())
+            report.officers += _insert([
+                officer_digest(officer_id, name, languages.get(officer_id, "en"), rows, today)
+                for officer_id, name, rows in batch])
+        managers = db.session.scalars(sa.select(User).where(
+            User.agency_id == agency_id, User.role == "manager", User.active.is_(True))
+            .order_by(User.id)).all()
+        for manager in managers:
+            rows = [row for row in compliance.stream(manager, today, window_days)
+                    if row.state in MANAGER_STATES]
+            if rows:
+                report.managers += _insert([manager_digest(manager, rows, today)])
+    db.session.commit()
+    return report
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a mailer needs to deliver one notification."""
+
+    to: str
+    subject: str
+    body: str
+    key: str
+
+
+class MailerError(RuntimeError):
+    """The message was not accepted; it stays in the outbox and is retried later."""
+
+
+class Mailer(Protocol):
+    """Delivers one message or raises ``MailerError``."""
+
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+@dataclass
+class SendReport:
+    """What one ``send_pending`` run did."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0  # claimed by another sender first
+
+
+def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
+    return sa.and_(Notification.sent_at.is_(None),
+                   sa.or_(Notification.claimed_at.is_(None),
+                          Notification.claimed_at < now - lease))
+
+
+def claim(notification_id: int, lease: timedelta) -> bool:
+    """Take one unsent row for this sender, committed; False if another sender holds it.
+
+    The conditional UPDATE is atomic on both databases, so of two senders racing for a
+    row exactly one sees a row count of 1. A claim older than ``lease`` (a sender that
+    died mid-way) may be taken over.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, _claimable(now, lease))
+        .values(claimed_at=now, attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _finish(notification_id: int, **values) -> None:
+    db.session.execute(sa.update(Notification)
+                       .where(Notification.id == notification_id,
+                              Notification.sent_at.is_(None))
+                       .values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
+    """Send every unsent message once: claim it, send it, then mark it sent.
+
+    A message the mailer refuses keeps ``sent_at`` empty, records the error and is
+    released for the next run (up to ``REMINDER_MAX_ATTEMPTS`` tries); it is not
+    retried within the same run.
+    """
+    max_attempts = _setting("REMINDER_MAX_ATTEMPTS", 5)
+    lease = timedelta(seconds=_setting("REMINDER_CLAIM_SECONDS", 900))
+    report = SendReport()
+    last_id = 0
+    while limit is None or report.sent + report.failed < limit:
+        ids = db.session.scalars(
+            sa.select(Notification.id)
+            .where(Notification.id > last_id, Notification.attempts < max_attempts,
+                   _claimable(utcnow(), lease))
+            .order_by(Notification.id).limit(BATCH)).all()
+        db.session.commit()
+        if not ids:
+            break
+        for notification_id in ids:
+            last_id = notification_id
+            if limit is not None and report.sent + report.failed >= limit:
+                break
+            if not claim(notification_id, lease):
+                report.skipped += 1
+                continue
+            to, subject, body, key = db.session.execute(
+                sa.select(User.email, Notification.subject, Notification.body,
+                          Notification.dedupe_key)
+                .join(User, User.id == Notification.user_id)
+                .where(Notification.id == notification_id)).one()
+            try:
+                mailer.send(OutgoingMessage(to, subject, body, key))
+            except MailerError as exc:
+                _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
+                report.failed += 1
+                current_app.logger.warning("Reminder %s to %s failed: %s", key, to, exc)
+                continue
+            _finish(notification_id, sent_at=utcnow())
+            report.sent += 1
+    return report

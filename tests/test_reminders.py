@@ -1,0 +1,422 @@
+"""Reminder digests: who gets one on fixed dates, queued and sent once, over SMTP or the log."""
+
+from __future__ import annotations
+
+import base64
+import email
+import logging
+import socketserver
+import threading
+import time
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from learning.accounts.service import get_or_create_agency
+from learning.agency.reminders import (
+    MANAGER_DIGEST,
+    OFFICER_DIGEST,
+    MailerError,
+    claim,
+    queue_digests,
+    send_pending,
+)
+from learning.agency.reminders_models import Notification
+from learning.agency.service import create_assignment
+from learning.catalogue.models import Course
+from learning.certificates.models import Certificate, Completion
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+MONDAY = date(2030, 1, 7)  # ISO week 2030-W02
+
+
+def give_certificate(officer, course, issued_on: date, expires_on: date | None) -> None:
+    """A valid certificate with fixed dates, as compliance reads it."""
+    completion = Completion(user_id=officer.id, course_id=course.id,
+                            version_id=course.current_version_id)
+    db.session.add(completion)
+    db.session.flush()
+    db.session.add(Certificate(
+        code=f"TEST{officer.id}", completion_id=completion.id, user_id=officer.id,
+        course_id=course.id, version_id=course.current_version_id,
+        holder_name=officer.display_name, course_slug=course.slug, course_title="Field basics",
+        version_number=1, content_hash="0" * 64, issued_on=issued_on, expires_on=expires_on))
+    db.session.commit()
+
+
+@pytest.fixture
+def world(synced, make_user, make_unit, agency, client, login_as):
+    """Agency A: North due on 14 Jan 2030 (one started, one expiring certificate), South
+    overdue since 31 Dec 2029, East due in June; agency B with one overdue officer."""
+    north, south, east = (make_unit(agency, name) for name in ("North", "South", "East"))
+    manager = make_user("manager", agency=agency, name="Chief A")
+    north_manager = make_user("manager", agency=agency, unit=north, name="Boss North")
+    south_manager = make_user("manager", agency=agency, unit=south, name="Boss South")
+    make_user("manager", agency=agency, name="Former chief", active=False)
+    n0, n1, n2 = (make_user("officer", agency=agency, unit=north, name=f"North {n}")
+                  for n in range(3))
+    make_user("officer", agency=agency, unit=north, name="North gone", active=False)
+    s0 = make_user("officer", agency=agency, unit=south, name="South 0")
+    make_user("officer", agency=agency, unit=east, name="East 0")
+    course = db.session.scalar(sa.select(Course))
+    create_assignment(manager, course.id, date(2030, 1, 14), "none", None, [north.id], [])
+    create_assignment(manager, course.id, date(2029, 12, 31), "none", None, [south.id], [])
+    create_assignment(manager, course.id, date(2030, 6, 30), "none", None, [east.id], [])
+    give_certificate(n2, course, date(2029, 2, 1), date(2030, 2, 1))
+    login_as(n0)
+    client.post("/courses/field-basics/first-steps/")
+    client.post("/logout")
+
+    other = get_or_create_agency("Agency B", "agency-b")
+    db.session.commit()
+    b_unit = make_unit(other, "B Post")
+    b_manager = make_user("manager", agency=other, name="Chief B")
+    b0 = make_user("officer", agency=other, unit=b_unit, name="B Officer")
+    create_assignment(b_manager, course.id, date(2029, 12, 1), "none", None, [b_unit.id], [])
+    return {"manager": manager, "north_manager": north_manager, "south_manager": south_manager,
+            "n0": n0, "n1": n1, "n2": n2, "s0": s0, "b0": b0, "b_manager": b_manager}
+
+
+def outbox() -> list[Notification]:
+    """Every row as the database has it now (other sessions may have written)."""
+    db.session.commit()
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Notification).order_by(Notification.id)))
+
+
+def by_recipient(world) -> dict[tuple[str, str], Notification]:
+    names = {user.id: key for key, user in world.items()}
+    return {(names[n.user_id], n.kind): n for n in outbox()}
+
+
+def test_digests_on_a_fixed_monday(world):
+    report = queue_digests(MONDAY)
+    assert (report.officers, report.managers) == (5, 3)
+    digests = by_recipient(world)
+    assert set(digests) == {("n0", OFFICER_DIGEST), ("n1", OFFICER_DIGEST),
+                            ("n2", OFFICER_DIGEST), ("s0", OFFICER_DIGEST),
+                            ("b0", OFFICER_DIGEST), ("manager", MANAGER_DIGEST),
+                            ("south_manager", MANAGER_DIGEST), ("b_manager", MANAGER_DIGEST)}
+    assert "Field basics: in progress, due 2030-01-14" in digests["n0", OFFICER_DIGEST].body
+    assert "Field basics: not started, due 2030-01-14" in digests["n1", OFFICER_DIGEST].body
+    assert "Field basics: due again by 2030-02-01" in digests["n2", OFFICER_DIGEST].body
+    assert "Field basics: overdue since 2029-12-31" in digests["s0", OFFICER_DIGEST].body
+    assert digests["s0", OFFICER_DIGEST].body.startswith("Hello South 0,")
+    assert digests["s0", OFFICER_DIGEST].subject == (
+        "Training reminder: 1 course needs your attention")
+    chief = digests["manager", MANAGER_DIGEST]
+    assert chief.subject == "Compliance: 1 officer is overdue"
+    assert "- South 0 (South): Field basics: overdue since 2029-12-31" in chief.body
+    assert "North" not in chief.body and "B Officer" not in chief.body
+    assert "B Officer" in digests["b_manager", MANAGER_DIGEST].body
+    assert "South 0" not in digests["b_manager", MANAGER_DIGEST].body
+    key = digests["n1", OFFICER_DIGEST].dedupe_key
+    assert key.startswith(f"{OFFICER_DIGEST}:{world['n1'].id}:2030-W02:")
+    assert all(n.sent_at is None and n.attempts == 0 for n in outbox())
+
+
+def test_requeue_the_same_week_adds_nothing(world, runner):
+    queue_digests(MONDAY)
+    before = [(n.id, n.dedupe_key) for n in outbox()]
+    assert queue_digests(MONDAY) == queue_digests(date(2030, 1, 12))  # Sunday, same week
+    assert (queue_digests(MONDAY).officers, queue_digests(MONDAY).managers) == (0, 0)
+    result = runner.invoke(args=["notify", "queue", "--date", "2030-01-09"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 0 officer and 0 manager digest(s)." in result.output
+    assert [(n.id, n.dedupe_key) for n in outbox()] == before
+
+
+def test_next_week_and_changed_items_queue_again(world):
+    queue_digests(MONDAY)
+    # 15 January, week 3: North 0 and North 1 are now overdue as well.
+    report = queue_digests(date(2030, 1, 15))
+    assert (report.officers, report.managers) == (5, 4)
+    week3 = [n for n in outbox() if ":2030-W03:" in n.dedupe_key]
+    north_boss = next(n for n in week3 if n.user_id == world["north_manager"].id)
+    assert north_boss.subject == "Compliance: 2 officers are overdue"
+    assert "North 0" in north_boss.body and "South 0" not in north_boss.body
+    chief = next(n for n in week3 if n.user_id == world["manager"].id)
+    assert all(name in chief.body for name in ("North 0", "North 1", "South 0"))
+
+
+def test_due_window_comes_from_config(world, app):
+    app.config["REMINDER_DUE_WITHIN_DAYS"] = 5
+    report = queue_digests(MONDAY)
+    assert report.officers == 3  # North 0 and 1 are due in 7 days: not yet
+    assert {n.user_id for n in outbox() if n.kind == OFFICER_DIGEST} == {
+        world["n2"].id, world["s0"].id, world["b0"].id}
+
+
+def test_queue_command_takes_a_date(world, runner):
+    result = runner.invoke(args=["notify", "queue", "--date", "2030-01-07"])
+    assert result.exit_code == 0, result.output
+    assert "Queued 5 officer and 3 manager digest(s)." in result.output
+    assert runner.invoke(args=["notify", "queue", "--date", "7/1/2030"]).exit_code == 2
+
+
+class RecordingMailer:
+    """A mailer that keeps what it was given; it may refuse some addresses."""
+
+    def __init__(self, refuse=(), delay: float = 0.0) -> None:
+        self.refuse = set(refuse)
+        self.delay = delay
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def send(self, message) -> None:
+        if message.to in self.refuse:
+            raise MailerError(f"550 no such user {message.to}")
+        time.sleep(self.delay)
+        with self.lock:
+            self.sent.append(message)
+
+
+def test_send_delivers_each_message_once(world):
+    queue_digests(MONDAY)
+    mailer = RecordingMailer()
+    report = send_pending(mailer)
+    assert (report.sent, report.failed) == (8, 0)
+    assert Counter(m.to for m in mailer.sent) == Counter(
+        world[name].email for name in ("n0", "n1", "n2", "s0", "b0", "manager",
+                                       "south_manager", "b_manager"))
+    assert all(n.sent_at is not None and n.attempts == 1 for n in outbox())
+    assert send_pending(mailer).sent == 0
+    queue_digests(MONDAY)
+    assert send_pending(mailer).sent == 0
+    assert len(mailer.sent) == 8
+
+
+def test_failed_send_is_kept_and_retried_later(world, app):
+    queue_digests(MONDAY)
+    refused = world["s0"].email
+    report = send_pending(RecordingMailer(refuse={refused}))
+    assert (report.sent, report.failed) == (7, 1)
+    failed = by_recipient(world)["s0", OFFICER_DIGEST]
+    assert failed.sent_at is None and failed.claimed_at is None and failed.attempts == 1
+    assert "550 no such user" in failed.last_error
+    retry = RecordingMailer()
+    assert send_pending(retry).sent == 1
+    assert [m.to for m in retry.sent] == [refused]
+    assert by_recipient(world)["s0", OFFICER_DIGEST].attempts == 2
+
+    # A message that keeps failing stops being tried after REMINDER_MAX_ATTEMPTS.
+    app.config["REMINDER_MAX_ATTEMPTS"] = 2
+    queue_digests(date(2030, 1, 15))
+    always_refused = RecordingMailer(refuse={world["b0"].email})
+    for _ in range(3):
+        send_pending(always_refused)
+    stuck = [n for n in outbox() if n.sent_at is None]
+    assert [(n.user_id, n.attempts) for n in stuck] == [(world["b0"].id, 2)]
+
+
+def make_notifications(user, count: int) -> None:
+    db.session.add_all(Notification(user_id=user.id, kind=OFFICER_DIGEST,
+                                    dedupe_key=f"test:{user.id}:{n}", subject=f"Subject {n}",
+                                    body=f"Body {n}") for n in range(count))
+    db.session.commit()
+
+
+def test_claims_exclude_other_senders_until_they_expire(app_ctx, make_user):
+    officer = make_user("officer")
+    make_notifications(officer, 3)
+    first, second, third = (n.id for n in outbox())
+    lease = timedelta(minutes=15)
+    assert claim(first, lease) is True
+    assert claim(first, lease) is False
+    # A sender that died an hour ago: its claim may be taken over.
+    db.session.execute(sa.update(Notification).where(Notification.id == second)
+                       .values(claimed_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    mailer = RecordingMailer()
+    report = send_pending(mailer)
+    assert (report.sent, report.skipped) == (2, 0)
+    assert [m.subject for m in mailer.sent] == ["Subject 1", "Subject 2"]
+    assert [n.sent_at is None for n in outbox()] == [True, False, False]
+    assert claim(third, lease) is False  # sent rows are never claimed again
+
+
+@pytest.mark.parametrize("senders", [2, 4])
+def test_racing_senders_never_send_twice(app, app_ctx, make_user, senders):
+    officer = make_user("officer")
+    make_notifications(officer, 30)
+    mailer = RecordingMailer(delay=0.002)
+    barrier = threading.Barrier(senders)
+    reports, errors = [], []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                reports.append(send_pending(mailer))
+            except Exception as exc:  # surfaced by the assertion below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    keys = Counter(m.key for m in mailer.sent)
+    assert len(keys) == 30 and set(keys.values()) == {1}
+    assert sum(r.sent for r in reports) == 30
+    assert all(n.sent_at is not None and n.attempts == 1 for n in outbox())
+
+
+class SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough ESMTP for smtplib: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, QUIT."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply("220 fake.test ESMTP")
+        recipients: list[str] = []
+        while line := self.rfile.readline():
+            command = line.decode().rstrip("\r\n")
+            verb = command.split(" ", 1)[0].upper()
+            if verb == "EHLO":
+                self.reply("250-fake.test")
+                self.reply("250 AUTH PLAIN")
+            elif verb == "AUTH":
+                self.server.logins.append(base64.b64decode(command.split()[2]))
+                self.reply("235 2.7.0 accepted")
+            elif verb == "MAIL":
+                recipients = []
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                address = command.split(":", 1)[1].strip().strip("<>")
+                if address in self.server.refuse:
+                    self.reply("550 5.1.1 no such user")
+                else:
+                    recipients.append(address)
+                    self.reply("250 ok")
+            elif verb == "DATA":
+                self.reply("354 go ahead")
+                data = []
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data.append(chunk[1:] if chunk.startswith(b"..") else chunk)
+                self.server.messages.append(
+                    (recipients, email.message_from_bytes(b"".join(data))))
+                self.reply("250 2.0.0 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("250 ok")
+
+
+class FakeSmtpServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), SmtpHandler)
+        self.refuse: set[str] = set()
+        self.messages: list = []
+        self.logins: list[bytes] = []
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+
+@pytest.fixture
+def smtp_server():
+    server = FakeSmtpServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_send_over_smtp(world, app, runner, smtp_server):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
+                      SMTP_FROM="waymark@agency.test", SMTP_STARTTLS="0",
+                      SMTP_USER="mailer", SMTP_PASSWORD="s3cret")
+    queue_digests(MONDAY)
+    result = runner.invoke(args=["notify", "send"])
+    assert result.exit_code == 0, result.output
+    assert f"Sent 8 message(s) via 127.0.0.1:{smtp_server.port}; 0 failed" in result.output
+    assert smtp_server.logins == [b"\0mailer\0s3cret"]  # one connection for the whole run
+    delivered = {recipients[0]: message for recipients, message in smtp_server.messages}
+    assert len(smtp_server.messages) == 8
+    message = delivered[world["s0"].email]
+    assert message["From"] == "waymark@agency.test"
+    assert message["To"] == world["s0"].email
+    assert message["Subject"] == "Training reminder: 1 course needs your attention"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert "overdue since 2029-12-31" in message.get_payload(decode=True).decode()
+    assert all(n.sent_at is not None for n in outbox())
+    again = runner.invoke(args=["notify", "send"])
+    assert "Sent 0 message(s)" in again.output and len(smtp_server.messages) == 8
+
+
+def test_smtp_refusal_and_outage_are_retried(world, app, runner, smtp_server):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
+                      SMTP_FROM="waymark@agency.test", SMTP_STARTTLS="0")
+    queue_digests(MONDAY)
+    smtp_server.refuse = {world["n1"].email}
+    result = runner.invoke(args=["notify", "send"])
+    assert result.exit_code == 1
+    assert "Sent 7 message(s)" in result.output and "1 failed" in result.output
+    refused = by_recipient(world)["n1", OFFICER_DIGEST]
+    assert refused.sent_at is None and "SMTPRecipientsRefused" in refused.last_error
+
+    smtp_server.refuse = set()
+    with socketserver.TCPServer(("127.0.0.1", 0), SmtpHandler) as closed:
+        dead_port = closed.server_address[1]
+    app.config["SMTP_PORT"] = dead_port  # nothing listens there any more
+    assert runner.invoke(args=["notify", "send"]).exit_code == 1
+    refused = by_recipient(world)["n1", OFFICER_DIGEST]
+    assert refused.sent_at is None and refused.attempts == 2
+    assert "ConnectionRefusedError" in refused.last_error
+
+    app.config["SMTP_PORT"] = smtp_server.port
+    assert runner.invoke(args=["notify", "send"]).exit_code == 0
+    assert [r for r, _message in smtp_server.messages].count([world["n1"].email]) == 1
+    assert all(n.sent_at is not None for n in outbox())
+
+
+def test_smtp_settings_come_from_the_environment(world, app, runner, smtp_server,
+                                                 monkeypatch):
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_STARTTLS"):
+        app.config.pop(name, None)
+    monkeypatch.setenv("WAYMARK_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("WAYMARK_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("WAYMARK_SMTP_STARTTLS", "0")
+    queue_digests(MONDAY)
+    result = runner.invoke(args=["notify", "send"])
+    assert result.exit_code == 1 and "WAYMARK_SMTP_FROM" in result.output
+    assert smtp_server.messages == []
+    monkeypatch.setenv("WAYMARK_SMTP_FROM", "reminders@agency.test")
+    result = runner.invoke(args=["notify", "send", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    assert [m["From"] for _r, m in smtp_server.messages] == ["reminders@agency.test"] * 3
+    assert sum(n.sent_at is not None for n in outbox()) == 3
+
+
+def test_without_smtp_messages_go_to_the_log(world, app, runner, caplog, monkeypatch):
+    monkeypatch.delenv("WAYMARK_SMTP_HOST", raising=False)
+    app.config["SMTP_HOST"] = ""
+    caplog.set_level(logging.INFO, logger="learning.agency.notify")
+    queue_digests(MONDAY)
+    result = runner.invoke(args=["notify", "send"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 8 message(s) to the log" in result.output
+    logged = [r.getMessage() for r in caplog.records if r.name == "learning.agency.notify"]
+    assert len(logged) == 8
+    line = next(m for m in logged if m.startswith(f"Reminder to {world['s0'].email}: "))
+    assert "Training reminder: 1 course needs your attention" in line
+    assert "Field basics: overdue since 2029-12-31" in line
+    assert all(n.sent_at is not None for n in outbox())
+    caplog.clear()
+    assert runner.invoke(args=["notify", "send"]).exit_code == 0
+    assert [r for r in caplog.records if r.name == "learning.agency.notify"] == []
