@@ -7,6 +7,7 @@ people only through ``scope_people``; no view filters by agency by hand.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -56,7 +57,25 @@ def login_required(view: F) -> F:
     return role_required("officer", "trainer", "manager")(view)
 
 
-def scope_people(query: sa.Select, viewer: User) -> sa.Select:
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, detached from the database session.
+
+    Streamed responses (exports) run after the view returns, when the session that
+    loaded ``current_user`` may be gone; they take one of these instead.
+    """
+
+    id: int
+    role: str
+    agency_id: int | None
+    unit_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> Viewer:
+        return cls(user.id, user.role, user.agency_id, user.unit_id)
+
+
+def scope_people(query: sa.Select, viewer: User | Viewer) -> sa.Select:
     """Restrict a query over ``User`` to the people ``viewer`` may see.
 
     Admins see everyone; a manager sees their agency, or only their unit when

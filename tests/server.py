@@ -72,7 +72,7 @@ class Client:
         try:
             connection.request(method, path, body=body, headers=all_headers)
             response = connection.getresponse()
-            text = response.read().decode()
+            text = response.read().decode(errors="replace")
             for value in response.headers.get_all("Set-Cookie") or []:
                 self.cookies.load(value)
             return response.status, dict(response.headers), text

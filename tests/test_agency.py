@@ -240,3 +240,23 @@ def test_assignment_form(agency_setup, client, login_as):
     assert response.status_code == 302
     html = client.get("/agency/assignments/").get_data(as_text=True)
     assert "2030-01-31" in html and "every 12 months" in html and "1 unit, 1 officer" in html
+
+
+def test_export_streams_from_a_real_server(agency_setup, database_url, content_dirs):
+    """Streaming runs after the view returns; it must not need the request's session."""
+    from tests.conftest import PASSWORD
+    from tests.server import Client, gunicorn
+
+    s = agency_setup
+    create_assignment(s["manager"], s["course"].id, date(2020, 1, 1), "none", None,
+                      [s["north"].id, s["south"].id], [])
+    with gunicorn(database_url, *content_dirs, workers=1, threads=2) as port:
+        client = Client(port)
+        client.log_in(s["manager"].email, PASSWORD)
+        status, _headers, body = client.request("GET", "/agency/export.csv")
+        assert status == 200
+        rows = list(csv.reader(io.StringIO(body)))
+        assert len(rows) == 1 + 4 and {r[4] for r in rows[1:]} == {"overdue"}
+        status, headers, _body = client.request("GET", "/agency/export.xlsx")
+        assert status == 200 and headers["Content-Type"].startswith(
+            "application/vnd.openxmlformats")

@@ -410,9 +410,11 @@ def test_invitation_errors_are_clear(s, make_user, client):
     _expired, expired = create_invitation(s.manager, officer.id, timedelta(seconds=-1))
     with pytest.raises(InvitationError, match="has expired"):
         accept_invitation(expired, NEW_PASSWORD)
+    response = client.get(f"/invite/{expired}")
+    assert response.status_code == 410 and "has expired" in response.get_data(as_text=True)
     first, old = create_invitation(s.manager, officer.id)
     _second, new = create_invitation(s.manager, officer.id)
-    with pytest.raises(InvitationError, match="replaced by a newer one"):
+    with pytest.raises(InvitationError, match="withdrawn: a newer one was created"):
         accept_invitation(old, NEW_PASSWORD)
     with pytest.raises(InvitationError, match="not valid") as unknown:
         accept_invitation(new[:-2], NEW_PASSWORD)
@@ -420,7 +422,7 @@ def test_invitation_errors_are_clear(s, make_user, client):
     assert accept_invitation(new, NEW_PASSWORD).id == officer.id
     with pytest.raises(InvitationError, match="already been used"):
         accept_invitation(new, "yet-another-password")
-    for token, status, text in [(expired, 410, "has expired"), ("nope" * 10, 404, "not valid"),
+    for token, status, text in [(old, 410, "withdrawn"), ("nope" * 10, 404, "not valid"),
                                 (new, 410, "already been used")]:
         response = client.get(f"/invite/{token}")
         assert response.status_code == status and text in response.get_data(as_text=True)
@@ -429,12 +431,17 @@ def test_invitation_errors_are_clear(s, make_user, client):
 
 def test_deactivation_revokes_invitations(s, make_user):
     officer = make_user("officer", agency=s.agency, unit=s.north)
+    password_hash = officer.password_hash
     _invitation, token = create_invitation(s.manager, officer.id)
     deactivate_officer(s.manager, officer.id)
-    with pytest.raises(InvitationError, match="replaced|deactivated"):
+    with pytest.raises(InvitationError, match="This account is deactivated"):
         accept_invitation(token, NEW_PASSWORD)
     with pytest.raises(StaffError, match="Reactivate this officer"):
         create_invitation(s.manager, officer.id)
+    reactivate_officer(s.manager, officer.id)
+    with pytest.raises(InvitationError, match="withdrawn"):
+        accept_invitation(token, NEW_PASSWORD)
+    assert db.session.get(User, officer.id).password_hash == password_hash
 
 
 # Deactivation.
@@ -477,3 +484,14 @@ def test_deactivate_buttons_over_http_need_csrf(s, app, client, login_as, make_u
     client.post(f"/agency/staff/{officer.id}/reactivate", data={"csrf_token": token})
     db.session.expire_all()
     assert db.session.get(User, officer.id).active
+    # The import's two forms carry their tokens too.
+    page = client.get("/agency/staff/import").get_data(as_text=True)
+    preview = client.post("/agency/staff/import", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(GOOD), "staff.csv"), "csrf_token": csrf_token_from(page)})
+    html = preview.get_data(as_text=True)
+    confirm = html[html.index('action="/agency/staff/import/confirm"'):]
+    response = client.post("/agency/staff/import/confirm", data=dict(
+        confirm_fields(html), csrf_token=csrf_token_from(confirm)))
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(User.id)).where(
+        User.email.in_(["ana@a.test", "ben@a.test", "cleo@a.test"]))) == 3

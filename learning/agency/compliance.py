@@ -14,7 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from learning.access import scope_people
+from learning.access import Viewer, scope_people
 from learning.accounts.models import Unit, User
 from learning.agency.models import Assignment, AssignmentTarget
 from learning.assessments.models import Attempt
@@ -28,7 +28,7 @@ STATES = ("not_started", "in_progress", "completed", "expiring", "expired", "ove
 CHUNK = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Officer:
     """What compliance needs to know about an officer."""
 
@@ -39,7 +39,7 @@ class Officer:
     unit_name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Requirement:
     """One assignment, reduced to what evaluation needs."""
 
@@ -56,7 +56,7 @@ class Requirement:
         return officer.id in self.user_ids or (officer.unit_id in self.unit_ids)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Held:
     """An officer's newest valid (not revoked) certificate for a course."""
 
@@ -64,7 +64,7 @@ class Held:
     expires_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComplianceRow:
     """One cell of the matrix."""
 
@@ -128,7 +128,7 @@ class Filters:
     state: str | None = None
 
 
-def _officer_query(viewer: User, filters: Filters) -> sa.Select:
+def _officer_query(viewer: User | Viewer, filters: Filters) -> sa.Select:
     query = (sa.select(User.id, User.display_name, User.email, User.unit_id, Unit.name)
              .outerjoin(Unit, Unit.id == User.unit_id)
              .where(User.role == "officer", User.active.is_(True)))
@@ -186,7 +186,7 @@ def _matches(row: ComplianceRow, filters: Filters) -> bool:
         (filters.state is None or row.state == filters.state)
 
 
-def snapshot(viewer: User, today: date, window_days: int,
+def snapshot(viewer: User | Viewer, today: date, window_days: int,
              filters: Filters = Filters()) -> list[ComplianceRow]:
     """Every matching row in a fixed number of queries (for pages)."""
     if viewer.agency_id is None:
@@ -200,7 +200,7 @@ def snapshot(viewer: User, today: date, window_days: int,
             if _matches(row, filters)]
 
 
-def stream(viewer: User, today: date, window_days: int, filters: Filters = Filters(),
+def stream(viewer: User | Viewer, today: date, window_days: int, filters: Filters = Filters(),
            chunk: int = CHUNK) -> Iterator[ComplianceRow]:
     """The same rows as ``snapshot``, produced chunk by chunk so memory stays flat (exports)."""
     if viewer.agency_id is None:
@@ -236,3 +236,47 @@ def totals_by_unit(rows: Iterable[ComplianceRow]) -> list[UnitTotals]:
     for row in rows:
         counts[row.officer.unit_name or "—"][row.state] += 1
     return [UnitTotals(name, counts[name]) for name in sorted(counts)]
+
+
+@dataclass(frozen=True)
+class PageView:
+    """What the compliance page shows: totals for everything, rows for one page."""
+
+    totals: list[UnitTotals]
+    officers: list[tuple[Officer, dict[int, ComplianceRow]]]
+    officer_count: int
+    row_count: int
+    courses: dict[int, str]
+
+
+def page_view(viewer: User | Viewer, today: date, window_days: int, filters: Filters,
+              page: int, page_size: int) -> PageView:
+    """Totals per unit over every matching row and the matrix for one page of officers.
+
+    One pass over the rows, keeping only counts and the page's rows, so a large
+    agency costs time in proportion to its size but no more memory than a page.
+    """
+    if viewer.agency_id is None:
+        return PageView([], [], 0, 0, {})
+    requirements = requirements_for(viewer.agency_id, filters.course_id)
+    officers = [Officer(*row) for row in db.session.execute(_officer_query(viewer, filters))]
+    scoped = _officer_query(viewer, filters).with_only_columns(User.id).order_by(None)
+    held, started = _held_and_started(lambda column: column.in_(scoped),
+                                      {r.course_id for r in requirements})
+    counts: dict[str, Counter] = defaultdict(Counter)
+    first, last = (page - 1) * page_size, page * page_size
+    kept: list[tuple[Officer, dict[int, ComplianceRow]]] = []
+    ordinal, previous, rows = -1, None, 0
+    for row in rows_for(officers, requirements, held, started, today, window_days):
+        if not _matches(row, filters):
+            continue
+        rows += 1
+        counts[row.officer.unit_name or "—"][row.state] += 1
+        if row.officer.id != previous:
+            ordinal, previous = ordinal + 1, row.officer.id
+            if first <= ordinal < last:
+                kept.append((row.officer, {}))
+        if first <= ordinal < last:
+            kept[-1][1][row.requirement.course_id] = row
+    return PageView([UnitTotals(name, counts[name]) for name in sorted(counts)], kept,
+                    ordinal + 1, rows, {r.course_id: r.course_title for r in requirements})

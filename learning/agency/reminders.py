@@ -167,7 +167,8 @@ def _insert(digests: list[Digest]) -> int:
         {"user_id": d.user_id, "kind": d.kind, "dedupe_key": d.dedupe_key,
          "subject": d.subject, "body": d.body, "created_at": now, "attempts": 0}
         for d in digests]).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return db.session.execute(statement).rowcount
+    # RETURNING counts what was really added (rowcount is -1 for this on some drivers).
+    return len(db.session.execute(statement.returning(Notification.id)).all())
 
 
 def queue_digests(today: date) -> QueueReport:

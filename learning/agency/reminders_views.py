@@ -14,7 +14,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from learning.access import role_required
+from learning.access import Viewer, role_required
 from learning.agency.service import record_audit
 from learning.agency.views import _filters, export_rows
 from learning.extensions import db
@@ -54,12 +54,13 @@ def write_xlsx(lines: Iterable[tuple[str, ...]], out: IO[bytes]) -> None:
 def export_xlsx():
     """The compliance rows as XLSX: same filters, rows and columns as the CSV export."""
     filters = _filters()
+    viewer = Viewer.of(current_user)  # read before the commit expires current_user
     record_audit(current_user, "export.xlsx", "compliance", {"filters": filters.__dict__})
     db.session.commit()
     # A ZIP needs its directory at the end, so the sheet is built in a temporary file
     # (rows go to disk as they come) and then sent; send_file closes and so removes it.
     out = tempfile.TemporaryFile()
-    write_xlsx(export_rows(filters), out)
+    write_xlsx(export_rows(filters, viewer), out)
     out.seek(0)
     return send_file(out, mimetype=XLSX_MIMETYPE, as_attachment=True,
                      download_name="compliance.xlsx", max_age=0)

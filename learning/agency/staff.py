@@ -182,6 +182,7 @@ def parse_staff_csv(data: bytes) -> ParsedStaff:
 
 def _read_row(line: int, cells: dict[str, str], count: int,
               first_seen: dict[str, int]) -> StaffRow | list[Problem]:
+    """One data line as a row, or every problem it has (all of them, not just the first)."""
     if count != len(COLUMNS):
         return [Problem(line, _("expected 3 values (email, name, unit), found %(n)d.", n=count))]
     email = normalise_email(cells["email"])
@@ -207,6 +208,7 @@ def _read_row(line: int, cells: dict[str, str], count: int,
 
 
 def _agency_of(manager: User) -> int:
+    """The manager's agency: staff actions always act inside one agency."""
     if manager.role not in ("manager", "admin") or manager.agency_id is None:
         raise StaffError(_("Only a manager of an agency can manage its staff."))
     return manager.agency_id
@@ -375,10 +377,12 @@ def list_staff(viewer: User) -> list[UnitStaff]:
 
 
 def _token_hash(token: str) -> str:
+    """What is stored of a token: a leaked table then opens no account."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _revoke_pending_invitations(user_id: int, now: datetime) -> None:
+    """Withdraw an officer's unused links, so at most one link works at a time."""
     db.session.execute(sa.update(Invitation).where(
         Invitation.user_id == user_id, Invitation.used_at.is_(None),
         Invitation.revoked_at.is_(None)).values(revoked_at=now))
@@ -416,15 +420,16 @@ def check_invitation(token: str) -> Invitation:
     if invitation.used_at is not None:
         raise InvitationError(_("This invitation link has already been used. Sign in with "
                                 "your password, or ask your manager for a new link."))
-    if invitation.revoked_at is not None:
-        raise InvitationError(_("This invitation link was replaced by a newer one. Use the "
-                                "latest link your manager sent you."))
-    if invitation.expires_at <= utcnow():
-        raise InvitationError(_("This invitation link has expired. Ask your manager for a "
-                                "new one."))
     user = db.session.get(User, invitation.user_id)
     if user is None or not user.active:
         raise InvitationError(_("This account is deactivated. Ask your manager."))
+    if invitation.revoked_at is not None:
+        raise InvitationError(_("This invitation link was withdrawn: a newer one was created, "
+                                "or the account was deactivated. Use the latest link your "
+                                "manager sent you."))
+    if invitation.expires_at <= utcnow():
+        raise InvitationError(_("This invitation link has expired. Ask your manager for a "
+                                "new one."))
     return invitation
 
 

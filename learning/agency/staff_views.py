@@ -58,8 +58,7 @@ def _private(response):
 @agency_manager_required
 def index():
     """The officers the manager may see, unit by unit, with their account buttons."""
-    return render_template("agency/staff_index.html", groups=staff.list_staff(current_user),
-                           action_form=StaffActionForm())
+    return render_template("agency/staff_index.html", groups=staff.list_staff(current_user))
 
 
 @bp.route("/agency/staff/import", methods=["GET", "POST"])
@@ -134,6 +133,7 @@ def reactivate(user_id: int):
 
 
 def _account_action(action: Callable[..., Any], user_id: int, message: str):
+    """Run a deactivate/reactivate button: 404 for anyone the manager may not see."""
     if not StaffActionForm().validate_on_submit():
         abort(400)
     try:

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from learning.access import role_required, visible_person_or_404
+from learning.access import Viewer, role_required, visible_person_or_404
 from learning.agency import compliance
 from learning.agency.forms import AssignmentForm
 from learning.agency.service import (
@@ -61,29 +61,22 @@ def _window() -> int:
 def index():
     """Totals per unit and the officers x courses matrix, filtered, a page at a time."""
     filters = _filters()
-    rows = compliance.snapshot(current_user, utcnow().date(), _window(), filters)
-    by_officer: dict[int, dict] = {}
-    for row in rows:
-        entry = by_officer.setdefault(row.officer.id, {"officer": row.officer, "cells": {}})
-        entry["cells"][row.requirement.course_id] = row
-    officers = list(by_officer.values())
     page = max(1, request.args.get("page", 1, type=int))
-    pages = max(1, -(-len(officers) // PAGE_SIZE))
-    courses = {}
-    for row in rows:
-        courses.setdefault(row.requirement.course_id, row.requirement.course_title)
+    view = compliance.page_view(current_user, utcnow().date(), _window(), filters, page,
+                                PAGE_SIZE)
     return render_template(
-        "agency/index.html", totals=compliance.totals_by_unit(rows), filters=filters,
-        officers=officers[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page=page, pages=pages,
-        courses=courses, states=compliance.STATES, row_count=len(rows),
+        "agency/index.html", totals=view.totals, filters=filters, officers=view.officers,
+        page=page, pages=max(1, -(-view.officer_count // PAGE_SIZE)), courses=view.courses,
+        states=compliance.STATES, row_count=view.row_count,
         units=units_of(current_user.agency_id) if current_user.agency_id else [],
         all_courses=[(c.id, v.title) for c, v in published_courses()])
 
 
-def export_rows(filters: compliance.Filters):
+def export_rows(filters: compliance.Filters, viewer: Viewer | None = None):
     """Header, then one line per (officer, course), exactly the screen's rows."""
+    viewer = viewer or Viewer.of(current_user)
     yield EXPORT_COLUMNS
-    for row in compliance.stream(current_user, utcnow().date(), _window(), filters):
+    for row in compliance.stream(viewer, utcnow().date(), _window(), filters):
         yield (row.officer.name, row.officer.email, row.officer.unit_name,
                row.requirement.course_title, row.state, row.due_on.isoformat(),
                row.certificate_expires_on.isoformat() if row.certificate_expires_on else "")
@@ -94,13 +87,14 @@ def export_rows(filters: compliance.Filters):
 def export_csv():
     """The compliance rows as CSV, streamed so a large agency does not fill memory."""
     filters = _filters()
+    viewer = Viewer.of(current_user)  # read before the commit expires current_user
     record_audit(current_user, "export.csv", "compliance", {"filters": filters.__dict__})
     db.session.commit()
 
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        for line in export_rows(filters):
+        for line in export_rows(filters, viewer):
             writer.writerow(line)
             yield buffer.getvalue()
             buffer.seek(0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -202,7 +202,8 @@ class Page:
 
 
 def _page(query: sa.Select, model: Any, params: ListParams,
-          to_json: Any) -> Page:
+          to_json: Callable[..., dict[str, Any]]) -> Page:
+    """Keyset pagination by id: stable while rows are added between requests."""
     rows = db.session.execute(query.where(model.id > params.after_id).order_by(model.id)
                               .limit(params.per_page + 1)).all()
     more = len(rows) > params.per_page

@@ -37,6 +37,8 @@ class Completion(db.Model):
 class Certificate(db.Model):
     """A certificate as printed: the holder's name, course and version are copied in."""
 
+    __table_args__ = (sa.Index("ix_certificate_user_course", "user_id", "course_id"),)
+
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
     completion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("completion.id"),
