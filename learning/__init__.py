@@ -8,8 +8,9 @@ from pathlib import Path
 from flask import Flask, request
 from flask_login import current_user
 
+from learning import ratelimit
 from learning.config import PROJECT_ROOT, configure
-from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
+from learning.extensions import babel, csrf, db, login_manager, migrate
 
 
 def _select_locale() -> str | None:
@@ -40,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"

@@ -76,7 +76,6 @@ def configure(app: Flask, test_config: dict | None) -> None:
         FONT_DIR=os.environ.get("WAYMARK_FONT_DIR", ""),
         # Rate limits are shared between app servers through Redis when it is configured.
         RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL", "memory://"),
-        RATELIMIT_HEADERS_ENABLED=True,
         EXPIRING_WITHIN_DAYS=int(os.environ.get("WAYMARK_EXPIRING_WITHIN_DAYS", "90")),
         VERIFY_RATE_LIMIT=os.environ.get("WAYMARK_VERIFY_RATE_LIMIT", "30 per minute"),
     )

@@ -6,7 +6,7 @@ from flask_login import current_user
 from learning.access import login_required
 from learning.certificates.pdf import PAPERS
 from learning.certificates.service import certificate_pdf, certificates_of, find_certificate
-from learning.extensions import limiter
+from learning.ratelimit import allow
 from learning.timeutil import utcnow
 
 bp = Blueprint("certificates", __name__)
@@ -37,14 +37,11 @@ def pdf(code: str):
     return response
 
 
-def _verify_limit() -> str:
-    return current_app.config["VERIFY_RATE_LIMIT"]
-
-
 @bp.get("/verify/<code>")
-@limiter.limit(_verify_limit)
 def verify(code: str):
     """Public: status, course, version, dates and the name as printed; nothing else."""
+    if not allow("verify", current_app.config["VERIFY_RATE_LIMIT"]):
+        return render_template("certificates/verify_busy.html"), 429
     certificate = find_certificate(code)
     if certificate is None:
         return render_template("certificates/verify_unknown.html"), 404
