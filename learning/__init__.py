@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
 
@@ -24,6 +25,16 @@ def _select_locale() -> str | None:
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL lets readers work while one request writes, and a commit need not wait for
+    the disk twice; the busy timeout queues concurrent writers instead of failing."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints and commands."""
     app = Flask(
@@ -36,6 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure(app, test_config)
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(Path(PROJECT_ROOT) / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
