@@ -7,17 +7,14 @@ from collections.abc import Iterable
 from typing import IO
 
 from flask import Blueprint, send_file
-from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from learning.access import Viewer, role_required
-from learning.agency.service import record_audit
-from learning.agency.views import _filters, export_rows
-from learning.extensions import db
+from learning.access import role_required
+from learning.agency.views import begin_export, export_rows
 
 bp = Blueprint("agency_exports", __name__, url_prefix="/agency")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,10 +50,7 @@ def write_xlsx(lines: Iterable[tuple[str, ...]], out: IO[bytes]) -> None:
 @role_required("manager")
 def export_xlsx():
     """The compliance rows as XLSX: same filters, rows and columns as the CSV export."""
-    filters = _filters()
-    viewer = Viewer.of(current_user)  # read before the commit expires current_user
-    record_audit(current_user, "export.xlsx", "compliance", {"filters": filters.__dict__})
-    db.session.commit()
+    filters, viewer = begin_export("xlsx")
     # A ZIP needs its directory at the end, so the sheet is built in a temporary file
     # (rows go to disk as they come) and then sent; send_file closes and so removes it.
     out = tempfile.TemporaryFile()

@@ -82,14 +82,20 @@ def export_rows(filters: compliance.Filters, viewer: Viewer | None = None):
                row.certificate_expires_on.isoformat() if row.certificate_expires_on else "")
 
 
+def begin_export(kind: str) -> tuple[compliance.Filters, Viewer]:
+    """Audit an export and return its filters and a viewer that outlives the session."""
+    filters = _filters()
+    viewer = Viewer.of(current_user)  # read before the commit expires current_user
+    record_audit(current_user, f"export.{kind}", "compliance", {"filters": filters.__dict__})
+    db.session.commit()
+    return filters, viewer
+
+
 @bp.get("/export.csv")
 @role_required("manager")
 def export_csv():
     """The compliance rows as CSV, streamed so a large agency does not fill memory."""
-    filters = _filters()
-    viewer = Viewer.of(current_user)  # read before the commit expires current_user
-    record_audit(current_user, "export.csv", "compliance", {"filters": filters.__dict__})
-    db.session.commit()
+    filters, viewer = begin_export("csv")
 
     def generate():
         buffer = io.StringIO()
