@@ -11,6 +11,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class AssignmentForm(FlaskForm):
@@ -23,6 +24,8 @@ class AssignmentForm(FlaskForm):
         ("months", _l("Again every N months after completion"))])
     every_months = IntegerField(_l("N months"), validators=[Optional(),
                                                              NumberRange(min=1, max=120)])
-    unit_ids = SelectMultipleField(_l("Units (everyone in them, now and later)"), coerce=int)
+    unit_ids = SelectMultipleField(_l("Units (everyone in them, now and later)"), coerce=int,
+                                   widget=ListWidget(prefix_label=False),
+                                   option_widget=CheckboxInput())
     officer_emails = TextAreaField(_l("Officers by email, one per line (optional)"))
     submit = SubmitField(_l("Assign"))
