@@ -260,3 +260,47 @@ def test_export_streams_from_a_real_server(agency_setup, database_url, content_d
         status, headers, _body = client.request("GET", "/agency/export.xlsx")
         assert status == 200 and headers["Content-Type"].startswith(
             "application/vnd.openxmlformats")
+
+
+def test_manager_grants_new_attempts_after_every_attempt_failed(agency_setup, client,
+                                                                 login_as):
+    from tests.test_assessments import FINAL, start
+
+    s = agency_setup
+    officer = s["officers"][0]
+    login_as(officer)
+    for _ in range(2):  # the fixture final allows two attempts
+        _id, location = start(client)
+        client.post(location + "submit", data={"sequence": "1"})
+        from learning.assessments.models import Attempt
+        for attempt in db.session.scalars(sa.select(Attempt)):
+            attempt.submitted_at = utcnow() - timedelta(hours=2)  # past the cooldown
+        db.session.commit()
+    assert "You have used every attempt" in client.get(FINAL).get_data(as_text=True)
+    client.post("/logout")
+
+    login_as(s["manager"])
+    page = client.get(f"/agency/officers/{officer.id}/").get_data(as_text=True)
+    assert "Allow new attempts at the final" in page
+    response = client.post(
+        f"/agency/officers/{officer.id}/courses/{s['course'].id}/grant-attempts")
+    assert response.status_code == 302
+    audit = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "attempts.grant")).one()
+    assert audit.details["attempts_set_aside"] == 2
+    client.post("/logout")
+
+    login_as(officer)
+    html = client.get(FINAL).get_data(as_text=True)
+    assert "Attempts left: 2 of 2" in html and "Your attempts" in html  # history kept
+
+
+def test_grant_attempts_is_scoped_to_the_managers_agency(agency_setup, client, login_as,
+                                                         make_user):
+    s = agency_setup
+    other = get_or_create_agency("Agency B", "agency-b")
+    db.session.commit()
+    login_as(make_user("manager", agency=other))
+    response = client.post(
+        f"/agency/officers/{s['officers'][0].id}/courses/{s['course'].id}/grant-attempts")
+    assert response.status_code == 404

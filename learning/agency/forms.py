@@ -29,3 +29,9 @@ class AssignmentForm(FlaskForm):
                                    option_widget=CheckboxInput())
     officer_emails = TextAreaField(_l("Officers by email, one per line (optional)"))
     submit = SubmitField(_l("Assign"))
+
+
+class GrantAttemptsForm(FlaskForm):
+    """A CSRF-protected button: let an officer take a final assessment again."""
+
+    submit = SubmitField(_l("Allow new attempts at the final"))

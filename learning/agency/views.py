@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from learning.access import Viewer, role_required, visible_person_or_404
 from learning.agency import compliance
-from learning.agency.forms import AssignmentForm
+from learning.agency.forms import AssignmentForm, GrantAttemptsForm
 from learning.agency.service import (
     AgencyError,
     assignments_of,
@@ -30,7 +30,9 @@ from learning.agency.service import (
     record_audit,
     units_of,
 )
+from learning.assessments.service import grant_new_attempts
 from learning.catalogue.service import published_courses
+from learning.certificates.service import current_version
 from learning.extensions import db
 from learning.timeutil import utcnow
 from learning.transcript.service import transcript
@@ -144,4 +146,23 @@ def officer(user_id: int):
     """One officer's transcript, if the manager may see them."""
     person = visible_person_or_404(user_id, current_user)
     records = transcript(person.id, utcnow().date(), _window())
-    return render_template("agency/officer.html", person=person, records=records)
+    return render_template("agency/officer.html", person=person, records=records,
+                           form=GrantAttemptsForm())
+
+
+@bp.post("/officers/<int:user_id>/courses/<int:course_id>/grant-attempts")
+@role_required("manager")
+def grant_attempts(user_id: int, course_id: int):
+    """Give an officer a fresh set of attempts at a course's final assessment (audited)."""
+    person = visible_person_or_404(user_id, current_user)
+    form = GrantAttemptsForm()
+    version = current_version(course_id) if form.validate_on_submit() else None
+    if version is None or not version.completion_assessment:
+        abort(400)
+    count = grant_new_attempts(person.id, course_id, version.completion_assessment)
+    record_audit(current_user, "attempts.grant", person.email,
+                 {"course_id": course_id, "attempts_set_aside": count})
+    db.session.commit()
+    flash(_("%(name)s can take the final assessment again.", name=person.display_name),
+          "success")
+    return redirect(url_for(".officer", user_id=user_id))

@@ -53,6 +53,8 @@ class Attempt(db.Model):
     percent: so.Mapped[float | None]
     passed: so.Mapped[bool | None]
     results: so.Mapped[dict[str, float] | None] = so.mapped_column(sa.JSON)
+    # False once a manager grants a fresh set of attempts: kept as history, not counted.
+    counts_towards_limit: so.Mapped[bool] = so.mapped_column(default=True)
 
     @property
     def is_open(self) -> bool:

@@ -104,11 +104,12 @@ def start_status(assessment: Assessment, attempts: list[Attempt], now: datetime)
 
     The limit counts attempts since the last pass: passing closes a series, and a
     new one (to recertify when the certificate runs out) starts with a full allowance.
+    Attempts a manager set aside (``grant_new_attempts``) are not counted.
     """
     open_attempt = next((a for a in attempts if a.status == OPEN), None)
     passed_at = [i for i, a in enumerate(attempts) if a.passed]
     series = attempts[passed_at[-1] + 1:] if passed_at else attempts
-    used = len(series)
+    used = sum(1 for a in series if a.counts_towards_limit)
     left = None if assessment.max_attempts is None else max(0, assessment.max_attempts - used)
     passed = any(a.passed for a in attempts)
     submitted = [a.submitted_at for a in attempts if a.submitted_at]
@@ -319,3 +320,18 @@ def shows_answers(assessment: Assessment, attempt: Attempt, attempts_left: int |
     if assessment.review == "score":
         return False
     return bool(attempt.passed) or attempts_left == 0
+
+
+def grant_new_attempts(user_id: int, course_id: int, assessment_slug: str) -> int:
+    """Set aside an officer's submitted attempts so the attempt limit starts again.
+
+    The attempts stay in the record (scores, answers); they only stop counting.
+    Returns how many attempts were set aside.
+    """
+    result = db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.course_id == course_id,
+               Attempt.assessment_slug == assessment_slug, Attempt.status == SUBMITTED,
+               Attempt.counts_towards_limit.is_(True))
+        .values(counts_towards_limit=False))
+    return result.rowcount
