@@ -18,19 +18,21 @@ from learning.agency import compliance
 from learning.agency.models import AuditEntry
 from learning.agency.service import create_assignment
 from learning.agency.staff import (
-    MAX_IMPORT_BYTES,
     InvitationError,
     OfficerNotFound,
     StaffError,
-    StaffImportError,
     accept_invitation,
-    apply_import,
     create_invitation,
     deactivate_officer,
     list_staff,
+    reactivate_officer,
+)
+from learning.agency.staff_import import (
+    MAX_IMPORT_BYTES,
+    StaffImportError,
+    apply_import,
     parse_staff_csv,
     preview_import,
-    reactivate_officer,
 )
 from learning.agency.staff_models import Invitation, PendingStaffImport
 from learning.catalogue.models import Course

@@ -22,7 +22,7 @@ from flask_login import current_user, logout_user
 
 from learning.access import role_required
 from learning.accounts.service import AccountError
-from learning.agency import staff
+from learning.agency import staff, staff_import
 from learning.agency.staff_forms import (
     ConfirmImportForm,
     SetPasswordForm,
@@ -68,11 +68,11 @@ def import_staff():
     form = StaffUploadForm()
     if not form.validate_on_submit():
         return render_template("agency/staff_import.html", form=form)
-    data = form.file.data.stream.read(staff.MAX_IMPORT_BYTES + 1)
-    preview = staff.preview_import(current_user, data)
+    data = form.file.data.stream.read(staff_import.MAX_IMPORT_BYTES + 1)
+    preview = staff_import.preview_import(current_user, data)
     if not preview.ok:
         return render_template("agency/staff_import.html", form=form, preview=preview), 422
-    pending = staff.stash_upload(current_user, data)
+    pending = staff_import.stash_upload(current_user, data)
     confirm = ConfirmImportForm(pending_id=pending.id, sha256=pending.sha256, formdata=None)
     return render_template("agency/staff_import.html", form=form, preview=preview,
                            confirm=confirm, filename=form.file.data.filename)
@@ -86,8 +86,9 @@ def confirm_import():
     if not form.validate_on_submit():
         abort(400)
     try:
-        result = staff.apply_pending_import(current_user, form.pending_id.data, form.sha256.data)
-    except staff.StaffImportError as exc:
+        result = staff_import.apply_pending_import(current_user, form.pending_id.data,
+                                                   form.sha256.data)
+    except staff_import.StaffImportError as exc:
         return render_template("agency/staff_import.html", form=StaffUploadForm(formdata=None),
                                problems=exc.problems), 422
     flash(_("Import done: %(created)d officers added, %(updated)d updated, %(unchanged)d "
