@@ -50,14 +50,6 @@ def current_version(course_id: int) -> CourseVersion | None:
         Course, Course.current_version_id == CourseVersion.id).where(Course.id == course_id))
 
 
-def latest_certificate(user_id: int, course_id: int) -> Certificate | None:
-    """The officer's newest certificate for a course."""
-    return db.session.scalar(
-        sa.select(Certificate).where(Certificate.user_id == user_id,
-                                     Certificate.course_id == course_id)
-        .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(1))
-
-
 def due_for_recertification(certificate: Certificate | None, today: date,
                             window_days: int | None = None) -> bool:
     """True when the certificate is revoked, expired or expires within the window."""
