@@ -65,8 +65,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.extensions import db as database
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return database.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str) -> User | None:
+        """The signed-in user, unless their sessions were ended since this one began."""
+        user_id, _, generation = session_id.partition(":")
+        if not (user_id.isdigit() and generation.isdigit()):
+            return None
+        user = database.session.get(User, int(user_id))
+        if user is None or user.session_generation != int(generation):
+            return None
+        return user
 
     from learning.accounts.cli import demo_command, users_cli
     from learning.accounts.views import bp as accounts_bp

@@ -59,6 +59,9 @@ class User(UserMixin, db.Model):
     language: so.Mapped[str] = so.mapped_column(sa.String(12), default="en")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
+    # Bumped to end every session and remember-me cookie of the account at once:
+    # the value is part of the id Flask-Login stores, so older cookies stop loading.
+    session_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     agency: so.Mapped[Agency | None] = so.relationship()
     unit: so.Mapped[Unit | None] = so.relationship()
@@ -66,6 +69,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What the session and remember-me cookies hold: id and session generation."""
+        return f"{self.id}:{self.session_generation}"
 
     def has_role(self, *roles: str) -> bool:
         """True for a user holding one of the roles; admins hold every role."""

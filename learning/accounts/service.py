@@ -125,6 +125,15 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
 
 
+def end_all_sessions(user: User) -> None:
+    """End every session and remember-me cookie of this account at its next request.
+
+    Call on logout, password change or reset, deactivation, role change and
+    MFA reset; the caller commits.
+    """
+    user.session_generation = (user.session_generation or 0) + 1
+
+
 def find_user_by_email(email: str) -> User | None:
     """The user with this email, if any."""
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
