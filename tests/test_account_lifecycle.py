@@ -11,8 +11,6 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from flask import g, has_app_context
-from flask.testing import FlaskClient
 
 from learning.accounts.models import PasswordReset, User
 from learning.accounts.passwords import send_reset_link
@@ -35,23 +33,11 @@ from learning.agency.staff_import import preview_import
 from learning.agency.staff_models import Invitation
 from learning.extensions import db
 from learning.timeutil import utcnow
+from tests.clients import browsers  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a-long-new-password"
 BASE_URL = "https://waymark.example"
-
-
-class Browser(FlaskClient):
-    """A test client whose every request starts without a cached user, as in production.
-
-    The test's app context is shared by every request, and Flask-Login caches the
-    signed-in user in ``g``: without this, one browser would see another's user.
-    """
-
-    def open(self, *args, **kwargs):
-        if has_app_context():
-            g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -59,9 +45,7 @@ def app_config(app_config):
     return {**app_config, "BASE_URL": BASE_URL}
 
 
-@pytest.fixture(autouse=True)
-def browsers(app):
-    app.test_client_class = Browser
+pytestmark = pytest.mark.usefixtures("browsers")
 
 
 @pytest.fixture
