@@ -78,6 +78,10 @@ def configure(app: Flask, test_config: dict | None) -> None:
         RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL", "memory://"),
         EXPIRING_WITHIN_DAYS=int(os.environ.get("WAYMARK_EXPIRING_WITHIN_DAYS", "90")),
         VERIFY_RATE_LIMIT=os.environ.get("WAYMARK_VERIFY_RATE_LIMIT", "30 per minute"),
+        RESET_RATE_LIMIT=os.environ.get("WAYMARK_RESET_RATE_LIMIT", "10 per hour"),
+        EXPORT_RATE_LIMIT=os.environ.get("WAYMARK_EXPORT_RATE_LIMIT", "3 per hour"),
+        # Departed people's personal data is anonymised this many years after deactivation.
+        RETENTION_YEARS=int(os.environ.get("WAYMARK_RETENTION_YEARS", "6")),
     )
     if test_config:
         app.config.from_mapping(test_config)

@@ -3,7 +3,7 @@
 import learning.agency.reminders_models  # noqa: F401
 import learning.agency.staff_models  # noqa: F401
 import learning.api.models  # noqa: F401
-from learning.accounts.models import Agency, Unit, User
+from learning.accounts.models import Agency, PasswordReset, Unit, User
 from learning.agency.models import Assignment, AssignmentTarget, AuditEntry
 from learning.assessments.models import Attempt
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
@@ -12,4 +12,4 @@ from learning.progress.models import LessonProgress
 
 __all__ = ["Agency", "Assignment", "AssignmentTarget", "Attempt", "AuditEntry", "Certificate",
            "Completion", "Course", "CourseVersion", "Lesson", "LessonProgress", "MediaAsset",
-           "Unit", "User"]
+           "PasswordReset", "Unit", "User"]

@@ -21,7 +21,10 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = FixedWindowRateLimiter(storage)
 
 
-def allow(scope: str, limit: str) -> bool:
-    """Count this request against ``limit`` (e.g. "30 per minute") for its client address."""
+def allow(scope: str, limit: str, key: str | None = None) -> bool:
+    """Count this request against ``limit`` (e.g. "30 per minute").
+
+    Counted per client address, or per ``key`` when given (e.g. a user id).
+    """
     limiter: FixedWindowRateLimiter = current_app.extensions[EXTENSION]
-    return limiter.hit(parse(limit), scope, request.remote_addr or "unknown")
+    return limiter.hit(parse(limit), scope, key or request.remote_addr or "unknown")

@@ -5,13 +5,13 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from learning.accounts.models import ROLES, Agency, Unit
+from learning.accounts.passwords import set_password_by_operator
 from learning.accounts.service import (
     AccountError,
     create_user,
     find_user_by_email,
     get_or_create_agency,
     get_or_create_unit,
-    set_password,
 )
 from learning.extensions import db
 
@@ -63,16 +63,16 @@ def create_user_command(email, display_name, role, agency_slug, unit_name, passw
 @click.argument("email")
 @click.password_option()
 def set_password_command(email, password):
-    """Set a new password for an existing user."""
+    """Set a new password for an existing user: their sessions end and they are told by e-mail."""
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user with the email '{email}'.")
     try:
-        set_password(user, password)
+        set_password_by_operator(user, password)
     except AccountError as exc:
+        db.session.rollback()
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"Password updated for {user.email}.")
+    click.echo(f"Password updated for {user.email}; every session of the account has ended.")
 
 
 def ensure_demo_accounts() -> list[str]:

@@ -1,9 +1,11 @@
-"""Sign-in form."""
+"""Sign-in, sign-out and password forms."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from learning.accounts.service import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -22,3 +24,41 @@ class LogoutForm(FlaskForm):
     """An empty form: signing out is a POST so a link elsewhere cannot sign anyone out."""
 
     submit = SubmitField(_l("Sign out"))
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """The new password, typed twice (shared by the change and reset forms)."""
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1024), Length(min=MIN_PASSWORD_LENGTH, message=_l(
+            "The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))],
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH})
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+    return new, confirm
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The email of the account whose password was forgotten."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password chosen through a reset link."""
+
+    password, confirm = _new_password_fields()
+    submit = SubmitField(_l("Set new password"))
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password, then the new one twice."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)],
+                            render_kw={"autocomplete": "current-password"})
+    password, confirm = _new_password_fields()
+    submit = SubmitField(_l("Change password"))

@@ -62,6 +62,9 @@ class User(UserMixin, db.Model):
     # Bumped to end every session and remember-me cookie of the account at once:
     # the value is part of the id Flask-Login stores, so older cookies stop loading.
     session_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # When the account was last deactivated (the retention clock), and when it was purged.
+    deactivated_at: so.Mapped[datetime | None]
+    purged_at: so.Mapped[datetime | None]
 
     agency: so.Mapped[Agency | None] = so.relationship()
     unit: so.Mapped[Unit | None] = so.relationship()
@@ -80,3 +83,19 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class PasswordReset(db.Model):
+    """A single-use, one-hour link e-mailed to an account's owner; only its SHA-256 is kept.
+
+    A newer request or a completed reset revokes the account's other pending links.
+    """
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    expires_at: so.Mapped[datetime]
+    used_at: so.Mapped[datetime | None]
+    revoked_at: so.Mapped[datetime | None]
+    requested_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 from learning.accounts.models import ROLES, Agency, Unit, User
 from learning.extensions import db
@@ -18,6 +20,12 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("waymark-timing-equaliser")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
+MAX_DISPLAY_NAME_LENGTH = 120  # fits one line of a printed certificate
+# Characters that make a name look like another's: direction overrides and isolates,
+# direction marks, and zero-width characters.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                          "\u200e\u200f\u061c")
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 
 class AccountError(ValueError):
@@ -33,6 +41,36 @@ def check_password_strength(password: str) -> None:
     """Refuse passwords too short to resist guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def clean_display_name(name: str) -> str:
+    """A name fit to print on a certificate: NFC, single spaces, nothing hidden or reordering.
+
+    Every way accounts get a name (create_user, the staff import, the CLI) goes
+    through here, so no certificate can carry a name that only looks like another's.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    for char in name:
+        if char in BIDI_CONTROLS:
+            raise AccountError(_("The name contains a text-direction control character "
+                                 "(U+%(code)04X); type it without one.", code=ord(char)))
+        if char in ZERO_WIDTH:
+            raise AccountError(_("The name contains an invisible zero-width character "
+                                 "(U+%(code)04X); type it without one.", code=ord(char)))
+        if unicodedata.category(char) == "Cc":
+            raise AccountError(_("The name contains a control character (U+%(code)04X) such "
+                                 "as a tab or line break; type it on one line.",
+                                 code=ord(char)))
+        if unicodedata.category(char) in ("Cf", "Cs", "Co", "Cn"):
+            raise AccountError(_("The name contains an invisible or unassigned character "
+                                 "(U+%(code)04X); type it without one.", code=ord(char)))
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError(_("A display name is required."))
+    if len(name) > MAX_DISPLAY_NAME_LENGTH:
+        raise AccountError(_("The name is longer than %(n)d characters.",
+                             n=MAX_DISPLAY_NAME_LENGTH))
+    return name
 
 
 def normalise_email(email: str) -> str:
@@ -101,8 +139,7 @@ def create_user(email: str, display_name: str, password: str | None, role: str =
         raise AccountError(f"'{email}' is not a valid email address.")
     if role not in ROLES:
         raise AccountError(f"Unknown role '{role}'; use one of: {', '.join(ROLES)}.")
-    if not display_name.strip():
-        raise AccountError("A display name is required.")
+    display_name = clean_display_name(display_name)
     if unit is not None and (agency is None or unit.agency_id != agency.id):
         raise AccountError("The unit must belong to the user's agency.")
     if role in ("officer", "manager") and agency is None:
@@ -111,7 +148,7 @@ def create_user(email: str, display_name: str, password: str | None, role: str =
         raise AccountError(f"A user with the email '{email}' already exists.")
     if password is not None:
         check_password_strength(password)
-    user = User(email=email, display_name=display_name.strip(), role=role,
+    user = User(email=email, display_name=display_name, role=role,
                 password_hash=hash_password(password) if password else None,
                 agency_id=agency.id if agency else None, unit_id=unit.id if unit else None)
     db.session.add(user)
@@ -120,9 +157,20 @@ def create_user(email: str, display_name: str, password: str | None, role: str =
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password and end every session of the account (the caller commits)."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
+    end_all_sessions(user)
+
+
+def password_matches(user: User, password: str) -> bool:
+    """True when ``password`` is the account's current one."""
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def end_all_sessions(user: User) -> None:

@@ -52,3 +52,9 @@ class RoleForm(FlaskForm):
     unit_id = SelectField(_l("Unit (managers: leave empty to see the whole agency)"),
                           coerce=int)
     submit = SubmitField(_l("Save"))
+
+
+class ResetLinkForm(FlaskForm):
+    """A button that e-mails the user a password-reset link (the admin never sees it)."""
+
+    submit = SubmitField(_l("E-mail a password reset link to this user"))

@@ -7,6 +7,7 @@ import re
 import sqlalchemy as sa
 
 from learning.accounts.models import ROLES, UNIT_KINDS, Agency, Unit, User
+from learning.accounts.service import end_all_sessions
 from learning.agency.models import AuditEntry
 from learning.agency.service import record_audit
 from learning.extensions import db
@@ -77,9 +78,14 @@ def change_role(admin: User, user: User, role: str, agency_id: int | None,
     if user.id == admin.id and role != "admin":
         raise AdminError("You cannot remove your own admin role.")
     before = {"role": user.role, "agency_id": user.agency_id, "unit_id": user.unit_id}
+    after = {"role": role, "agency_id": agency_id, "unit_id": unit_id}
+    if before == after:
+        return
     user.role, user.agency_id, user.unit_id = role, agency_id, unit_id
-    record_audit(admin, "user.role", user.email, {"before": before, "after": {
-        "role": role, "agency_id": agency_id, "unit_id": unit_id}}, agency_id=agency_id)
+    # What the account may see changed: every session of it ends, so none keeps old rights.
+    end_all_sessions(user)
+    record_audit(admin, "user.role", user.email, {"before": before, "after": after},
+                 agency_id=agency_id)
     db.session.commit()
 
 

@@ -12,12 +12,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from learning.access import role_required
 from learning.accounts.models import Agency, Unit, User
+from learning.accounts.passwords import send_reset_link
 from learning.accounts.service import find_user_by_email
-from learning.admin.forms import AgencyForm, CertificateSearchForm, RevokeForm, RoleForm, UnitForm
+from learning.admin.forms import (
+    AgencyForm,
+    CertificateSearchForm,
+    ResetLinkForm,
+    RevokeForm,
+    RoleForm,
+    UnitForm,
+)
 from learning.admin.service import (
     AdminError,
     add_unit,
@@ -138,9 +146,28 @@ def user(user_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
+            if person.id == current_user.id:
+                login_user(person)  # an admin editing themself keeps this session
             flash(_("Saved."), "success")
             return redirect(url_for(".user", user_id=user_id))
-    return render_template("admin/user.html", person=person, form=form)
+    return render_template("admin/user.html", person=person, form=form,
+                           reset_form=ResetLinkForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@role_required("admin")
+def send_password_reset(user_id: int):
+    """E-mail the user a reset link; the link goes to them only, never to the admin."""
+    person = db.session.get(User, user_id) or abort(404)
+    if not ResetLinkForm().validate_on_submit():
+        abort(400)
+    if send_reset_link(person, requested_by=current_user):
+        flash(_("A reset link is on its way to the user's own email address. It works once, "
+                "within an hour."), "success")
+    else:
+        flash(_("No link was sent: the account is deactivated, or several links were sent "
+                "within the last hour."), "error")
+    return redirect(url_for(".user", user_id=user_id))
 
 
 @bp.get("/audit/")

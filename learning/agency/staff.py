@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from learning.access import scope_people
 from learning.accounts.models import Unit, User
-from learning.accounts.service import set_password
+from learning.accounts.service import end_all_sessions, set_password
 from learning.agency.service import AgencyError, record_audit, units_of
 from learning.agency.staff_models import Invitation
 from learning.extensions import db
@@ -88,7 +88,7 @@ def list_staff(viewer: User) -> list[UnitStaff]:
     for officer in officers:
         if not officer.active:
             status = "deactivated"
-        elif officer.password_hash:
+        elif has_signed_in(officer):
             status = "active"
         else:
             status = "invited" if officer.id in pending else "not_invited"
@@ -101,6 +101,15 @@ def list_staff(viewer: User) -> list[UnitStaff]:
     if None in groups:
         result.append(UnitStaff(None, groups[None]))
     return result
+
+
+def has_signed_in(user: User) -> bool:
+    """True for an account in use: it has a password or has signed in at least once.
+
+    Only other accounts can be invited: an invitation sets a password, and no manager
+    may set the password of an account someone already uses.
+    """
+    return bool(user.password_hash) or user.last_login_at is not None
 
 
 def _token_hash(token: str) -> str:
@@ -124,6 +133,13 @@ def create_invitation(manager: User, officer_id: int,
     officer = visible_officer(manager, officer_id)
     if not officer.active:
         raise StaffError(_("Reactivate this officer before inviting them."))
+    if has_signed_in(officer):
+        record_audit(manager, "invitation.create", officer.email, {"reason": "account in use"},
+                     outcome="denied")
+        db.session.commit()
+        raise StaffError(_("%(name)s already has a password, so they cannot be invited. If "
+                           "they forgot it, they can use \"Forgot your password?\" on the "
+                           "sign-in page.", name=officer.display_name))
     now = utcnow()
     _revoke_pending_invitations(officer.id, now)
     token = secrets.token_urlsafe(32)
@@ -157,6 +173,9 @@ def check_invitation(token: str) -> Invitation:
     if invitation.expires_at <= utcnow():
         raise InvitationError(_("This invitation link has expired. Ask your manager for a "
                                 "new one."))
+    if has_signed_in(user):
+        raise InvitationError(_("This account already has a password. Sign in with it, or use "
+                                "\"Forgot your password?\" on the sign-in page."))
     return invitation
 
 
@@ -189,7 +208,9 @@ def deactivate_officer(manager: User, officer_id: int) -> User:
     officer = visible_officer(manager, officer_id)
     if officer.active:
         officer.active = False
-        _revoke_pending_invitations(officer.id, utcnow())
+        officer.deactivated_at = utcnow()
+        end_all_sessions(officer)
+        _revoke_pending_invitations(officer.id, officer.deactivated_at)
         record_audit(manager, "staff.deactivate", officer.email, {"user_id": officer.id})
         db.session.commit()
     return officer
@@ -200,6 +221,7 @@ def reactivate_officer(manager: User, officer_id: int) -> User:
     officer = visible_officer(manager, officer_id)
     if not officer.active:
         officer.active = True
+        officer.deactivated_at = None
         record_audit(manager, "staff.reactivate", officer.email, {"user_id": officer.id})
         db.session.commit()
     return officer

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from learning.access import scope_people
 from learning.accounts.models import Unit, User
-from learning.accounts.service import EMAIL, normalise_email
+from learning.accounts.service import EMAIL, AccountError, clean_display_name, normalise_email
 from learning.agency.service import record_audit, units_of
 from learning.agency.staff import StaffError, agency_of
 from learning.agency.staff_models import PendingStaffImport
@@ -80,6 +80,9 @@ class PlannedRow:
     officer: User | None = None
     old_name: str | None = None
     old_unit: str | None = None
+    # The email belongs to an account outside the manager's agency: shown exactly like a
+    # new officer (so the import reveals nothing about other agencies) but never written.
+    elsewhere: bool = False
 
 
 @dataclass
@@ -164,8 +167,11 @@ def _read_row(line: int, cells: dict[str, str], count: int,
         first_seen[email] = line
     if not name:
         problems.append(Problem(line, _("the name is missing.")))
-    elif len(name) > 200:
-        problems.append(Problem(line, _("the name is longer than 200 characters.")))
+    else:
+        try:
+            name = clean_display_name(name)
+        except AccountError as exc:
+            problems.append(Problem(line, str(exc)))
     if not unit:
         problems.append(Problem(line, _("the unit is missing.")))
     return problems or StaffRow(line, email, name, unit)
@@ -174,8 +180,8 @@ def _accounts_by_email(manager: User, emails: list[str]) -> tuple[dict[str, User
                                                                   dict[str, int | None]]:
     """Existing accounts with these emails: those the manager may see, and the agency of others.
 
-    Only the email and agency of an account the manager may not see are read, to
-    say why its row is refused.
+    Only the email and agency of an account the manager may not see are read: one in
+    the manager's agency is refused with a reason; one elsewhere is silently skipped.
     """
     visible: dict[str, User] = {}
     taken: dict[str, int | None] = {}
@@ -213,17 +219,13 @@ def preview_import(manager: User, data: bytes) -> ImportPreview:
         if person is not None and person.role != "officer":
             problems.append(_("'%(email)s' belongs to an account that is not an officer's; "
                               "the import only adds and updates officers.", email=row.email))
-        elif person is None and row.email in taken:
-            if taken[row.email] == agency_id:
-                problems.append(_("'%(email)s' belongs to someone outside your unit.",
-                                  email=row.email))
-            else:
-                problems.append(_("'%(email)s' belongs to an account outside your agency.",
-                                  email=row.email))
+        elif person is None and taken.get(row.email, -1) == agency_id:
+            problems.append(_("'%(email)s' belongs to someone outside your unit.",
+                              email=row.email))
         if problems:
             preview.problems.extend(Problem(row.line, reason) for reason in problems)
         elif person is None:
-            preview.create.append(PlannedRow(row, unit))
+            preview.create.append(PlannedRow(row, unit, elsewhere=row.email in taken))
         elif person.display_name != row.name or person.unit_id != unit.id:
             preview.update.append(PlannedRow(row, unit, person, person.display_name,
                                              person.unit.name if person.unit else None))
@@ -243,6 +245,11 @@ def apply_import(manager: User, data: bytes,
     if not preview.ok:
         raise StaffImportError(preview.problems)
     for planned in preview.create:
+        if planned.elsewhere:
+            record_audit(manager, "staff.import.skip", planned.row.email,
+                         {"line": planned.row.line, "reason": "account in another agency"},
+                         outcome="denied")
+            continue
         db.session.add(User(email=planned.row.email, display_name=planned.row.name,
                             role="officer", password_hash=None, active=True,
                             agency_id=manager.agency_id, unit_id=planned.unit.id))
@@ -251,9 +258,10 @@ def apply_import(manager: User, data: bytes,
         planned.officer.unit_id = planned.unit.id
     if pending is not None:
         db.session.delete(pending)
-    record_audit(manager, "staff.import", f"{len(preview.create)} created, "
+    created = sum(1 for planned in preview.create if not planned.elsewhere)
+    record_audit(manager, "staff.import", f"{created} created, "
                  f"{len(preview.update)} updated",
-                 {"sha256": preview.sha256, "created": len(preview.create),
+                 {"sha256": preview.sha256, "created": created,
                   "updated": len(preview.update), "unchanged": len(preview.unchanged)})
     try:
         db.session.commit()

@@ -1,0 +1,64 @@
+"""Messages to an account's owner (reset links, "your password was changed") via the outbox.
+
+They go through the same outbox as reminders, so ``flask notify send`` delivers them
+over SMTP (or to the log) and the address is always the account's own email.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from learning.accounts.models import User
+from learning.agency.reminders_models import Notification
+from learning.extensions import db
+
+PASSWORD_RESET = "password_reset"
+PASSWORD_CHANGED = "password_changed"
+
+
+def public_url(path: str) -> str:
+    """An absolute link from the configured WAYMARK_BASE_URL, never from the Host header.
+
+    Without a base URL the path alone is sent: a forged Host header must never
+    decide where a link in an e-mail points.
+    """
+    return current_app.config.get("BASE_URL", "").rstrip("/") + path
+
+
+def _queue(user: User, kind: str, subject: str, body: str) -> Notification:
+    """Add one message for the user to the outbox (the caller commits)."""
+    notification = Notification(user_id=user.id, kind=kind,
+                                 dedupe_key=f"{kind}:{user.id}:{secrets.token_hex(16)}",
+                                 subject=subject, body=body)
+    db.session.add(notification)
+    return notification
+
+
+def queue_reset_link(user: User, path: str, minutes: int) -> Notification:
+    """E-mail the owner a password-reset link (the caller commits)."""
+    with force_locale(user.language or "en"):
+        subject = _("Reset your Waymark password")
+        body = (_("Hello %(name)s,", name=user.display_name) + "\n\n"
+                + _("Someone asked to reset the password of your Waymark account. To choose "
+                    "a new password, open this link within %(n)d minutes:", n=minutes)
+                + "\n\n" + public_url(path) + "\n\n"
+                + _("The link works once. If you did not ask for it, ignore this message: "
+                    "your password stays as it is.") + "\n")
+    return _queue(user, PASSWORD_RESET, subject, body)
+
+
+def queue_password_changed(user: User) -> Notification:
+    """Tell the owner that their password was changed and every session ended."""
+    with force_locale(user.language or "en"):
+        subject = _("Your Waymark password was changed")
+        body = (_("Hello %(name)s,", name=user.display_name) + "\n\n"
+                + _("The password of your Waymark account was just changed, and every device "
+                    "signed in to it was signed out.") + "\n\n"
+                + _("If you did not do this, reset your password now from the sign-in page "
+                    "and tell your training coordinator.") + "\n\n"
+                + public_url("/login") + "\n")
+    return _queue(user, PASSWORD_CHANGED, subject, body)
