@@ -70,6 +70,7 @@ def app_config(database_url: str, content_dirs: tuple[Path, Path], tmp_path: Pat
         "WTF_CSRF_ENABLED": False,
         "COURSES_DIR": str(content_dirs[0]),
         "QUIZZES_DIR": str(content_dirs[1]),
+        "REQUIRE_MFA": False,  # tests/test_mfa.py turns it on
     }
 
 

@@ -52,3 +52,9 @@ class RoleForm(FlaskForm):
     unit_id = SelectField(_l("Unit (managers: leave empty to see the whole agency)"),
                           coerce=int)
     submit = SubmitField(_l("Save"))
+
+
+class MfaResetForm(FlaskForm):
+    """A button (the form exists for its CSRF token)."""
+
+    submit = SubmitField(_l("Reset second factor and sign out everywhere"))
