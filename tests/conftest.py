@@ -161,6 +161,23 @@ def make_unit(app_ctx) -> Callable[..., Unit]:
 
 
 @pytest.fixture
+def isolated_requests(app):
+    """Forget the signed-in user between requests, as separate app contexts would.
+
+    While a test holds an app context, every test-client request reuses it, so
+    Flask-Login's cached user (and Flask-WTF's token) in ``g`` outlive their request and
+    hide whether a session still loads. Tests about sessions ask for this fixture.
+    """
+    from flask import g
+
+    def forget() -> None:
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget)
+
+
+@pytest.fixture
 def login_as(client) -> Callable[[User], None]:
     """Sign a user in through the real login form."""
 
