@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from learning.accounts import mfa
-from learning.accounts.auth_models import MfaCredential, RecoveryCode
+from learning.accounts.auth_models import MfaCredential, RecoveryCode, RememberToken
 from learning.accounts.models import User
 from learning.accounts.sessions import GATE_EXEMPT, MFA_AT
 from learning.agency.models import AuditEntry
@@ -178,6 +178,27 @@ def test_enrolment_with_a_real_code_then_sign_in(mfa_app, client, make_user, clo
                        ("auth.login", "failure", "second factor"),
                        ("auth.login", "success", None)]
     assert entries[-1].details["second_factor"] == "totp" and entries[-1].actor_id == admin.id
+
+
+def test_remember_me_from_before_enrolment_does_not_pass_for_the_factor(
+        mfa_app, client, make_user, clock):
+    trainer = make_user("trainer")
+    response = client.post("/login", data={"email": trainer.email, "password": PASSWORD,
+                                           "remember": "y"})
+    assert response.status_code == 302 and client.get_cookie("remember") is not None
+    secret, _codes = enrol(client, clock)
+    assert db.session.scalar(sa.select(sa.func.count(RememberToken.id))) == 0
+    client.delete_cookie("session")  # a new browser session
+    assert client.get("/author/").headers["Location"].startswith("/login")
+    # Signed in with both factors, remember-me brings the next browser session back.
+    client.post("/login", data={"email": trainer.email, "password": PASSWORD,
+                                "remember": "y"})
+    assert client.post("/login/mfa", data={"code": clock.code(secret)}).status_code == 302
+    client.delete_cookie("session")
+    assert client.get("/author/").status_code == 200
+    # ...but not for sensitive changes, which ask for the code again.
+    with client.session_transaction() as session:
+        assert MFA_AT not in session
 
 
 def test_codes_are_single_use_and_older_codes_are_refused(app_ctx, make_user, clock):

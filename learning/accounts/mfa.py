@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
-from learning.accounts.auth_models import MfaCredential, RecoveryCode
+from learning.accounts.auth_models import MfaCredential, RecoveryCode, RememberToken
 from learning.accounts.models import User
 from learning.accounts.service import end_all_sessions
 from learning.extensions import db
@@ -175,6 +175,8 @@ def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> lis
     if not check_totp(credential, code, now):
         raise MfaError("This code is not correct. Enter the current code from the app.")
     credential.confirmed_at = now or utcnow()
+    # Remember-me tokens made with the password alone must not pass for the second factor.
+    db.session.execute(sa.delete(RememberToken).where(RememberToken.user_id == user.id))
     return new_recovery_codes(user.id)
 
 
