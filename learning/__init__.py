@@ -75,7 +75,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             return None
         return user
 
+    from learning.accounts import sessions
     from learning.accounts.cli import demo_command, users_cli
+    from learning.accounts.mfa_views import bp as mfa_bp
     from learning.accounts.views import bp as accounts_bp
     from learning.admin.views import bp as admin_bp
     from learning.agency.notify_cli import notify_cli
@@ -96,7 +98,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.quizimport_cli import quizzes_cli
     from learning.transcript.views import bp as transcript_bp
 
-    for blueprint in (core_bp, accounts_bp, catalogue_bp, assessments_bp, certificates_bp,
+    sessions.init_app(app)
+    for blueprint in (core_bp, accounts_bp, mfa_bp, catalogue_bp, assessments_bp, certificates_bp,
                       transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
                       agency_exports_bp, api_bp, api_tokens_bp, privacy_bp):
         app.register_blueprint(blueprint)

@@ -12,10 +12,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from learning.accounts.models import User
+from learning.accounts.sessions import mfa_is_fresh
 from learning.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +57,24 @@ def role_required(*roles: str) -> Callable[[F], F]:
 def login_required(view: F) -> F:
     """Let through any signed-in user."""
     return role_required("officer", "trainer", "manager")(view)
+
+
+def fresh_mfa_required(view: F) -> F:
+    """Ask again for the second factor before a sensitive change (POST) when it was given
+    more than 15 minutes ago; pages that only show something are not held up.
+
+    Put it below ``role_required``: it assumes a signed-in user.
+    """
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if request.method in ("GET", "HEAD", "OPTIONS") or mfa_is_fresh():
+            return view(*args, **kwargs)
+        flash(_("Confirm it is you with your second factor, then make the change again."),
+              "info")
+        return redirect(url_for("mfa.confirm", next=request.path))
+
+    return wrapped  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

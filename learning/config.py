@@ -57,6 +57,7 @@ def write_secret_key(path: Path) -> str:
 def configure(app: Flask, test_config: dict | None) -> None:
     """Fill ``app.config``; refuse to start without a real secret key."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    secure = os.environ.get("WAYMARK_SECURE_COOKIES", "0") == "1"
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=database_url(app),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
@@ -64,9 +65,20 @@ def configure(app: Flask, test_config: dict | None) -> None:
         QUIZZES_DIR=str(Path(os.environ.get("WAYMARK_QUIZZES_DIR", PROJECT_ROOT / "quizzes"))),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("WAYMARK_SECURE_COOKIES", "0") == "1",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        # "__Host-" cookies are refused by browsers unless Secure, Path=/ and without Domain.
+        SESSION_COOKIE_NAME="__Host-session" if secure else "session",
+        # Our own remember-me token (Flask-Login's own remember cookie is never set).
+        REMEMBER_TOKEN_COOKIE="__Host-remember" if secure else "remember",
+        REMEMBER_TOKEN_DAYS=30,
+        # Failed sign-ins allowed per window, per account and per client address.
+        LOGIN_THROTTLE_STORAGE=os.environ.get("REDIS_URL") or "database",
+        LOGIN_FAILURES_PER_ACCOUNT=5,
+        LOGIN_FAILURES_PER_ADDRESS=20,
+        LOGIN_THROTTLE_SECONDS=15 * 60,
+        # Admins, managers and trainers need a second factor; off by default in debug mode.
+        REQUIRE_MFA=os.environ.get("WAYMARK_REQUIRE_MFA", "0" if app.debug else "1") == "1",
+        MFA_STEP_UP_SECONDS=15 * 60,
         PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
         WTF_CSRF_TIME_LIMIT=None,  # an officer may read a lesson for hours before submitting
         BABEL_DEFAULT_LOCALE="en",

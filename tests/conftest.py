@@ -70,6 +70,7 @@ def app_config(database_url: str, content_dirs: tuple[Path, Path], tmp_path: Pat
         "WTF_CSRF_ENABLED": False,
         "COURSES_DIR": str(content_dirs[0]),
         "QUIZZES_DIR": str(content_dirs[1]),
+        "REQUIRE_MFA": False,  # tests/test_mfa.py turns it on
     }
 
 
@@ -157,6 +158,23 @@ def make_unit(app_ctx) -> Callable[..., Unit]:
         return unit
 
     return make
+
+
+@pytest.fixture
+def isolated_requests(app):
+    """Forget the signed-in user between requests, as separate app contexts would.
+
+    While a test holds an app context, every test-client request reuses it, so
+    Flask-Login's cached user (and Flask-WTF's token) in ``g`` outlive their request and
+    hide whether a session still loads. Tests about sessions ask for this fixture.
+    """
+    from flask import g
+
+    def forget() -> None:
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget)
 
 
 @pytest.fixture

@@ -76,7 +76,9 @@ def users_snapshot() -> list[tuple]:
 
 
 def audit_actions() -> list[str]:
-    return list(db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)))
+    """Audited actions in order, without sign-ins and sign-outs."""
+    return list(db.session.scalars(sa.select(AuditEntry.action).where(
+        AuditEntry.action.not_like("auth.%")).order_by(AuditEntry.id)))
 
 
 def upload(client, data: bytes, name: str = "staff.csv"):

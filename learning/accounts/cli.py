@@ -4,6 +4,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from learning.accounts.mfa import reset_mfa
 from learning.accounts.models import ROLES, Agency, Unit
 from learning.accounts.passwords import set_password_by_operator
 from learning.accounts.service import (
@@ -13,6 +14,7 @@ from learning.accounts.service import (
     get_or_create_agency,
     get_or_create_unit,
 )
+from learning.agency.service import record_audit
 from learning.extensions import db
 
 users_cli = AppGroup("users", help="Create accounts and reset passwords.")
@@ -73,6 +75,21 @@ def set_password_command(email, password):
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Password updated for {user.email}; every session of the account has ended.")
+
+
+@users_cli.command("reset-mfa")
+@click.argument("email")
+def reset_mfa_command(email):
+    """Remove a user's second factor and end all their sessions (for a lost phone)."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email '{email}'.")
+    removed = reset_mfa(user)
+    record_audit(None, "mfa.reset", user.email, {"by": "command line"},
+                 agency_id=user.agency_id)
+    db.session.commit()
+    click.echo(f"Second factor {'removed' if removed else 'was not set up'} for {user.email}; "
+               "every session of the account has ended.")
 
 
 def ensure_demo_accounts() -> list[str]:

@@ -1,8 +1,15 @@
-"""Sign-in, sign-out and password forms."""
+"""Sign-in, second-factor and password forms."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from learning.accounts.service import MIN_PASSWORD_LENGTH
@@ -62,3 +69,19 @@ class ChangePasswordForm(FlaskForm):
                             render_kw={"autocomplete": "current-password"})
     password, confirm = _new_password_fields()
     submit = SubmitField(_l("Change password"))
+class SecondFactorForm(FlaskForm):
+    """A code from the authenticator app, or one of the recovery codes."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                                  "spellcheck": "false"})
+    next = HiddenField()
+    submit = SubmitField(_l("Continue"))
+
+
+class EnrolForm(FlaskForm):
+    """The first code from the authenticator app, which turns the second factor on."""
+
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=16)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    submit = SubmitField(_l("Turn on"))

@@ -1,4 +1,5 @@
-"""Sign in and out, change a password, and reset a forgotten one."""
+"""Sign in (password, then the second factor when the account has one), sign out, and
+change or reset a password."""
 
 from flask import (
     Blueprint,
@@ -8,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -15,20 +17,32 @@ from flask_login import current_user, login_user, logout_user
 
 from learning import ratelimit
 from learning.access import login_required
-from learning.accounts import passwords
+from learning.accounts import passwords, throttle
 from learning.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
     LogoutForm,
     ResetPasswordForm,
+    SecondFactorForm,
 )
+from learning.accounts.mfa import check_second_factor, has_mfa
+from learning.accounts.models import User
 from learning.accounts.service import (
     AccountError,
     authenticate,
     end_all_sessions,
+    find_user_by_email,
     is_safe_redirect,
 )
+from learning.accounts.sessions import (
+    PENDING,
+    begin_session,
+    end_session,
+    pending_sign_in,
+    start_pending,
+)
+from learning.agency.service import record_audit
 from learning.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -47,6 +61,37 @@ def _private(response):
     return response
 
 
+def audit_attempt(email: str, outcome: str, details: dict | None = None) -> None:
+    """Audit a refused sign-in. Known accounts are named; for an unknown email only the
+    first 16 hex digits of a keyed hash are kept, enough to see repeats, not the text."""
+    user = find_user_by_email(email)
+    if user is not None:
+        record_audit(None, "auth.login", user.email, details, agency_id=user.agency_id,
+                     outcome=outcome)
+    else:
+        record_audit(None, "auth.login", f"unknown email {throttle.email_digest(email)[:16]}",
+                     details, outcome=outcome)
+
+
+def throttled(template: str, wait: int, **context):
+    """The same 429 page for every account, known or not, with Retry-After."""
+    minutes = max(1, (wait + 59) // 60)
+    flash(_("Too many failed attempts. Try again in %(minutes)d minutes.", minutes=minutes),
+          "error")
+    response = make_response(render_template(template, **context), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _complete(user: User, remember: bool, target: str, method: str | None):
+    """Sign the user in on a fresh session and go on."""
+    begin_session(user, remember=remember, mfa_verified=method is not None)
+    throttle.clear_account(user.email)
+    record_audit(user, "auth.login", user.email, {"second_factor": method} if method else None)
+    db.session.commit()
+    return redirect(target)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the sign-in form; on success go to a safe ``next`` or the user's home page."""
@@ -56,14 +101,55 @@ def login():
         if current_user.is_authenticated:
             return redirect(_home_for(current_user))
     if form.validate_on_submit():
+        keys = throttle.limits_for(form.email.data, request.remote_addr)
+        wait = throttle.retry_after(keys)
+        if wait:
+            audit_attempt(form.email.data, "denied")
+            db.session.commit()
+            return throttled("accounts/login.html", wait, form=form)
         user = authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user, remember=form.remember.data)
-            target = form.next.data
-            return redirect(target if is_safe_redirect(target) else _home_for(user))
-        flash(_("The email or password is not correct."), "error")
-        return render_template("accounts/login.html", form=form), 401
-    return render_template("accounts/login.html", form=form)
+        if user is None:
+            throttle.record_failure(keys)
+            audit_attempt(form.email.data, "failure")
+            db.session.commit()
+            flash(_("The email or password is not correct."), "error")
+            return render_template("accounts/login.html", form=form), 401
+        target = form.next.data if is_safe_redirect(form.next.data) else _home_for(user)
+        if has_mfa(user.id):
+            start_pending(user, form.remember.data, target)
+            return redirect(url_for(".login_mfa"))
+        return _complete(user, form.remember.data, target, None)
+    return render_template("accounts/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login/mfa", methods=["GET", "POST"])
+def login_mfa():
+    """Second step of signing in: a code from the authenticator app or a recovery code."""
+    pending = pending_sign_in()
+    if pending is None:
+        session.pop(PENDING, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for(".login"))
+    user, state = pending
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        keys = throttle.limits_for(user.email, request.remote_addr)
+        wait = throttle.retry_after(keys)
+        if wait:
+            audit_attempt(user.email, "denied", {"step": "second factor"})
+            db.session.commit()
+            return throttled("accounts/login_mfa.html", wait, form=form)
+        method = check_second_factor(user, form.code.data)
+        if method is None:
+            throttle.record_failure(keys)
+            audit_attempt(user.email, "failure", {"step": "second factor"})
+            db.session.commit()
+            flash(_("This code is not correct."), "error")
+            return render_template("accounts/login_mfa.html", form=form), 401
+        target = state.get("next")
+        return _complete(user, state.get("remember", False),
+                         target if is_safe_redirect(target) else _home_for(user), method)
+    return render_template("accounts/login_mfa.html", form=form), 400 if form.errors else 200
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -72,9 +158,11 @@ def logout():
     form = LogoutForm()
     if request.method == "POST" and form.validate_on_submit():
         if current_user.is_authenticated:
-            end_all_sessions(current_user)
-            db.session.commit()
-        logout_user()
+            user = current_user._get_current_object()
+            record_audit(user, "auth.logout", user.email)
+            end_all_sessions(user)
+        end_session()
+        db.session.commit()
         flash(_("You are signed out."), "info")
         return redirect(url_for("accounts.login"))
     if not current_user.is_authenticated:

@@ -58,3 +58,7 @@ class ResetLinkForm(FlaskForm):
     """A button that e-mails the user a password-reset link (the admin never sees it)."""
 
     submit = SubmitField(_l("E-mail a password reset link to this user"))
+class MfaResetForm(FlaskForm):
+    """A button (the form exists for its CSRF token)."""
+
+    submit = SubmitField(_l("Reset second factor and sign out everywhere"))

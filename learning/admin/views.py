@@ -14,13 +14,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from learning.access import role_required
+from learning.access import fresh_mfa_required, role_required
+from learning.accounts.mfa import has_mfa, reset_mfa
 from learning.accounts.models import Agency, Unit, User
 from learning.accounts.passwords import send_reset_link
 from learning.accounts.service import find_user_by_email
 from learning.admin.forms import (
     AgencyForm,
     CertificateSearchForm,
+    MfaResetForm,
     ResetLinkForm,
     RevokeForm,
     RoleForm,
@@ -61,6 +63,7 @@ def index():
 
 @bp.route("/certificates/<code>", methods=["GET", "POST"])
 @role_required("admin")
+@fresh_mfa_required
 def certificate(code: str):
     """One certificate, with the revoke form."""
     found = find_certificate(code) or abort(404)
@@ -126,6 +129,7 @@ def users():
 
 @bp.route("/users/<int:user_id>/", methods=["GET", "POST"])
 @role_required("admin")
+@fresh_mfa_required
 def user(user_id: int):
     """Change a user's role, agency and unit."""
     person = db.session.get(User, user_id) or abort(404)
@@ -151,7 +155,8 @@ def user(user_id: int):
             flash(_("Saved."), "success")
             return redirect(url_for(".user", user_id=user_id))
     return render_template("admin/user.html", person=person, form=form,
-                           reset_form=ResetLinkForm(formdata=None))
+                           reset_form=ResetLinkForm(formdata=None),
+                           has_mfa=has_mfa(person.id), mfa_form=MfaResetForm())
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -167,6 +172,22 @@ def send_password_reset(user_id: int):
     else:
         flash(_("No link was sent: the account is deactivated, or several links were sent "
                 "within the last hour."), "error")
+    return redirect(url_for(".user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/mfa/reset")
+@role_required("admin")
+@fresh_mfa_required
+def reset_user_mfa(user_id: int):
+    """Remove a user's second factor (a lost phone) and end all their sessions."""
+    person = db.session.get(User, user_id) or abort(404)
+    if not MfaResetForm().validate_on_submit():
+        abort(400)
+    reset_mfa(person)
+    record_audit(current_user, "mfa.reset", person.email, agency_id=person.agency_id)
+    db.session.commit()
+    flash(_("The second factor is removed and every session of this account has ended."),
+          "success")
     return redirect(url_for(".user", user_id=user_id))
 
 

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from learning.access import role_required
+from learning.access import fresh_mfa_required, role_required
 from learning.api import service
 from learning.api.forms import RevokeTokenForm, TokenForm
 from learning.api.openapi import DOCUMENT
@@ -176,6 +176,7 @@ def _token_manager_only() -> None:
 
 @tokens_bp.route("/", methods=["GET", "POST"])
 @role_required("manager")
+@fresh_mfa_required
 def index():
     """The agency's tokens and a form to create one; a new token is shown here once."""
     _token_manager_only()
