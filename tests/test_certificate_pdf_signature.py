@@ -195,3 +195,22 @@ def test_unreadable_file_and_missing_certificate_are_clear_errors(runner, certif
     result = verify(runner, tmp_path, download(client, certificate), "--certificate",
                     str(tmp_path / "absent.pem"))
     assert result.exit_code == 1 and "No PDF signing certificate at" in result.output
+
+
+def test_key_files_are_made_once_and_the_certificate_file_follows_the_key(tmp_path):
+    from learning.certificates.pades import load_or_create_key_files
+
+    folder = tmp_path / "instance"
+    _key, first = load_or_create_key_files(folder)
+    key_pem = (folder / KEY_FILE).read_bytes()
+    (folder / CERT_FILE).write_bytes(b"someone else's certificate")
+    _key, again = load_or_create_key_files(folder)
+    assert again == first and (folder / KEY_FILE).read_bytes() == key_pem
+    assert load_trusted_certificate(folder / CERT_FILE).dump() == \
+        load_trusted_certificate_from(first)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([KEY_FILE, CERT_FILE])
+
+
+def load_trusted_certificate_from(certificate) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    return certificate.public_bytes(serialization.Encoding.DER)

@@ -46,12 +46,18 @@ class PdfSignatureError(ValueError):
     """The instance's PDF signing files are missing or unusable; says which."""
 
 
-def _write_private(path: Path, data: bytes) -> bool:
-    """Write ``data`` to a new owner-only file; False if the file already exists."""
+def _partial(path: Path, data: bytes) -> Path:
+    """``data`` in an owner-only temporary file beside ``path``."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.part")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    return partial
+
+
+def _write_private(path: Path, data: bytes) -> bool:
+    """Write ``data`` to a new owner-only file; False if the file already exists."""
+    partial = _partial(path, data)
     try:
         os.link(partial, path)  # atomic and exclusive: a concurrent worker's file wins
         return True
@@ -107,9 +113,8 @@ def load_or_create_key_files(instance_path: str | Path,
         raise PdfSignatureError(f"{path}: the certificate does not belong to the key")
     public = certificate.public_bytes(serialization.Encoding.PEM)
     cert_path = folder / CERT_FILE
-    if not cert_path.exists() or cert_path.read_bytes() != public:
-        if not _write_private(cert_path, public):
-            raise PdfSignatureError(f"{cert_path} holds another certificate than {path}")
+    if not cert_path.exists() or cert_path.read_bytes() != public:  # derived: rewrite it
+        os.replace(_partial(cert_path, public), cert_path)
     return key, certificate
 
 
