@@ -84,6 +84,8 @@ def verify_command(file_or_payload: str, public_key: Path | None, certificate_fi
     else:
         result = _check_pdf_file(Path(file_or_payload), key,
                                  certificate_file or instance / CERT_FILE, today)
+        click.echo("PDF signed by this instance, unchanged since; the printed holder, "
+                   "course, dates and code match the signed record.")
     fields = result.fields
     click.echo(f"Signature OK. Status on {today.isoformat()}: {result.status.upper()}")
     click.echo(f"  holder:  {fields.get('n')}")
