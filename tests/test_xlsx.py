@@ -118,3 +118,15 @@ def test_xlsx_export_needs_a_manager(setup, client, login_as, make_user, role, s
     if role:
         login_as(make_user(role, agency=setup["agency"] if role == "officer" else None))
     assert client.get("/agency/export.xlsx").status_code == status
+
+
+def test_officer_without_a_unit_exports(setup, client, login_as, make_user):
+    officer = make_user("officer", agency=setup["agency"], name="No Unit")
+    create_assignment(setup["manager"], setup["course"].id, date(2020, 1, 1), "none", None,
+                      [], [officer.email])
+    login_as(setup["manager"])
+    response = client.get("/agency/export.xlsx")
+    assert response.status_code == 200
+    rows = sheet_rows(response.data)
+    assert ("No Unit", officer.email, "") in [row[:3] for row in rows]
+    assert rows == csv_rows(client.get("/agency/export.csv").get_data(as_text=True))

@@ -79,7 +79,7 @@ def export_rows(filters: compliance.Filters, viewer: Viewer | None = None):
     viewer = viewer or Viewer.of(current_user)
     yield EXPORT_COLUMNS
     for row in compliance.stream(viewer, utcnow().date(), _window(), filters):
-        yield (row.officer.name, row.officer.email, row.officer.unit_name,
+        yield (row.officer.name, row.officer.email, row.officer.unit_name or "",
                row.requirement.course_title, row.state, row.due_on.isoformat(),
                row.certificate_expires_on.isoformat() if row.certificate_expires_on else "")
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
 import click
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from flask.cli import AppGroup
 
 from learning.agency.service import record_audit
 from learning.assessments.models import Attempt
-from learning.certificates.offline import check_payload, check_pdf
+from learning.certificates.offline import OfflineResult, check_payload, check_pdf
+from learning.certificates.pades import CERT_FILE, PdfSignatureError, load_trusted_certificate
 from learning.certificates.service import (
     certificate_pdf,
     find_certificate,
@@ -61,23 +64,28 @@ def issue_missing_command(pdf_dir: Path | None, paper: str):
 @click.argument("file_or_payload")
 @click.option("--public-key", type=click.Path(dir_okay=False, path_type=Path),
               help="The instance's public key (default: instance/" + PUBLIC_KEY_FILE + ").")
-def verify_command(file_or_payload: str, public_key: Path | None):
+@click.option("--certificate", "certificate_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The instance's PDF signing certificate, trusted as the root (default: "
+                   "instance/" + CERT_FILE + ").")
+def verify_command(file_or_payload: str, public_key: Path | None, certificate_file: Path | None):
     """Check a certificate PDF, a QR payload (WM1.…) or a verify link offline, without the
     database."""
-    key_path = public_key or Path(current_app.instance_path) / PUBLIC_KEY_FILE
+    instance = Path(current_app.instance_path)
+    key_path = public_key or instance / PUBLIC_KEY_FILE
     if not key_path.exists():
         raise click.ClickException(f"No public key at {key_path}.")
     key = load_public_key(key_path)
     today = utcnow().date()
-    is_payload = file_or_payload.startswith(("WM", "http://", "https://"))
-    try:
-        if is_payload:
-            payload = unquote(file_or_payload.split("p=", 1)[-1])
-            result = check_payload(payload, key, today)
-        else:
-            result = check_pdf(Path(file_or_payload), key, today)
-    except PayloadError as exc:
-        raise click.ClickException(f"NOT VALID: {exc}") from exc
+    if file_or_payload.startswith(("WM", "http://", "https://")):
+        try:
+            result = check_payload(unquote(file_or_payload.split("p=", 1)[-1]), key, today)
+        except PayloadError as exc:
+            raise click.ClickException(f"NOT VALID: {exc}") from exc
+    else:
+        result = _check_pdf_file(Path(file_or_payload), key,
+                                 certificate_file or instance / CERT_FILE, today)
+        click.echo("PDF signed by this instance, unchanged since; the printed holder, "
+                   "course, dates and code match the signed record.")
     fields = result.fields
     click.echo(f"Signature OK. Status on {today.isoformat()}: {result.status.upper()}")
     click.echo(f"  holder:  {fields.get('n')}")
@@ -86,6 +94,25 @@ def verify_command(file_or_payload: str, public_key: Path | None):
     click.echo(f"  issued:  {fields.get('i')}   valid until: {fields.get('e') or 'no expiry'}")
     click.echo(f"  code:    {fields.get('c')}")
     click.echo("Revocation cannot be checked offline: open the verify page when you can.")
+
+
+def _check_pdf_file(path: Path, key: Ed25519PublicKey, certificate_path: Path,
+                    today: date) -> OfflineResult:
+    """Every check of a PDF; a ClickException naming each failed check if any failed."""
+    if not certificate_path.exists():
+        raise click.ClickException(f"No PDF signing certificate at {certificate_path}.")
+    try:
+        trusted = load_trusted_certificate(certificate_path)
+        data = path.read_bytes()
+    except (PdfSignatureError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = check_pdf(data, key, trusted, today)
+    if report.failures or report.result is None:
+        count = len(report.failures)
+        lines = [f"  - {check}: {problem}" for check, problem in report.failures]
+        raise click.ClickException("\n".join(
+            [f"NOT VALID: {count} check{'s' if count != 1 else ''} failed:", *lines]))
+    return report.result
 
 
 @certificates_cli.command("revoke")

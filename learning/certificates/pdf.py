@@ -20,6 +20,8 @@ from fpdf import FPDF
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 PAPERS = {"a4": "A4", "letter": "Letter"}
 KEYWORDS = "waymark-certificate"
+# Font sizes that tell the offline verifier which printed text is which field.
+HOLDER_SIZE, COURSE_SIZE, DETAILS_SIZE, FOOTER_SIZE = 28, 18, 11, 9
 
 
 class FontMissing(RuntimeError):
@@ -138,18 +140,18 @@ def render_pdf(cert: PrintedCertificate, paper: str = "a4", fonts: Path | None =
     line("WAYMARK", 12, "B", 2, (11, 92, 138))
     line(cert.labels["title"], 26, "B", 8)
     line(cert.labels["certifies"], 13, "", 3, (85, 94, 104))
-    line(cert.holder_name, 28, "B", 5)
+    line(cert.holder_name, HOLDER_SIZE, "B", 5)
     line(cert.labels["completed"], 13, "", 3, (85, 94, 104))
-    line(cert.course_title, 18, "B", 6)
+    line(cert.course_title, COURSE_SIZE, "B", 6)
     details = [cert.version_label, cert.issued_label, cert.expiry_label]
     if cert.score_label:
         details.insert(1, cert.score_label)
-    line("  ·  ".join(details), 11, "", 2, (85, 94, 104))
+    line("  ·  ".join(details), DETAILS_SIZE, "", 2, (85, 94, 104))
 
     qr_size = 42
     pdf.image(qr_png(cert.verify_url), x=width - 25 - qr_size, y=height - 22 - qr_size,
               w=qr_size, h=qr_size)
-    pdf.set_font("DejaVu", "", 9)
+    pdf.set_font("DejaVu", "", FOOTER_SIZE)
     pdf.set_text_color(85, 94, 104)
     pdf.set_xy(25, height - 40)
     pdf.multi_cell(width - 80 - qr_size, 5,

@@ -18,6 +18,7 @@ from learning.assessments.models import SUBMITTED, Attempt
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.certificates.dates import add_months
 from learning.certificates.models import Certificate, Completion
+from learning.certificates.pades import pdf_signer, sign_pdf
 from learning.certificates.pdf import PrintedCertificate, font_dir, issued_date_label, render_pdf
 from learning.certificates.signing import load_or_create_private_key, sign_payload
 from learning.extensions import db
@@ -238,10 +239,11 @@ def printed_certificate(certificate: Certificate) -> PrintedCertificate:
 
 
 def certificate_pdf(certificate: Certificate, paper: str = "a4") -> bytes:
-    """The certificate's PDF (A4 or US Letter)."""
-    return render_pdf(printed_certificate(certificate), paper,
-                      font_dir(current_app.config.get("FONT_DIR")),
-                      Path(current_app.instance_path) / "font-cache")
+    """The certificate's PDF (A4 or US Letter), PAdES-signed by the instance."""
+    rendered = render_pdf(printed_certificate(certificate), paper,
+                          font_dir(current_app.config.get("FONT_DIR")),
+                          Path(current_app.instance_path) / "font-cache")
+    return sign_pdf(rendered, pdf_signer(current_app.instance_path))
 
 
 def find_certificate(code: str) -> Certificate | None:

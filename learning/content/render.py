@@ -40,6 +40,7 @@ ALLOWED_ATTRIBUTES = {
     "details": {"open"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+MAX_PASSES = 4  # re-cleaning settles in one or two; the bound keeps hostile input cheap
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,29 @@ class Rendered:
     toc_html: str
 
 
-def sanitise(html: str) -> str:
-    """Keep only allow-listed tags, attributes and URL schemes."""
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+def _clean(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS,
+                     # without a "*" entry nh3 allows lang and title on every tag
+                     attributes={"*": set(), **ALLOWED_ATTRIBUTES},
                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",
                      strip_comments=True)
+
+
+def sanitise(html: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes, in HTML that parses back
+    to itself.
+
+    Removing a tag can leave a tree no parser builds (``<p><button></p>`` loses the button
+    and keeps a ``<p>`` inside a ``<p>``), so the result is cleaned again until it is
+    stable: what a browser parses is then exactly what was checked.
+    """
+    clean = _clean(html)
+    for _attempt in range(MAX_PASSES):
+        again = _clean(clean)
+        if again == clean:
+            break
+        clean = again
+    return clean
 
 
 class _LinkRewriter(Treeprocessor):

@@ -1,0 +1,316 @@
+"""Every route x every identity: the expected status, derived from ``app.url_map``.
+
+A route added without an entry in EXPECTED (GET) or UNSAFE (POST, PUT, PATCH, DELETE)
+fails ``test_every_route_has_an_entry`` with its name. URLs point at officer A's own
+objects (attempt, certificate, account), so officer B, another agency's manager and
+staff of the wrong role must all be refused them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+
+from learning.accounts.models import User
+from learning.accounts.service import get_or_create_agency
+from learning.agency.service import create_assignment
+from learning.api import service as api_service
+from learning.assessments.models import Attempt
+from learning.catalogue.models import Course
+from learning.certificates.models import Certificate
+from learning.extensions import db
+from learning.timeutil import utcnow
+from tests.conftest import FIXTURE_CONTENT
+from tests.test_certificates import pass_final, read_all_lessons
+
+IDENTITIES = ("anonymous", "officer_a", "officer_b", "trainer", "manager_a", "manager_b",
+              "admin")
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ATTEMPT = {"course_slug": "field-basics", "slug": "final"}
+DIAGRAM = FIXTURE_CONTENT / "courses/field-basics/images/diagram.png"
+
+# endpoint: (url values, statuses for GET in IDENTITIES order). Values in braces are
+# filled from the world: {attempt}, {code}, {officer_a}, {agency_a}, {course}, {token_a}.
+ANON, STAFF_ONLY = 302, 403
+EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
+    "accounts.login": ({}, (200, 302, 302, 302, 302, 302, 302)),
+    "accounts.logout": ({}, (302, 200, 200, 200, 200, 200, 200)),  # GET asks to confirm
+    "core.home": ({}, (302, 302, 302, 302, 302, 302, 302)),
+    "core.healthz": ({}, (200, 200, 200, 200, 200, 200, 200)),
+    "catalogue.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
+    "catalogue.course": ({"course_slug": "field-basics"}, (302, 200, 200, 200, 200, 200, 200)),
+    "catalogue.lesson": ({"course_slug": "field-basics", "lesson_slug": "first-steps"},
+                         (302, 200, 200, 200, 200, 200, 200)),
+    "catalogue.media": ({"sha256": "{diagram}", "extension": "png"},
+                        (302, 200, 200, 200, 200, 200, 200)),
+    "assessments.start_page": (ATTEMPT, (302, 200, 200, 200, 200, 200, 200)),
+    # Officer A's submitted attempt: its page sends the owner on to the result.
+    "assessments.attempt": ({**ATTEMPT, "attempt_id": "{attempt}"},
+                            (302, 302, 404, 404, 404, 404, 404)),
+    "assessments.result": ({**ATTEMPT, "attempt_id": "{attempt}"},
+                           (302, 200, 404, 404, 404, 404, 404)),
+    "transcript.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
+    "certificates.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
+    "certificates.pdf": ({"code": "{code}"}, (302, 200, 404, 404, 404, 404, 200)),
+    "certificates.verify": ({"code": "{code}"}, (200, 200, 200, 200, 200, 200, 200)),
+    "author.index": ({}, (302, 403, 403, 200, 403, 403, 200)),
+    "author.preview": ({"course_slug": "field-basics", "lesson_slug": "first-steps"},
+                       (302, 403, 403, 200, 403, 403, 200)),
+    "author.item_statistics": ({"course_slug": "field-basics"},
+                               (302, 403, 403, 200, 403, 403, 200)),
+    "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency.assignments": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
+    "agency.officer": ({"user_id": "{officer_a}"}, (302, 403, 403, 403, 200, 404, 200)),
+    "api_tokens.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
+    "staff.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
+    "staff.import_staff": ({}, (302, 403, 403, 403, 200, 200, 403)),
+    "staff.invite": ({"token": "not-a-real-invitation"}, (404, 404, 404, 404, 404, 404, 404)),
+    "admin.index": ({}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.users": ({}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.user": ({"user_id": "{officer_a}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.agencies": ({}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.agency": ({"agency_id": "{agency_a}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.certificate": ({"code": "{code}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.audit": ({}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.settings": ({}, (302, 403, 403, 403, 403, 403, 200)),
+    # The API takes bearer tokens only: a browser session is not enough (see API_EXPECTED).
+    "api.openapi": ({}, (200, 200, 200, 200, 200, 200, 200)),
+    "api.unknown": ({"path": "no-such-thing"}, (404, 404, 404, 404, 404, 404, 404)),
+    "api.officers": ({}, (401, 401, 401, 401, 401, 401, 401)),
+    "api.officer": ({"officer_id": "{officer_a}"}, (401, 401, 401, 401, 401, 401, 401)),
+    "api.assignments": ({}, (401, 401, 401, 401, 401, 401, 401)),
+    "api.completions": ({}, (401, 401, 401, 401, 401, 401, 401)),
+    "api.certificates": ({}, (401, 401, 401, 401, 401, 401, 401)),
+    "api.certificate": ({"certificate_id": "{certificate}"},
+                        (401, 401, 401, 401, 401, 401, 401)),
+    # POST-only routes answer GET with 405 before any access rule runs (see UNSAFE).
+    # Same URL as the page that GET shows (catalogue.lesson, assessments.start_page).
+    "catalogue.complete_lesson": ({"course_slug": "field-basics", "lesson_slug": "wrap-up"},
+                                  (302, 200, 200, 200, 200, 200, 200)),
+    "assessments.start": (ATTEMPT, (302, 200, 200, 200, 200, 200, 200)),
+    "assessments.save": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
+    "assessments.submit": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
+    "agency.grant_attempts": ({"user_id": "{officer_a}", "course_id": "{course}"}, (405,) * 7),
+    "api_tokens.revoke": ({"token_id": "{token_a}"}, (405,) * 7),
+    "staff.confirm_import": ({}, (405,) * 7),
+    "staff.invite_officer": ({"user_id": "{officer_a}"}, (405,) * 7),
+    "staff.deactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
+    "staff.reactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
+}
+
+# The same URLs with objects that do not exist: 404 for whoever may look at all.
+MISSING = {
+    "/courses/field-basics/no-such-lesson/": (302, 404, 404, 404, 404, 404, 404),
+    "/courses/no-such-course/": (302, 404, 404, 404, 404, 404, 404),
+    "/courses/field-basics/assessments/no-such-quiz/": (302, 404, 404, 404, 404, 404, 404),
+    "/author/preview/field-basics/nope/": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/no-such-course/items/": (302, 403, 403, 404, 403, 403, 404),
+    "/certificates/" + "0" * 32 + ".pdf": (302, 404, 404, 404, 404, 404, 404),
+    "/verify/" + "0" * 32: (404, 404, 404, 404, 404, 404, 404),
+    "/admin/certificates/" + "0" * 32: (302, 403, 403, 403, 403, 403, 404),
+    "/admin/users/999999/": (302, 403, 403, 403, 403, 403, 404),
+    "/agency/officers/999999/": (302, 403, 403, 403, 404, 404, 404),
+}
+
+# Unsafe methods: who must be refused, with what status. Only refusals are sent, so
+# nothing may change; every table but the audit log is compared afterwards.
+@dataclass(frozen=True)
+class Refused:
+    """An unsafe route's URL values, the refused identities' statuses, and the form sent."""
+
+    values: dict
+    statuses: dict[str, int]
+    data: dict = field(default_factory=dict)
+
+
+ADMIN_ONLY = {"anonymous": 302, "officer_a": 403, "trainer": 403, "manager_a": 403}
+AGENCY_MANAGERS = {"anonymous": 302, "officer_a": 403, "trainer": 403, "admin": 403}
+SIGNED_IN = {"anonymous": 302}
+OTHERS_ATTEMPT = {"anonymous": 302, "officer_b": 404, "trainer": 404, "manager_a": 404,
+                  "admin": 404}
+A_OFFICER = {"user_id": "{officer_a}"}
+UNSAFE: dict[str, Refused] = {
+    # Public forms: the refusals are a wrong password and an unknown invitation.
+    "accounts.login": Refused({}, {"anonymous": 401},
+                              {"email": "nobody@example.test", "password": "wrong-password"}),
+    "accounts.logout": Refused({}, {"anonymous": 302}),  # nothing to end: to the sign-in page
+    "staff.invite": Refused({"token": "not-a-real-invitation"},
+                            {"anonymous": 404, "officer_a": 404}, {"password": "x" * 20}),
+    "catalogue.complete_lesson": Refused(
+        {"course_slug": "field-basics", "lesson_slug": "wrap-up"}, SIGNED_IN),
+    "assessments.start": Refused(ATTEMPT, SIGNED_IN),
+    "assessments.save": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
+                                {"sequence": "99"}),
+    "assessments.submit": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
+                                  {"sequence": "99"}),
+    "agency.assignments": Refused({}, AGENCY_MANAGERS),
+    "agency.grant_attempts": Refused(
+        {"user_id": "{officer_a}", "course_id": "{course}"},
+        {"anonymous": 302, "officer_a": 403, "trainer": 403, "manager_b": 404}),
+    "api_tokens.index": Refused({}, AGENCY_MANAGERS, {"name": "Stolen"}),
+    "api_tokens.revoke": Refused({"token_id": "{token_a}"},
+                                 {**AGENCY_MANAGERS, "manager_b": 404}),
+    "staff.import_staff": Refused({}, AGENCY_MANAGERS),
+    "staff.confirm_import": Refused({}, AGENCY_MANAGERS),
+    "staff.invite_officer": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
+    "staff.deactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
+    "staff.reactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
+    "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
+    "admin.agency": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY),
+    "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),
+    "admin.certificate": Refused({"code": "{code}"}, ADMIN_ONLY, {"reason": "Forged"}),
+    # The API is read-only: a known path answers 405 to any other method, token or not.
+    "api.unknown": Refused({"path": "officers"}, {"anonymous": 405, "manager_a": 405}),
+}
+
+# The API by bearer token: none, agency A's, agency B's (officer A is in agency A).
+API_EXPECTED = {
+    "api.openapi": (200, 200, 200),
+    "api.unknown": (404, 404, 404),
+    "api.officers": (401, 200, 200),
+    "api.officer": (401, 200, 404),
+    "api.assignments": (401, 200, 200),
+    "api.completions": (401, 200, 200),
+    "api.certificates": (401, 200, 200),
+    "api.certificate": (401, 200, 404),
+}
+
+
+@dataclass
+class World:
+    """Who is who, and officer A's objects the URLs point at."""
+
+    users: dict[str, User | None]
+    values: dict[str, str]
+    tokens: dict[str, str]
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Second factors are another feature's concern: keep them out of this table."""
+    return {**app_config, "REQUIRE_MFA": False}
+
+
+@pytest.fixture
+def world(app, client, synced, agency, make_user, login_as) -> World:
+    """Two agencies, every role, and officer A's attempt, certificate and assignment."""
+    agency_b = get_or_create_agency("Agency B", "agency-b")
+    db.session.commit()
+    users: dict[str, User | None] = {
+        "anonymous": None,
+        "officer_a": make_user("officer", agency=agency, name="Officer A"),
+        "officer_b": make_user("officer", agency=agency, name="Officer B"),
+        "trainer": make_user("trainer"),
+        "manager_a": make_user("manager", agency=agency),
+        "manager_b": make_user("manager", agency=agency_b),
+        "admin": make_user("admin"),
+    }
+    login_as(users["officer_a"])
+    read_all_lessons(client)
+    pass_final(client)
+    client.post("/logout")
+    officer_a = users["officer_a"]
+    attempt = db.session.scalar(sa.select(Attempt).where(Attempt.user_id == officer_a.id))
+    certificate = db.session.scalar(sa.select(Certificate).where(
+        Certificate.user_id == officer_a.id))
+    course = db.session.scalar(sa.select(Course))
+    create_assignment(users["manager_a"], course.id, utcnow().date() + timedelta(days=30),
+                      "none", None, [], [officer_a.email])
+    token_a, raw_a = api_service.create_token(users["manager_a"], "HR A")
+    _token_b, raw_b = api_service.create_token(users["manager_b"], "HR B")
+    values = {"attempt": str(attempt.id), "code": certificate.code,
+              "certificate": str(certificate.id), "officer_a": str(officer_a.id),
+              "agency_a": str(agency.id), "course": str(course.id),
+              "token_a": str(token_a.id),
+              "diagram": hashlib.sha256(DIAGRAM.read_bytes()).hexdigest()}
+    return World(users, values, {"none": "", "a": raw_a, "b": raw_b})
+
+
+def routes(app) -> dict[str, set[str]]:
+    """Every endpoint but 'static', with the methods its rules accept."""
+    found: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            found.setdefault(rule.endpoint, set()).update(rule.methods or ())
+    return found
+
+
+def url(app, world: World, endpoint: str, values: dict) -> str:
+    """The endpoint's URL with officer A's objects filled in."""
+    filled = {key: world.values[value[1:-1]] if str(value).startswith("{") else value
+              for key, value in values.items()}
+    with app.test_request_context():
+        return url_for(endpoint, **filled)
+
+
+def test_every_route_has_an_entry(app):
+    endpoints = routes(app)
+    missing = sorted(set(endpoints) - set(EXPECTED))
+    assert not missing, f"routes without an entry in EXPECTED: {', '.join(missing)}"
+    assert not set(EXPECTED) - set(endpoints), "EXPECTED names routes that no longer exist"
+    unsafe = {name for name, methods in endpoints.items() if methods & UNSAFE_METHODS}
+    assert set(UNSAFE) <= unsafe, "UNSAFE names routes that take no unsafe method"
+    missing = sorted(unsafe - set(UNSAFE))
+    assert not missing, f"routes taking POST/PUT/PATCH/DELETE without an entry in UNSAFE: " \
+                        f"{', '.join(missing)}"
+    api = {name for name in endpoints if name.startswith("api.")}
+    assert set(API_EXPECTED) == api, f"API routes without a token entry: {api ^ set(API_EXPECTED)}"
+
+
+def _snapshot() -> dict[str, list]:
+    """Every row of every table but the audit log (refusals may be audited)."""
+    db.session.expire_all()
+    return {table.name: sorted(map(repr, db.session.execute(sa.select(table)).all()))
+            for table in db.metadata.sorted_tables if table.name != "audit_entry"}
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_route_table(app, client, world, login_as, identity):
+    user = world.users[identity]
+    if user is not None:
+        login_as(user)
+    wrong = []
+    urls = {url(app, world, endpoint, values): expected
+            for endpoint, (values, expected) in EXPECTED.items()} | MISSING
+    for path, expected in urls.items():
+        response = client.get(path)
+        status = expected[IDENTITIES.index(identity)]
+        if response.status_code != status:
+            wrong.append(f"GET {path}: {response.status_code}, expected {status}")
+        elif status == 302 and identity == "anonymous" and path not in ("/", "/logout"):
+            if not response.headers["Location"].startswith("/login?next="):
+                wrong.append(f"GET {path}: redirected to {response.headers['Location']}")
+
+    before = _snapshot()
+    methods = routes(app)
+    for endpoint, refused in UNSAFE.items():
+        if identity not in refused.statuses:
+            continue
+        path, status = url(app, world, endpoint, refused.values), refused.statuses[identity]
+        for method in sorted(methods[endpoint] & UNSAFE_METHODS):
+            response = client.open(path, method=method, data=refused.data)
+            if response.status_code != status:
+                wrong.append(f"{method} {path}: {response.status_code}, expected {status}")
+    assert _snapshot() == before, "a refused request changed the database"
+    assert not wrong, f"{identity}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("token", ["none", "a", "b"])
+def test_api_route_table(app, client, world, token):
+    wrong = []
+    for endpoint, expected in API_EXPECTED.items():
+        path = url(app, world, endpoint, EXPECTED[endpoint][0])
+        raw = world.tokens[token]
+        response = client.get(path, headers={"Authorization": f"Bearer {raw}"} if raw else {})
+        status = expected[("none", "a", "b").index(token)]
+        if response.status_code != status:
+            wrong.append(f"GET {path}: {response.status_code}, expected {status}")
+        assert response.mimetype == "application/json"
+    assert not wrong, f"token {token}:\n" + "\n".join(wrong)
