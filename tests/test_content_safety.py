@@ -217,9 +217,9 @@ def test_deeply_nested_yaml_is_a_problem_not_a_crash(content_root):
 
 
 @pytest.mark.parametrize(("relative", "limit", "shown"), [
-    ("courses/field-basics/wrap-up.md", MAX_TEXT_BYTES, "1.0 MB"),
-    ("quizzes/field-basics/bank.yaml", MAX_TEXT_BYTES, "1.0 MB"),
-    ("courses/field-basics/images/diagram.png", MAX_IMAGE_BYTES, "5.0 MB"),
+    ("courses/field-basics/wrap-up.md", MAX_TEXT_BYTES, "a text file is 1 MB"),
+    ("quizzes/field-basics/bank.yaml", MAX_TEXT_BYTES, "a text file is 1 MB"),
+    ("courses/field-basics/images/diagram.png", MAX_IMAGE_BYTES, "an image is 5 MB"),
 ])
 def test_oversized_files_are_refused_unread(content_root, relative, limit, shown):
     path = content_root / relative
@@ -227,8 +227,8 @@ def test_oversized_files_are_refused_unread(content_root, relative, limit, shown
         handle.write(b"#" * (limit + 1 - path.stat().st_size))
     assert path.stat().st_size == limit + 1
     problems = problems_of(content_root)
-    assert (f"{relative}:1: file is too large ({shown}; the limit for this kind of file is "
-            f"{shown})") in problems
+    assert f"{relative}:1: file is too large ({limit + 1:,} bytes; the limit for {shown})" \
+        in problems
 
 
 CASE_DATA = {

@@ -41,8 +41,11 @@ def size_limit(name: str) -> int:
     return MAX_IMAGE_BYTES if is_image(name) else MAX_TEXT_BYTES
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+def _too_large(name: str, size: int | None) -> str:
+    limit = size_limit(name)
+    kind = "an image" if is_image(name) else "a text file"
+    found = f"{size:,} bytes" if size is not None else "it grew while being read"
+    return f"file is too large ({found}; the limit for {kind} is {limit // (1024 * 1024)} MB)"
 
 
 def _special_kind(mode: int) -> str:
@@ -156,13 +159,12 @@ def _read_file(dir_fd: int, name: str, shown: str, problems: list[Problem]) -> b
             return None
         limit = size_limit(name)
         if info.st_size > limit:
-            problems.append(Problem(shown, 1, f"file is too large ({_megabytes(info.st_size)}; "
-                                    f"the limit for this kind of file is {_megabytes(limit)})"))
+            problems.append(Problem(shown, 1, _too_large(name, info.st_size)))
             return None
         with os.fdopen(os.dup(fd), "rb") as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:
-            problems.append(Problem(shown, 1, f"file is too large (over {_megabytes(limit)})"))
+            problems.append(Problem(shown, 1, _too_large(name, None)))
             return None
         return data
     finally:
