@@ -320,3 +320,12 @@ def test_published_course_is_untouched_by_a_refused_sync(app_ctx, content_root, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CourseVersion)) == 1
     stored = db.session.scalars(sa.select(MediaAsset.data)).all()
     assert SECRET not in stored and db.session.scalar(sa.select(Course.slug)) == "field-basics"
+
+
+def test_symlinked_course_md_is_reported_once(tmp_path, secret_file):
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    course_md = root / COURSE / "course.md"
+    course_md.unlink()
+    course_md.symlink_to(secret_file)
+    assert problems_of(root) == [f"{COURSE}/course.md:1: {LINK}"]

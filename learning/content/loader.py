@@ -211,12 +211,14 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
     if not SLUG.match(slug):
         problems.append(Problem(base, 1, f"course folder name '{slug}' must be lower-case words "
                                          "joined by hyphens"))
-    entries = read_tree(course_dir, base, problems)
-    quiz_entries = read_tree(quizzes_dir, f"quizzes/{slug}", problems) if quizzes_dir else []
+    unreadable: list[Problem] = []  # links, special files: reported once, not also as missing
+    entries = read_tree(course_dir, base, unreadable)
+    quiz_entries = read_tree(quizzes_dir, f"quizzes/{slug}", unreadable) if quizzes_dir else []
+    problems.extend(unreadable)
     by_path = dict(entries)
     course_path = f"{base}/course.md"
     if course_path not in by_path:
-        if not any(p.path in (base, course_path) for p in problems):
+        if not any(p.path in (base, course_path) for p in unreadable):
             problems.append(Problem(course_path, 1, "course folder has no course.md"))
         return CourseLoad(slug, None, tuple(problems))
     for path, data in entries + quiz_entries:
