@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from learning.content import CatalogueLoad, Course, Lesson, load_catalogue
 from learning.content.render import Rendered, link_rewriter, render_inline, render_markdown
+from learning.content.safety import tree_stamp
+
+_CACHE_SIZE = 4  # content roots kept parsed (one in production)
+_CACHE: dict[tuple[str, str], tuple[tuple, CatalogueLoad]] = {}
+_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -20,8 +26,24 @@ class LessonPreview:
 
 
 def catalogue_health(courses_dir: Path, quizzes_dir: Path) -> CatalogueLoad:
-    """Load the files exactly as ``flask content check`` does."""
-    return load_catalogue(courses_dir, quizzes_dir)
+    """Load the files exactly as ``flask content check`` does, parsing only when they change.
+
+    Every ``/author/`` request used to re-read and re-parse the whole
+    catalogue; now a stat of each file decides whether the parse is reused.
+    """
+    key = (str(courses_dir), str(quizzes_dir))
+    stamp = tree_stamp(courses_dir, quizzes_dir)  # taken before parsing: a later edit is seen
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    catalogue = load_catalogue(courses_dir, quizzes_dir)
+    with _CACHE_LOCK:
+        _CACHE.pop(key, None)
+        _CACHE[key] = (stamp, catalogue)
+        while len(_CACHE) > _CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]
+    return catalogue
 
 
 def preview_lesson(catalogue: CatalogueLoad, course_slug: str,

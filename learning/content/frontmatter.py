@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from learning.content.problems import Problem
+from learning.content.safety import MAX_YAML_DEPTH
 
 
 class LocatedDict(dict):
@@ -67,8 +68,43 @@ def _to_python(loader: yaml.SafeLoader, node: yaml.Node, offset: int, path: str,
     return loader.construct_object(node, deep=True)
 
 
+_OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+            yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _unsafe_yaml(text: str, path: str, first_line: int) -> Problem | None:
+    """Refuse anchors, aliases and deep nesting before building anything.
+
+    SafeLoader still expands aliases, so a few hundred bytes of nested
+    ``*alias`` lists ("billion laughs") become billions of values; our files
+    never need them. The scan is linear in the file size.
+    """
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        line = token.start_mark.line + first_line
+        if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+            return Problem(path, line, "YAML anchors and aliases ('&name', '*name') are not "
+                                       "allowed: write each value out in full")
+        if isinstance(token, _OPENING):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return Problem(path, line, f"YAML is nested more than {MAX_YAML_DEPTH} "
+                                           "levels deep")
+        elif isinstance(token, _CLOSING):
+            depth -= 1
+    return None
+
+
 def parse_yaml(text: str, path: str, problems: list[Problem], first_line: int = 1) -> Any:
     """Parse YAML keeping file lines on mappings and lists; None (and a problem) on error."""
+    try:
+        unsafe = _unsafe_yaml(text, path, first_line)
+    except yaml.MarkedYAMLError:
+        unsafe = None  # the parse below reports the syntax error with its line
+    if unsafe is not None:
+        problems.append(unsafe)
+        return None
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from learning.content.casedata import find_case_data
 from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
 from learning.content.model import Asset, Course, Lesson, Module, Problem
 from learning.content.quiz import QuizSet, load_quizzes
+from learning.content.safety import check_entry, is_image, read_tree
 from learning.content.schema import SLUG, Field, check, line_of
 
 COURSE_SCHEMA = {
@@ -90,16 +93,6 @@ def _files_hash(entries: list[tuple[str, bytes]]) -> str:
     for name, data in sorted(entries):
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).hexdigest().encode() + b"\n")
     return digest.hexdigest()
-
-
-def _read_tree(folder: Path, prefix: str) -> list[tuple[str, bytes]]:
-    if not folder.is_dir():
-        return []
-    return [
-        (f"{prefix}/{p.relative_to(folder).as_posix()}", p.read_bytes())
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
 
 
 def _decode(data: bytes, path: str, problems: list[Problem]) -> str | None:
@@ -218,13 +211,19 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
     if not SLUG.match(slug):
         problems.append(Problem(base, 1, f"course folder name '{slug}' must be lower-case words "
                                          "joined by hyphens"))
-    entries = _read_tree(course_dir, base)
-    quiz_entries = _read_tree(quizzes_dir, f"quizzes/{slug}") if quizzes_dir else []
+    unreadable: list[Problem] = []  # links, special files: reported once, not also as missing
+    entries = read_tree(course_dir, base, unreadable)
+    quiz_entries = read_tree(quizzes_dir, f"quizzes/{slug}", unreadable) if quizzes_dir else []
+    problems.extend(unreadable)
     by_path = dict(entries)
     course_path = f"{base}/course.md"
     if course_path not in by_path:
-        problems.append(Problem(course_path, 1, "course folder has no course.md"))
+        if not any(p.path in (base, course_path) for p in unreadable):
+            problems.append(Problem(course_path, 1, "course folder has no course.md"))
         return CourseLoad(slug, None, tuple(problems))
+    for path, data in entries + quiz_entries:
+        if path.rsplit("/", 1)[-1] not in IGNORED_FILES and not is_image(path):
+            problems.extend(find_case_data(path, data.decode("utf-8", errors="replace")))
 
     asset_paths: set[str] = set()
     lesson_files: dict[str, str] = {}
@@ -368,12 +367,23 @@ def _lesson_slugs(course_dir: Path) -> set[str]:
 
 
 def load_catalogue(courses_root: Path, quizzes_root: Path | None = None) -> CatalogueLoad:
-    """Load every course folder under ``courses_root``, in name order."""
-    folders = sorted(p for p in courses_root.iterdir()
-                     if p.is_dir() and not p.name.startswith((".", "_")))
+    """Load every course folder under ``courses_root``, in name order.
+
+    A link (or special file) in place of a course folder is refused, not followed.
+    """
+    folders: list[Path] = []
+    refused: list[CourseLoad] = []
+    for entry in sorted(courses_root.iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        problem = check_entry(entry, f"courses/{entry.name}")
+        if problem is not None:
+            refused.append(CourseLoad(entry.name, None, (problem,)))
+        elif stat.S_ISDIR(entry.lstat().st_mode):
+            folders.append(entry)
     index = {folder.name: _lesson_slugs(folder) for folder in folders}
     loads = [
         load_course(folder, quizzes_root / folder.name if quizzes_root else None, index)
         for folder in folders
-    ]
-    return CatalogueLoad(tuple(loads))
+    ] + refused
+    return CatalogueLoad(tuple(sorted(loads, key=lambda load: load.slug)))
