@@ -40,6 +40,14 @@ ANON, STAFF_ONLY = 302, 403
 EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "accounts.login": ({}, (200, 302, 302, 302, 302, 302, 302)),
     "accounts.logout": ({}, (302, 200, 200, 200, 200, 200, 200)),  # GET asks to confirm
+    "accounts.change_password": ({}, (302, 200, 200, 200, 200, 200, 200)),
+    "accounts.forgot_password": ({}, (200, 200, 200, 200, 200, 200, 200)),  # public
+    "accounts.login_mfa": ({}, (302, 302, 302, 302, 302, 302, 302)),  # nothing pending
+    "accounts.reset_password": ({"token": "not-a-real-token"}, (404,) * 7),
+    "mfa.confirm": ({}, (302, 302, 302, 302, 302, 302, 302)),  # no second factor to give
+    "mfa.enrol": ({}, (302, 200, 200, 200, 200, 200, 200)),
+    "mfa.qr": ({}, (302, 200, 200, 200, 200, 200, 200)),  # the secret enrol just made
+    "privacy.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "core.home": ({}, (302, 302, 302, 302, 302, 302, 302)),
     "core.healthz": ({}, (200, 200, 200, 200, 200, 200, 200)),
     "catalogue.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
@@ -103,6 +111,8 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "staff.invite_officer": ({"user_id": "{officer_a}"}, (405,) * 7),
     "staff.deactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "staff.reactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
+    "admin.reset_user_mfa": ({"user_id": "{officer_a}"}, (405,) * 7),
+    "admin.send_password_reset": ({"user_id": "{officer_a}"}, (405,) * 7),
 }
 
 # The same URLs with objects that do not exist: 404 for whoever may look at all.
@@ -141,6 +151,19 @@ UNSAFE: dict[str, Refused] = {
     "accounts.login": Refused({}, {"anonymous": 401},
                               {"email": "nobody@example.test", "password": "wrong-password"}),
     "accounts.logout": Refused({}, {"anonymous": 302}),  # nothing to end: to the sign-in page
+    "accounts.change_password": Refused({}, {"anonymous": 302, "officer_a": 400},
+                                        {"current": "wrong-password", "password": "x" * 12,
+                                         "confirm": "x" * 12}),
+    "accounts.forgot_password": Refused({}, {"anonymous": 400}),  # no email given
+    "accounts.login_mfa": Refused({}, {"anonymous": 302, "officer_a": 302}, {"code": "123456"}),
+    "accounts.reset_password": Refused({"token": "not-a-real-token"},
+                                       {"anonymous": 404, "officer_a": 404},
+                                       {"password": "x" * 12, "confirm": "x" * 12}),
+    "mfa.confirm": Refused({}, {"anonymous": 302}, {"code": "123456"}),
+    "mfa.enrol": Refused({}, {"anonymous": 302}, {"code": "123456"}),
+    "privacy.index": Refused({}, {"anonymous": 302}),
+    "admin.reset_user_mfa": Refused(A_OFFICER, ADMIN_ONLY),
+    "admin.send_password_reset": Refused(A_OFFICER, ADMIN_ONLY),
     "staff.invite": Refused({"token": "not-a-real-invitation"},
                             {"anonymous": 404, "officer_a": 404}, {"password": "x" * 20}),
     "catalogue.complete_lesson": Refused(
@@ -265,10 +288,12 @@ def test_every_route_has_an_entry(app):
 
 
 def _snapshot() -> dict[str, list]:
-    """Every row of every table but the audit log (refusals may be audited)."""
+    """Every row of every table but the audit log and the sign-in throttle (refusals are
+    audited, and failed sign-ins counted)."""
     db.session.expire_all()
     return {table.name: sorted(map(repr, db.session.execute(sa.select(table)).all()))
-            for table in db.metadata.sorted_tables if table.name != "audit_entry"}
+            for table in db.metadata.sorted_tables
+            if table.name not in ("audit_entry", "login_throttle")}
 
 
 @pytest.mark.parametrize("identity", IDENTITIES)
@@ -284,7 +309,8 @@ def test_route_table(app, client, world, login_as, identity):
         status = expected[IDENTITIES.index(identity)]
         if response.status_code != status:
             wrong.append(f"GET {path}: {response.status_code}, expected {status}")
-        elif status == 302 and identity == "anonymous" and path not in ("/", "/logout"):
+        elif status == 302 and identity == "anonymous" and path not in ("/", "/logout",
+                                                                          "/login/mfa"):
             if not response.headers["Location"].startswith("/login?next="):
                 wrong.append(f"GET {path}: redirected to {response.headers['Location']}")
 
