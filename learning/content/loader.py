@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from learning.content.coursechecks import check_course_quality
 from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
-from learning.content.model import Asset, Course, Lesson, Module, Problem
+from learning.content.model import DEFAULT_REVIEW_MONTHS, Asset, Course, Lesson, Module, Problem
 from learning.content.quiz import QuizSet, load_quizzes
 from learning.content.schema import SLUG, Field, check, line_of
 
@@ -27,6 +29,7 @@ COURSE_SCHEMA = {
     "sources": Field("text_list", required=False),
     "modules": Field("mapping_list", non_empty=True),
     "completion": Field("mapping", required=False),
+    "review_every": Field("int", required=False, minimum=1, maximum=120, nullable=True),
 }
 COMPLETION_SCHEMA = {
     "lessons": Field("text", required=False),
@@ -45,6 +48,8 @@ LESSON_SCHEMA = {
     "content_warning": Field("text", required=False),
     "recertification": Field("bool", required=False),
     "check": Field("text", required=False),
+    "reviewed": Field("date", required=False),
+    "review_every": Field("int", required=False, minimum=1, maximum=120),
 }
 ADMONITION_KINDS = {"indicator", "legal", "practice", "note", "warning", "example", "scenario",
                     "definition"}
@@ -203,12 +208,15 @@ def _load_lesson(slug: str, rel_path: str, data: bytes,
         content_hash=hashlib.sha256(data).hexdigest(),
         recertification=values.get("recertification", False),
         check=values.get("check"),
+        reviewed=values.get("reviewed"), review_every=values.get("review_every"),
+        reviewed_line=line_of(doc.meta, "reviewed"),
     )
     return lesson, doc
 
 
 def load_course(course_dir: Path, quizzes_dir: Path | None = None,
-                lesson_index: dict[str, set[str]] | None = None) -> CourseLoad:
+                lesson_index: dict[str, set[str]] | None = None,
+                today: date | None = None) -> CourseLoad:
     """Parse and validate one course folder (and its quiz folder, if any)."""
     slug = course_dir.name
     base = f"courses/{slug}"
@@ -280,6 +288,9 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
             if assessment is None or assessment.final:
                 problems.append(Problem(lesson.path, 1, f"'check: {lesson.check}' must name a "
                                         f"knowledge check in quizzes/{slug}/ (not a final one)"))
+    review_every = values.get("review_every", DEFAULT_REVIEW_MONTHS)
+    problems.extend(check_course_quality(lessons.values(), set(lesson_files), quizzes,
+                                         review_every, today))
     for asset in sorted(asset_paths - used_assets):
         problems.append(Problem(f"{base}/{asset}", 1, "image is not used by any lesson",
                                 "warning"))
@@ -314,6 +325,7 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         quizzes=quizzes,
         completion_lessons=completion[0],
         completion_assessment=completion[1],
+        review_every=review_every,
         content_hash=_files_hash([(path, text.encode()) for path, text in texts]
                                  + [(f"{base}/{a.path}", a.data) for a in assets]),
     )
@@ -367,13 +379,14 @@ def _lesson_slugs(course_dir: Path) -> set[str]:
     return {p.stem for p in course_dir.glob("*.md") if p.name not in ("course.md", "README.md")}
 
 
-def load_catalogue(courses_root: Path, quizzes_root: Path | None = None) -> CatalogueLoad:
+def load_catalogue(courses_root: Path, quizzes_root: Path | None = None,
+                   today: date | None = None) -> CatalogueLoad:
     """Load every course folder under ``courses_root``, in name order."""
     folders = sorted(p for p in courses_root.iterdir()
                      if p.is_dir() and not p.name.startswith((".", "_")))
     index = {folder.name: _lesson_slugs(folder) for folder in folders}
     loads = [
-        load_course(folder, quizzes_root / folder.name if quizzes_root else None, index)
+        load_course(folder, quizzes_root / folder.name if quizzes_root else None, index, today)
         for folder in folders
     ]
     return CatalogueLoad(tuple(loads))
