@@ -289,8 +289,9 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
                 problems.append(Problem(lesson.path, 1, f"'check: {lesson.check}' must name a "
                                         f"knowledge check in quizzes/{slug}/ (not a final one)"))
     review_every = values.get("review_every", DEFAULT_REVIEW_MONTHS)
-    problems.extend(check_course_quality(lessons.values(), set(lesson_files), quizzes,
-                                         review_every, today))
+    if not any(p.severity == "error" for p in problems):  # quality once the files parse
+        problems.extend(check_course_quality(lessons.values(), set(lesson_files), quizzes,
+                                             review_every, today))
     for asset in sorted(asset_paths - used_assets):
         problems.append(Problem(f"{base}/{asset}", 1, "image is not used by any lesson",
                                 "warning"))

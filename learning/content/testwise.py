@@ -40,7 +40,7 @@ def tick_all_share(question: Question) -> float:
     return QUESTION_KINDS["multiple"].grade(question, [c.key for c in question.spec["options"]])
 
 
-def testwise_score(question: Question) -> float:
+def nonreader_share(question: Question) -> float:
     """Expected share of the points a test-wise non-reader earns on one gradable question."""
     if question.kind == "single":
         options = question.spec["options"]
@@ -68,4 +68,4 @@ def expected_testwise(questions: Iterable[Question]) -> float:
     """Points-weighted mean test-wise score over the gradable questions of a pool (0 to 1)."""
     items = [part for q in questions for part in q.gradable()]
     points = sum(q.points for q in items)
-    return sum(testwise_score(q) * q.points for q in items) / points if points else 0.0
+    return sum(nonreader_share(q) * q.points for q in items) / points if points else 0.0
