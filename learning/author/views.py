@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, render_template
 
 from learning.access import role_required
-from learning.assessments.stats import course_item_stats
+from learning.assessments.stats import course_item_stats, final_summaries
 from learning.author.service import catalogue_health, preview_lesson
 from learning.catalogue.service import find_course, published_courses
 
@@ -40,4 +40,5 @@ def item_statistics(course_slug: str):
     """Per question: attempts, facility, discrimination and how often each option was chosen."""
     course, version = find_course(course_slug) or abort(404)
     stats = course_item_stats(course.id, version.id)
-    return render_template("author/items.html", course=course, version=version, stats=stats)
+    return render_template("author/items.html", course=course, version=version, stats=stats,
+                           finals=final_summaries(course.id, version.id, stats))
