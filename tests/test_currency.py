@@ -74,3 +74,20 @@ def test_review_dates_must_be_dates_and_not_in_the_future(tmp_path):
         "courses/d/intro.md:5: 'reviewed' must be a date written YYYY-MM-DD, not 'last week'",
         "courses/d/intro.md:6: 'review_every' must be at least 1",
     ]
+
+
+@pytest.fixture
+def content_dirs():
+    return ITEMWRITING / "courses", ITEMWRITING / "quizzes"
+
+
+def test_author_page_lists_lessons_to_review(client, make_user, login_as):
+    login_as(make_user("trainer"))
+    html = client.get("/author/").get_data(as_text=True)
+    section = html[html.index('id="review"'):html.index('id="courses"')]
+    stale = section[section.index("courses/iw/stale.md"):]
+    assert "<td>2024-01-10</td>" in stale and "<td>2026-01-10</td>" in stale
+    assert "<strong>past due</strong>" in stale.split("</tr>")[0]
+    undated = section[section.index("courses/iw/undated.md"):].split("</tr>")[0]
+    assert "<td>never</td>" in undated and "no review date" in undated
+    assert 'href="/author/preview/iw/stale/"' in section
