@@ -26,7 +26,7 @@ def test_health_lists_problems_and_publication_state(client, synced, content_dir
     html = client.get("/author/").get_data(as_text=True)
     assert "courses/field-basics/wrap-up.md:3</code> <strong>error</strong>: " \
            "&#39;estimated_minutes&#39; must be a whole number" in html
-    assert "courses/field-basics/wrap-up.md:8</code>" in html
+    assert "courses/field-basics/wrap-up.md:9</code>" in html
     assert "The files have 2 problems." in html
 
 

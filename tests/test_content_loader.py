@@ -18,6 +18,7 @@ sources: ["Source, 2026."]
 modules:
   - title: Only module
     lessons: [intro]
+review_every: null
 ---
 Overview.
 """
@@ -25,6 +26,7 @@ GOOD_LESSON = """---
 title: Intro
 estimated_minutes: 5
 sources: ["Source, 2026."]
+reviewed: 2026-11-20
 ---
 Body text.
 """
@@ -155,7 +157,7 @@ def test_bad_names_encoding_and_unknown_callouts(tmp_path):
     })
     found = messages(tmp_path)
     assert any("courses/Bad_Name:1: course folder name 'Bad_Name'" in m for m in found)
-    assert any(m.startswith("courses/c/intro.md:8: warning: unknown callout 'danger'")
+    assert any(m.startswith("courses/c/intro.md:9: warning: unknown callout 'danger'")
                for m in found)
     assert "courses/c/notes.txt:1: warning: unexpected file: a course folder holds course.md, " \
            "lesson .md files and images" in found

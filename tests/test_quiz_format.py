@@ -10,7 +10,7 @@ BANK = """questions:
     prompt: Fine?
     options:
       - {text: "Yes", correct: true}
-      - {text: "No"}
+      - {text: "Not sure"}
     explanation: Because.
     sources: ["S, 2026."]
   - id: Bad_Id

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from learning.access import login_required
 from learning.assessments import service
+from learning.assessments.feedback import topic_feedback
 from learning.assessments.service import AttemptRefused, DeadlinePassed
 from learning.timeutil import utcnow
 
@@ -166,4 +167,5 @@ def result(course_slug: str, slug: str, attempt_id: int):
     return render_template(
         "assessments/result.html", context=context, attempt=attempt, status=status,
         questions=questions, saved=attempt.saved_values(),
-        show_answers=service.shows_answers(context.assessment, attempt, status.attempts_left))
+        show_answers=service.shows_answers(context.assessment, attempt, status.attempts_left),
+        weak_topics=topic_feedback(attempt, context.version_id))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from learning.content import CatalogueLoad, Course, Lesson, load_catalogue
+from learning.content.currency import ReviewStatus, stale_lessons
 from learning.content.render import Rendered, link_rewriter, render_inline, render_markdown
 from learning.content.safety import tree_stamp
 
@@ -56,3 +58,10 @@ def preview_lesson(catalogue: CatalogueLoad, course_slug: str,
     rewrite = link_rewriter(course.slug, {a.path: a for a in course.assets})
     return LessonPreview(course, lesson, render_markdown(lesson.body, rewrite),
                          [render_inline(source, rewrite) for source in lesson.sources])
+
+
+def lessons_due_for_review(catalogue: CatalogueLoad, today: date
+                           ) -> list[tuple[Course, ReviewStatus, str]]:
+    """Lessons without a review date, past due, or due within 60 days, course by course."""
+    return [(course, status, state) for course in catalogue.courses
+            for status, state in stale_lessons(course, today)]

@@ -1,12 +1,13 @@
 """``/author/``: catalogue health and lesson previews for trainers."""
 
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template
 
 from learning.access import role_required
-from learning.assessments.stats import course_item_stats
-from learning.author.service import catalogue_health, preview_lesson
+from learning.assessments.stats import course_item_stats, final_summaries
+from learning.author.service import catalogue_health, lessons_due_for_review, preview_lesson
 from learning.catalogue.service import find_course, published_courses
 
 bp = Blueprint("author", __name__, url_prefix="/author")
@@ -23,7 +24,8 @@ def index():
     """Every problem ``content check`` would report, and what is published."""
     health = _health()
     published = {course.slug: version for course, version in published_courses()}
-    return render_template("author/index.html", health=health, published=published)
+    return render_template("author/index.html", health=health, published=published,
+                           due=lessons_due_for_review(health, date.today()))
 
 
 @bp.get("/preview/<course_slug>/<lesson_slug>/")
@@ -40,4 +42,5 @@ def item_statistics(course_slug: str):
     """Per question: attempts, facility, discrimination and how often each option was chosen."""
     course, version = find_course(course_slug) or abort(404)
     stats = course_item_stats(course.id, version.id)
-    return render_template("author/items.html", course=course, version=version, stats=stats)
+    return render_template("author/items.html", course=course, version=version, stats=stats,
+                           finals=final_summaries(course.id, version.id, stats))

@@ -6,12 +6,14 @@ import hashlib
 import re
 import stat
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from learning.content.casedata import find_case_data
+from learning.content.coursechecks import check_course_quality
 from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
-from learning.content.model import Asset, Course, Lesson, Module, Problem
+from learning.content.model import DEFAULT_REVIEW_MONTHS, Asset, Course, Lesson, Module, Problem
 from learning.content.quiz import QuizSet, load_quizzes
 from learning.content.safety import check_entry, is_image, read_tree
 from learning.content.schema import SLUG, Field, check, line_of
@@ -30,6 +32,7 @@ COURSE_SCHEMA = {
     "sources": Field("text_list", required=False),
     "modules": Field("mapping_list", non_empty=True),
     "completion": Field("mapping", required=False),
+    "review_every": Field("int", required=False, minimum=1, maximum=120, nullable=True),
 }
 COMPLETION_SCHEMA = {
     "lessons": Field("text", required=False),
@@ -48,6 +51,8 @@ LESSON_SCHEMA = {
     "content_warning": Field("text", required=False),
     "recertification": Field("bool", required=False),
     "check": Field("text", required=False),
+    "reviewed": Field("date", required=False),
+    "review_every": Field("int", required=False, minimum=1, maximum=120),
 }
 ADMONITION_KINDS = {"indicator", "legal", "practice", "note", "warning", "example", "scenario",
                     "definition"}
@@ -196,12 +201,15 @@ def _load_lesson(slug: str, rel_path: str, data: bytes,
         content_hash=hashlib.sha256(data).hexdigest(),
         recertification=values.get("recertification", False),
         check=values.get("check"),
+        reviewed=values.get("reviewed"), review_every=values.get("review_every"),
+        reviewed_line=line_of(doc.meta, "reviewed"),
     )
     return lesson, doc
 
 
 def load_course(course_dir: Path, quizzes_dir: Path | None = None,
-                lesson_index: dict[str, set[str]] | None = None) -> CourseLoad:
+                lesson_index: dict[str, set[str]] | None = None,
+                today: date | None = None) -> CourseLoad:
     """Parse and validate one course folder (and its quiz folder, if any)."""
     slug = course_dir.name
     base = f"courses/{slug}"
@@ -279,6 +287,10 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
             if assessment is None or assessment.final:
                 problems.append(Problem(lesson.path, 1, f"'check: {lesson.check}' must name a "
                                         f"knowledge check in quizzes/{slug}/ (not a final one)"))
+    review_every = values.get("review_every", DEFAULT_REVIEW_MONTHS)
+    if not any(p.severity == "error" for p in problems):  # quality once the files parse
+        problems.extend(check_course_quality(lessons.values(), set(lesson_files), quizzes,
+                                             review_every, today))
     for asset in sorted(asset_paths - used_assets):
         problems.append(Problem(f"{base}/{asset}", 1, "image is not used by any lesson",
                                 "warning"))
@@ -313,6 +325,7 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         quizzes=quizzes,
         completion_lessons=completion[0],
         completion_assessment=completion[1],
+        review_every=review_every,
         content_hash=_files_hash([(path, text.encode()) for path, text in texts]
                                  + [(f"{base}/{a.path}", a.data) for a in assets]),
     )
@@ -366,7 +379,8 @@ def _lesson_slugs(course_dir: Path) -> set[str]:
     return {p.stem for p in course_dir.glob("*.md") if p.name not in ("course.md", "README.md")}
 
 
-def load_catalogue(courses_root: Path, quizzes_root: Path | None = None) -> CatalogueLoad:
+def load_catalogue(courses_root: Path, quizzes_root: Path | None = None,
+                   today: date | None = None) -> CatalogueLoad:
     """Load every course folder under ``courses_root``, in name order.
 
     A link (or special file) in place of a course folder is refused, not followed.
@@ -383,7 +397,7 @@ def load_catalogue(courses_root: Path, quizzes_root: Path | None = None) -> Cata
             folders.append(entry)
     index = {folder.name: _lesson_slugs(folder) for folder in folders}
     loads = [
-        load_course(folder, quizzes_root / folder.name if quizzes_root else None, index)
+        load_course(folder, quizzes_root / folder.name if quizzes_root else None, index, today)
         for folder in folders
     ] + refused
     return CatalogueLoad(tuple(sorted(loads, key=lambda load: load.slug)))

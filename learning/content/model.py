@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from learning.content.problems import Problem, Severity
 from learning.content.quiz import QuizSet
 
 __all__ = ["Asset", "Course", "Lesson", "Module", "Problem", "Severity"]
+
+DEFAULT_REVIEW_MONTHS = 24  # a course that says nothing has its lessons reviewed every 2 years
 
 @dataclass(frozen=True)
 class Asset:
@@ -38,6 +41,9 @@ class Lesson:
     content_hash: str
     recertification: bool = False
     check: str | None = None  # slug of a knowledge check shown at the end of the lesson
+    reviewed: date | None = None  # when a trainer last checked the lesson against the law
+    review_every: int | None = None  # months; None: the course's period
+    reviewed_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class Course:
     quizzes: QuizSet = field(default_factory=QuizSet)
     completion_lessons: str = "all"  # "all": every lesson marked complete; "none"
     completion_assessment: str | None = None  # the final assessment to pass, if any
+    # months between reviews of each lesson; None: the course needs no periodic review
+    review_every: int | None = DEFAULT_REVIEW_MONTHS
 
     def lesson(self, slug: str) -> Lesson | None:
         """Return the lesson with this slug, or None."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from learning.content.frontmatter import LocatedDict, LocatedList, parse_yaml
 from learning.content.problems import Problem
-from learning.content.questions import Question, parse_question
+from learning.content.questions import TAG, Question, parse_question
 from learning.content.schema import SLUG, Field, check
 
 REVIEW_POLICIES = ("score", "answers", "answers_after_last")
@@ -20,7 +20,9 @@ ASSESSMENT_SCHEMA = {
     "cooldown_minutes": Field("int", required=False, minimum=0, maximum=60 * 24 * 30),
     "review": Field("text", required=False),
     "draw": Field("mapping_list", non_empty=True),
+    "topics": Field("mapping", required=False),
 }
+TOPIC_SCHEMA = {"title": Field("text"), "lessons": Field("text_list", non_empty=True)}
 DRAW_SCHEMA = {"tag": Field("text"), "count": Field("int", minimum=1, maximum=200)}
 DRAW_SIMULATIONS = 25
 
@@ -31,6 +33,16 @@ class Draw:
 
     tag: str
     count: int
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a tag covers, in words an officer understands, and the lessons that teach it."""
+
+    tag: str
+    title: str
+    lessons: tuple[str, ...]
+    line: int
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,8 @@ class Assessment:
     cooldown_minutes: int
     review: str
     draw: tuple[Draw, ...]
+    line: int = 1  # file line of the 'assessment:' mapping
+    topics: tuple[Topic, ...] = ()  # feedback on weak topics after a failed attempt
 
     @property
     def question_count(self) -> int:
@@ -106,6 +120,7 @@ def _parse_assessment(slug: str, path: str, raw: LocatedDict, default_pass_mark:
         found = check(rule, DRAW_SCHEMA, path, problems)
         if "tag" in found and "count" in found:
             draws.append(Draw(found["tag"], found["count"]))
+    topics = _parse_topics(values.get("topics"), path, problems)
     if len(problems) > before:
         return None
     return Assessment(
@@ -114,7 +129,29 @@ def _parse_assessment(slug: str, path: str, raw: LocatedDict, default_pass_mark:
         time_limit_minutes=values.get("time_limit_minutes"),
         max_attempts=values.get("max_attempts"),
         cooldown_minutes=values.get("cooldown_minutes", 0), review=review, draw=tuple(draws),
+        line=raw.line, topics=topics,
     )
+
+
+def _parse_topics(raw: LocatedDict | None, path: str,
+                  problems: list[Problem]) -> tuple[Topic, ...]:
+    """``topics:`` maps a question tag to a title and the lessons that teach it."""
+    topics = []
+    for tag, value in (raw or {}).items():
+        line = raw.key_lines.get(tag, raw.line)
+        if not TAG.match(tag):
+            problems.append(Problem(path, line, f"topic '{tag}' must be a question tag such as "
+                                                "'topic/subtopic'"))
+            continue
+        if not isinstance(value, LocatedDict):
+            problems.append(Problem(path, line, f"topic '{tag}' must be a mapping with 'title' "
+                                                "and 'lessons'"))
+            continue
+        found = check(value, TOPIC_SCHEMA, path, problems)
+        if "title" in found and "lessons" in found:
+            lessons = found["lessons"]
+            topics.append(Topic(tag, found["title"].strip(), tuple(lessons), line))
+    return tuple(topics)
 
 
 def _check_draws(quizzes: QuizSet, problems: list[Problem],

@@ -6,6 +6,7 @@ key, missing key, wrong type) instead of stopping at the first.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 class Field:
     """One front-matter key: its type, whether it is required, its bounds."""
 
-    kind: str  # text, int, number, bool, text_list, mapping_list, language
+    kind: str  # text, int, number, bool, date, text_list, mapping_list, mapping, language
     required: bool = True
     minimum: int | None = None
     maximum: int | None = None
@@ -40,6 +41,7 @@ TYPE_NAMES = {
     "mapping_list": "a list of mappings",
     "mapping": "a mapping of 'key: value' lines",
     "language": "a language code such as 'en' or 'fr'",
+    "date": "a date written YYYY-MM-DD",
 }
 
 
@@ -74,6 +76,11 @@ def _check_value(key: str, field: Field, value: Any, line: int, path: str,
         return True
     if field.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(Problem(path, line, f"'{key}' must be {expected}, not {value!r}"))
+            return False
+        return True
+    if field.kind == "date":
+        if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
             problems.append(Problem(path, line, f"'{key}' must be {expected}, not {value!r}"))
             return False
         return True
