@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.api.views import bp as api_bp
     from learning.api.views import tokens_bp as api_tokens_bp
     from learning.assessments.views import bp as assessments_bp
+    from learning.audit.cli import audit_cli
     from learning.author.views import bp as author_bp
     from learning.catalogue.cli import content_cli
     from learning.catalogue.views import bp as catalogue_bp
@@ -104,12 +105,16 @@ def create_app(test_config: dict | None = None) -> Flask:
                       agency_exports_bp, api_bp, api_tokens_bp, privacy_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
-                    notify_cli, privacy_cli):
+                    notify_cli, privacy_cli, audit_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals
 
     connect_signals()
+
+    from learning.audit.views import register as register_audit_hooks
+
+    register_audit_hooks(app)
 
     from learning.templating import register_template_helpers
 

@@ -5,8 +5,9 @@ import learning.agency.reminders_models  # noqa: F401
 import learning.agency.staff_models  # noqa: F401
 import learning.api.models  # noqa: F401
 from learning.accounts.models import Agency, PasswordReset, Unit, User
-from learning.agency.models import Assignment, AssignmentTarget, AuditEntry
+from learning.agency.models import Assignment, AssignmentTarget
 from learning.assessments.models import Attempt
+from learning.audit.models import AuditEntry
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
 from learning.certificates.models import Certificate, Completion
 from learning.progress.models import LessonProgress

@@ -1,15 +1,19 @@
-"""Admin actions: agencies, units and roles. Every change is written to the audit log."""
+"""Admin actions: agencies, units and roles (each written to the audit log), and reading
+that log."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from learning.accounts.models import ROLES, UNIT_KINDS, Agency, Unit, User
 from learning.accounts.service import end_all_sessions
-from learning.agency.models import AuditEntry
-from learning.agency.service import record_audit
+from learning.agency.models import Assignment
+from learning.audit.models import AuditEntry
+from learning.audit.service import record_audit
+from learning.catalogue.models import Course, CourseVersion
 from learning.extensions import db
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -89,11 +93,55 @@ def change_role(admin: User, user: User, role: str, agency_id: int | None,
     db.session.commit()
 
 
-def audit_page(page: int, per_page: int = 50, action: str | None = None
-               ) -> tuple[list[AuditEntry], bool]:
-    """Audit entries, newest first; the bool says whether there is a next page."""
-    query = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+@dataclass(frozen=True)
+class AuditRow:
+    """An audit entry as the admin page shows it: names rather than ids."""
+
+    entry: AuditEntry
+    actor: str | None  # "Display Name <email>"; None for the system
+    agency: str | None
+    target: str
+
+
+TARGET_ID = re.compile(r"^(agency|unit|assignment) (\d+)$")
+
+
+def _target_names(targets: list[str]) -> dict[str, str]:
+    """Names for targets recorded as "<kind> <id>", one query per kind on the page."""
+    ids: dict[str, set[int]] = {}
+    for target in targets:
+        if match := TARGET_ID.match(target):
+            ids.setdefault(match[1], set()).add(int(match[2]))
+    queries = {
+        "agency": lambda wanted: sa.select(Agency.id, Agency.name).where(Agency.id.in_(wanted)),
+        "unit": lambda wanted: sa.select(Unit.id, Agency.name + ": " + Unit.name)
+        .join(Agency, Agency.id == Unit.agency_id).where(Unit.id.in_(wanted)),
+        "assignment": lambda wanted: sa.select(Assignment.id, CourseVersion.title)
+        .join(Course, Course.id == Assignment.course_id)
+        .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+        .where(Assignment.id.in_(wanted)),
+    }
+    names = {}
+    for kind, wanted in ids.items():
+        for row_id, name in db.session.execute(queries[kind](wanted)):
+            names[f"{kind} {row_id}"] = name
+    return names
+
+
+def audit_page(page: int, per_page: int = 50, action: str | None = None,
+               outcome: str | None = None) -> tuple[list[AuditRow], bool]:
+    """Audit entries, newest first, with actor and agency names joined in (no query per
+    row); the bool says whether there is a next page."""
+    query = (sa.select(AuditEntry, User.display_name, User.email, Agency.name)
+             .outerjoin(User, User.id == AuditEntry.actor_id)
+             .outerjoin(Agency, Agency.id == AuditEntry.agency_id)
+             .order_by(AuditEntry.id.desc()))
     if action:
         query = query.where(AuditEntry.action == action)
-    rows = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
-    return rows[:per_page], len(rows) > per_page
+    if outcome:
+        query = query.where(AuditEntry.outcome == outcome)
+    rows = db.session.execute(query.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    names = _target_names([entry.target for entry, *_rest in rows[:per_page]])
+    return [AuditRow(entry, f"{name} <{email}>" if email else None, agency,
+                     names.get(entry.target, entry.target))
+            for entry, name, email, agency in rows[:per_page]], len(rows) > per_page

@@ -36,7 +36,8 @@ from learning.admin.service import (
     change_role,
     create_agency,
 )
-from learning.agency.service import record_audit
+from learning.audit.chain import OUTCOMES
+from learning.audit.service import record_audit
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
 from learning.extensions import db
@@ -196,10 +197,13 @@ def reset_user_mfa(user_id: int):
 def audit():
     """The audit log, newest first. It can be read here and changed nowhere."""
     page = max(1, request.args.get("page", 1, type=int))
-    action = request.args.get("action") or None
-    entries, more = audit_page(page, action=action)
-    return render_template("admin/audit.html", entries=entries, page=page, more=more,
-                           action=action)
+    action = (request.args.get("action") or "")[:60] or None
+    outcome = request.args.get("outcome") or None
+    if outcome is not None and outcome not in OUTCOMES:
+        abort(400)
+    rows, more = audit_page(page, action=action, outcome=outcome)
+    return render_template("admin/audit.html", rows=rows, page=page, more=more,
+                           action=action, outcome=outcome, outcomes=OUTCOMES)
 
 
 @bp.get("/settings/")

@@ -1,13 +1,17 @@
-"""Assignments of courses to officers or units, and the audit log."""
+"""Assignments of courses to officers or units.
+
+``AuditEntry`` and ``APPEND_ONLY_SQL`` moved to ``learning.audit.models``; they are
+re-exported here for older imports.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from learning.audit.models import APPEND_ONLY_SQL, AuditEntry  # noqa: F401  (re-export)
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -54,38 +58,3 @@ class AssignmentTarget(db.Model):
                                                       index=True)
 
     assignment: so.Mapped[Assignment] = so.relationship(back_populates="targets")
-
-
-class AuditEntry(db.Model):
-    """A sensitive action: who did what to what. Rows are only ever added."""
-
-    id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
-    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
-    agency_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("agency.id"), index=True)
-    action: so.Mapped[str] = so.mapped_column(sa.String(60))
-    target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
-    details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
-
-
-# The audit log is append-only in the database itself, not just in the app.
-APPEND_ONLY_SQL = {
-    "sqlite": [
-        "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-        "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER audit_entry_no_change BEFORE UPDATE OR DELETE ON audit_entry "
-        "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
-    ],
-}
-
-
-@sa.event.listens_for(AuditEntry.__table__, "after_create")
-def _append_only(table, connection, **_kw) -> None:
-    for statement in APPEND_ONLY_SQL.get(connection.dialect.name, []):
-        connection.execute(sa.text(statement))

@@ -1,40 +1,19 @@
-"""Agency actions: assignments and the audit log."""
+"""Agency actions: assignments. (``record_audit`` lives in ``learning.audit.service``.)"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
 
 from learning.accounts.models import Unit, User
-from learning.agency.models import RECURRENCES, Assignment, AssignmentTarget, AuditEntry
+from learning.agency.models import RECURRENCES, Assignment, AssignmentTarget
+from learning.audit.service import record_audit  # also imported from here by callers
 from learning.extensions import db
 
 
 class AgencyError(ValueError):
     """A request a manager cannot make, with a message for them."""
-
-
-def record_audit(actor: User | None, action: str, target: str = "",
-                 details: dict[str, Any] | None = None, agency_id: int | None = None, *,
-                 outcome: str = "success", address: str | None = None) -> None:
-    """Append to the audit log (the caller commits with the action it records).
-
-    ``outcome`` is "success", "failure" or "denied"; ``address`` defaults to the
-    client address of the current request.
-    """
-    if address is None and has_request_context():
-        address = request.remote_addr
-    details = dict(details or {})
-    details.setdefault("outcome", outcome)
-    if address:
-        details.setdefault("address", address)
-    db.session.add(AuditEntry(actor_id=actor.id if actor else None,
-                              agency_id=agency_id if agency_id is not None
-                              else (actor.agency_id if actor else None),
-                              action=action, target=target, details=details))
 
 
 def units_of(agency_id: int) -> list[Unit]:

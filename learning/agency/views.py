@@ -143,9 +143,11 @@ def assignments():
 @bp.get("/officers/<int:user_id>/")
 @role_required("manager")
 def officer(user_id: int):
-    """One officer's transcript, if the manager may see them."""
+    """One officer's transcript, if the manager may see them (each look is audited)."""
     person = visible_person_or_404(user_id, current_user)
     records = transcript(person.id, utcnow().date(), _window())
+    record_audit(current_user, "transcript.view", person.email, {"user_id": person.id})
+    db.session.commit()
     return render_template("agency/officer.html", person=person, records=records,
                            form=GrantAttemptsForm())
 

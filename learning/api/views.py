@@ -27,6 +27,7 @@ from learning.api import service
 from learning.api.forms import RevokeTokenForm, TokenForm
 from learning.api.openapi import DOCUMENT
 from learning.api.service import ApiError, Page, TokenError
+from learning.audit.service import record_audit
 from learning.certificates.service import base_url
 from learning.extensions import csrf, db
 from learning.timeutil import utcnow
@@ -82,6 +83,19 @@ def no_store(response):
     """People's data must not sit in shared caches."""
     if request.endpoint != "api.openapi":
         response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.after_request
+def audit_read(response):
+    """Every request made with a valid token is one audit row: which token read what."""
+    token = g.get("api_token")
+    if token is not None:
+        record_audit(None, "api.read", f"api token {token.id} ({token.name})",
+                     {"path": request.full_path.rstrip("?"), "status": response.status_code},
+                     agency_id=token.agency_id,
+                     outcome="success" if response.status_code < 400 else "failure")
+        db.session.commit()
     return response
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from learning.accounts.models import User
 from learning.assessments.models import SUBMITTED, Attempt
+from learning.audit.service import record_audit
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.certificates.dates import add_months
 from learning.certificates.models import Certificate, Completion
@@ -181,6 +182,9 @@ def issue_certificate(completion: Completion) -> Certificate:
         content_hash=version.content_hash, score=completion.score, issued_on=issued_on,
         expires_on=add_months(issued_on, months) if months else None)
     db.session.add(certificate)
+    record_audit(holder, "certificate.issue", certificate.code,
+                 {"course": certificate.course_slug, "version": certificate.version_number,
+                  "completion_id": completion.id}, agency_id=holder.agency_id)
     try:
         db.session.commit()
     except IntegrityError:
