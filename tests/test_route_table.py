@@ -73,6 +73,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                                (302, 403, 403, 200, 403, 403, 200)),
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.assignments": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
     "agency.officer": ({"user_id": "{officer_a}"}, (302, 403, 403, 403, 200, 404, 200)),
