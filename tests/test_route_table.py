@@ -192,6 +192,7 @@ UNSAFE: dict[str, Refused] = {
     "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
     "admin.agency": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY),
     "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),
+    "admin.settings": Refused({}, ADMIN_ONLY, {"issuer_name": "Rogue"}),
     "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",
                                                "display_name": "Rogue", "role": "admin"}),
     "admin.certificate": Refused({"code": "{code}"}, ADMIN_ONLY, {"reason": "Forged"}),

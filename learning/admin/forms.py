@@ -73,6 +73,18 @@ class ActiveForm(FlaskForm):
     reactivate = SubmitField(_l("Reactivate"))
 
 
+class IssuerForm(FlaskForm):
+    """Who issues certificates: printed on every certificate issued from now on."""
+
+    issuer_name = StringField(_l("Issuing agency or instance name (printed at the top)"),
+                              validators=[Length(max=200)])
+    signatory_name = StringField(_l("Signatory's name (optional)"),
+                                 validators=[Length(max=120)])
+    signatory_title = StringField(_l("Signatory's title (optional)"),
+                                  validators=[Length(max=200)])
+    submit = SubmitField(_l("Save certificate settings"))
+
+
 class ResetLinkForm(FlaskForm):
     """A button that e-mails the user a password-reset link (the admin never sees it)."""
 

@@ -23,6 +23,7 @@ from learning.admin.forms import (
     ActiveForm,
     AgencyForm,
     CertificateSearchForm,
+    IssuerForm,
     MfaResetForm,
     NewUserForm,
     ResetLinkForm,
@@ -41,6 +42,7 @@ from learning.admin.service import (
     set_active,
 )
 from learning.agency.service import record_audit
+from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
 from learning.extensions import db
@@ -263,10 +265,26 @@ def audit():
                            action=action)
 
 
-@bp.get("/settings/")
+@bp.route("/settings/", methods=["GET", "POST"])
 @role_required("admin")
 def settings():
-    """How this instance is configured (set through environment variables)."""
+    """How this instance is configured, and who issues its certificates (editable here)."""
+    form = IssuerForm(obj=None if request.method == "POST" else current_issuer())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            set_issuer(current_user, form.issuer_name.data, form.signatory_name.data,
+                       form.signatory_title.data)
+        except IssuerError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash(_("Saved. Certificates issued from now on carry these lines; those already "
+                    "issued keep theirs."), "success")
+            return redirect(url_for(".settings"))
+    elif form.is_submitted():
+        status = 400
     config = current_app.config
     uri = config["SQLALCHEMY_DATABASE_URI"]
     rows = [
@@ -281,4 +299,4 @@ def settings():
         (_("Secure cookies (HTTPS only)"), _("yes") if config["SESSION_COOKIE_SECURE"]
          else _("no")),
     ]
-    return render_template("admin/settings.html", rows=rows)
+    return render_template("admin/settings.html", rows=rows, form=form), status
