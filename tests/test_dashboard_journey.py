@@ -70,7 +70,7 @@ def test_chart_geometry_scales_to_the_values():
     chart = charts.horizontal_percent([("North Post", 50), ("A very long unit name indeed, "
                                                            "longer than fits", 100)])
     half, full = chart.bars
-    assert full.width == 2 * half.width and full.label.endswith("…") and len(full.label) <= 24
+    assert full.width == 2 * half.width and full.label.endswith("…") and len(full.label) <= 18
     assert half.value == "50 %"
     columns = charts.columns([("a", 0, "0"), ("b", 5, "5"), ("c", 10, "10")], 10, [0, 5, 10])
     assert [bar.height for bar in columns.bars] == [0, charts.PLOT_HEIGHT / 2, charts.PLOT_HEIGHT]

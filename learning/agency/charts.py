@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIDTH = 640
-LABEL_WIDTH = 190  # room for a unit's name left of its bar
+WIDTH = 420  # narrow enough that labels stay readable when a phone scales the chart down
+LABEL_WIDTH = 150  # room for a unit's name left of its bar
 ROW = 30
 PLOT_HEIGHT = 160
 TOP, BOTTOM = 24, 30  # room for values above columns and labels below them
@@ -41,14 +41,14 @@ class Chart:
     grid: list[tuple[float, str]]
 
 
-def shorten(text: str, limit: int = 24) -> str:
+def shorten(text: str, limit: int = 18) -> str:
     """A label short enough for the chart; the table after it has the full text."""
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def horizontal_percent(items: list[tuple[str, int]]) -> Chart:
     """One horizontal bar per (label, percent 0-100), a row each."""
-    span = WIDTH - LABEL_WIDTH - 60
+    span = WIDTH - LABEL_WIDTH - 50
     bars = []
     for n, (label, percent) in enumerate(items):
         y = n * ROW + 4
