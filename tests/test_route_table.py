@@ -73,6 +73,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                                (302, 403, 403, 200, 403, 403, 200)),
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.assignments": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
     "agency.officer": ({"user_id": "{officer_a}"}, (302, 403, 403, 403, 200, 404, 200)),
@@ -83,6 +84,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "admin.index": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.users": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.user": ({"user_id": "{officer_a}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.new_user": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agencies": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agency": ({"agency_id": "{agency_a}"}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.certificate": ({"code": "{code}"}, (302, 403, 403, 403, 403, 403, 200)),
@@ -113,6 +115,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "staff.reactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.reset_user_mfa": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.send_password_reset": ({"user_id": "{officer_a}"}, (405,) * 7),
+    "admin.set_user_active": ({"user_id": "{officer_a}"}, (405,) * 7),
 }
 
 # The same URLs with objects that do not exist: 404 for whoever may look at all.
@@ -164,6 +167,7 @@ UNSAFE: dict[str, Refused] = {
     "privacy.index": Refused({}, {"anonymous": 302}),
     "admin.reset_user_mfa": Refused(A_OFFICER, ADMIN_ONLY),
     "admin.send_password_reset": Refused(A_OFFICER, ADMIN_ONLY),
+    "admin.set_user_active": Refused(A_OFFICER, ADMIN_ONLY, {"deactivate": "1"}),
     "staff.invite": Refused({"token": "not-a-real-invitation"},
                             {"anonymous": 404, "officer_a": 404}, {"password": "x" * 20}),
     "catalogue.complete_lesson": Refused(
@@ -188,6 +192,9 @@ UNSAFE: dict[str, Refused] = {
     "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
     "admin.agency": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY),
     "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),
+    "admin.settings": Refused({}, ADMIN_ONLY, {"issuer_name": "Rogue"}),
+    "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",
+                                               "display_name": "Rogue", "role": "admin"}),
     "admin.certificate": Refused({"code": "{code}"}, ADMIN_ONLY, {"reason": "Forged"}),
     # The API is read-only: a known path answers 405 to any other method, token or not.
     "api.unknown": Refused({"path": "officers"}, {"anonymous": 405, "manager_a": 405}),

@@ -18,6 +18,7 @@ from learning.extensions import db
 
 PASSWORD_RESET = "password_reset"
 PASSWORD_CHANGED = "password_changed"
+WELCOME = "welcome"
 
 
 def public_url(path: str) -> str:
@@ -49,6 +50,19 @@ def queue_reset_link(user: User, path: str, minutes: int) -> Notification:
                 + _("The link works once. If you did not ask for it, ignore this message: "
                     "your password stays as it is.") + "\n")
     return _queue(user, PASSWORD_RESET, subject, body)
+
+
+def queue_welcome_link(user: User, path: str, days: int) -> Notification:
+    """E-mail a new account's owner the link to choose their first password (the caller commits)."""
+    with force_locale(user.language or "en"):
+        subject = _("Your Waymark account is ready")
+        body = (_("Hello %(name)s,", name=user.display_name) + "\n\n"
+                + _("An administrator created a Waymark account for you. To choose your "
+                    "password and sign in, open this link within %(n)d days:", n=days)
+                + "\n\n" + public_url(path) + "\n\n"
+                + _("The link works once. If it has expired, use \"Forgot your password?\" on "
+                    "the sign-in page to get a new one.") + "\n")
+    return _queue(user, WELCOME, subject, body)
 
 
 def queue_password_changed(user: User) -> Notification:

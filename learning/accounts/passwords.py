@@ -14,7 +14,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from learning.accounts.models import PasswordReset, User
-from learning.accounts.notices import queue_password_changed, queue_reset_link
+from learning.accounts.notices import (
+    queue_password_changed,
+    queue_reset_link,
+    queue_welcome_link,
+)
 from learning.accounts.service import (
     AccountError,
     find_user_by_email,
@@ -26,6 +30,7 @@ from learning.extensions import db
 from learning.timeutil import utcnow
 
 RESET_LIFETIME = timedelta(hours=1)
+WELCOME_LIFETIME = timedelta(days=3)  # a new account's first link: people read mail later
 RESETS_PER_HOUR = 3  # per account: a stranger cannot flood someone's inbox
 
 
@@ -54,11 +59,13 @@ def _revoke_pending(user_id: int, now: datetime) -> None:
         PasswordReset.revoked_at.is_(None)).values(revoked_at=now))
 
 
-def send_reset_link(user: User, requested_by: User | None = None) -> bool:
+def send_reset_link(user: User, requested_by: User | None = None, *,
+                    welcome: bool = False) -> bool:
     """E-mail the owner a new reset link; False (nothing sent) for a closed or flooded account.
 
     ``requested_by`` is the admin who pressed the button, None for the public form.
     The link goes only to the account's own email and is never shown to anyone.
+    ``welcome`` sends a new account's set-password link instead (it lasts three days).
     """
     now = utcnow()
     if not user.active or user.purged_at is not None:
@@ -76,15 +83,19 @@ def send_reset_link(user: User, requested_by: User | None = None) -> bool:
         return False
     _revoke_pending(user.id, now)
     token = secrets.token_urlsafe(32)
+    lifetime = WELCOME_LIFETIME if welcome else RESET_LIFETIME
     reset = PasswordReset(user_id=user.id, token_hash=token_hash(token),
-                          expires_at=now + RESET_LIFETIME, created_at=now,
+                          expires_at=now + lifetime, created_at=now,
                           requested_by=requested_by.id if requested_by else None)
     db.session.add(reset)
     db.session.flush()
-    queue_reset_link(user, reset_path(token), int(RESET_LIFETIME.total_seconds() // 60))
+    if welcome:
+        queue_welcome_link(user, reset_path(token), lifetime.days)
+    else:
+        queue_reset_link(user, reset_path(token), int(lifetime.total_seconds() // 60))
     record_audit(requested_by, "password.reset.request", user.email,
-                 {"reset_id": reset.id, "by_admin": requested_by is not None},
-                 agency_id=user.agency_id)
+                 {"reset_id": reset.id, "by_admin": requested_by is not None,
+                  "welcome": welcome}, agency_id=user.agency_id)
     db.session.commit()
     return True
 

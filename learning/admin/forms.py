@@ -54,6 +54,37 @@ class RoleForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+class NewUserForm(FlaskForm):
+    """A new account; its owner chooses the password through an e-mailed link."""
+
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    display_name = StringField(_l("Name as printed on certificates"),
+                               validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=RoleForm.role.kwargs["choices"])
+    agency_id = SelectField(_l("Agency (required for officers and managers)"), coerce=int)
+    unit_id = SelectField(_l("Unit (optional)"), coerce=int)
+    submit = SubmitField(_l("Create account and e-mail a set-password link"))
+
+
+class ActiveForm(FlaskForm):
+    """Deactivate or reactivate an account (the form exists for its CSRF token)."""
+
+    deactivate = SubmitField(_l("Deactivate and sign out everywhere"))
+    reactivate = SubmitField(_l("Reactivate"))
+
+
+class IssuerForm(FlaskForm):
+    """Who issues certificates: printed on every certificate issued from now on."""
+
+    issuer_name = StringField(_l("Issuing agency or instance name (printed at the top)"),
+                              validators=[Length(max=200)])
+    signatory_name = StringField(_l("Signatory's name (optional)"),
+                                 validators=[Length(max=120)])
+    signatory_title = StringField(_l("Signatory's title (optional)"),
+                                  validators=[Length(max=200)])
+    submit = SubmitField(_l("Save certificate settings"))
+
+
 class ResetLinkForm(FlaskForm):
     """A button that e-mails the user a password-reset link (the admin never sees it)."""
 

@@ -7,14 +7,18 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from learning.accounts.models import ROLES, UNIT_KINDS, Agency, Unit, User
-from learning.accounts.service import end_all_sessions
+from learning.accounts.models import ROLES, UNIT_KINDS, Agency, PasswordReset, Unit, User
+from learning.accounts.passwords import send_reset_link
+from learning.accounts.service import AccountError, create_user, end_all_sessions
 from learning.agency.models import Assignment
+from learning.agency.staff_models import Invitation
 from learning.audit.models import AuditEntry
 from learning.audit.service import record_audit
 from learning.catalogue.models import Course, CourseVersion
 from learning.extensions import db
+from learning.timeutil import utcnow
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -91,6 +95,56 @@ def change_role(admin: User, user: User, role: str, agency_id: int | None,
     record_audit(admin, "user.role", user.email, {"before": before, "after": after},
                  agency_id=agency_id)
     db.session.commit()
+
+
+def create_account(admin: User, email: str, display_name: str, role: str,
+                   agency_id: int | None, unit_id: int | None) -> tuple[User, bool]:
+    """A new account without a password, and whether its set-password link was e-mailed.
+
+    The admin never sees or chooses the password: the owner gets a three-day link
+    to their own address through the password-reset flow.
+    """
+    agency = db.session.get(Agency, agency_id) if agency_id else None
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if (agency_id and agency is None) or (unit_id and unit is None):
+        raise AdminError(_("Choose an existing agency and unit."))
+    try:
+        user = create_user(email, display_name, None, role, agency, unit)
+    except AccountError as exc:
+        db.session.rollback()
+        raise AdminError(str(exc)) from exc
+    record_audit(admin, "user.create", user.email, {"role": role, "agency_id": agency_id,
+                                                    "unit_id": unit_id}, agency_id=agency_id)
+    db.session.commit()
+    return user, send_reset_link(user, requested_by=admin, welcome=True)
+
+
+def set_active(admin: User, user: User, active: bool) -> bool:
+    """Deactivate (every session ends, pending links are withdrawn) or reactivate; audited.
+
+    Returns False when nothing changed. History (progress, certificates) stays.
+    """
+    if user.id == admin.id:
+        raise AdminError(_("You cannot deactivate your own account."))
+    if user.purged_at is not None:
+        raise AdminError(_("This account was anonymised and cannot be reactivated."))
+    if user.active == active:
+        return False
+    now = utcnow()
+    user.active = active
+    user.deactivated_at = None if active else now
+    if not active:
+        end_all_sessions(user)
+        db.session.execute(sa.update(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None),
+            PasswordReset.revoked_at.is_(None)).values(revoked_at=now))
+        db.session.execute(sa.update(Invitation).where(
+            Invitation.user_id == user.id, Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None)).values(revoked_at=now))
+    record_audit(admin, "user.reactivate" if active else "user.deactivate", user.email,
+                 {"user_id": user.id}, agency_id=user.agency_id)
+    db.session.commit()
+    return True
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,12 @@ from learning.accounts.models import Agency, Unit, User
 from learning.accounts.passwords import send_reset_link
 from learning.accounts.service import find_user_by_email
 from learning.admin.forms import (
+    ActiveForm,
     AgencyForm,
     CertificateSearchForm,
+    IssuerForm,
     MfaResetForm,
+    NewUserForm,
     ResetLinkForm,
     RevokeForm,
     RoleForm,
@@ -34,10 +37,13 @@ from learning.admin.service import (
     agencies_with_counts,
     audit_page,
     change_role,
+    create_account,
     create_agency,
+    set_active,
 )
 from learning.audit.chain import OUTCOMES
 from learning.audit.service import record_audit
+from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
 from learning.extensions import db
@@ -128,6 +134,44 @@ def users():
     return render_template("admin/users.html", staff=staff)
 
 
+def _organisation_choices(form: RoleForm | NewUserForm) -> None:
+    """Fill the agency and unit menus (0 stands for none)."""
+    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
+    units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
+    form.agency_id.choices = [(0, _("None"))] + [(a.id, a.name) for a in agencies]
+    form.unit_id.choices = [(0, _("None"))] + [(u.id, f"{u.agency.name}: {u.name}")
+                                               for u in units]
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+@fresh_mfa_required
+def new_user():
+    """Create a trainer, manager, admin or officer; they set their password from an e-mail."""
+    form = NewUserForm()
+    _organisation_choices(form)
+    if form.validate_on_submit():
+        try:
+            person, sent = create_account(current_user, form.email.data, form.display_name.data,
+                                          form.role.data, form.agency_id.data or None,
+                                          form.unit_id.data or None)
+        except AdminError as exc:
+            flash(str(exc), "error")
+            return render_template("admin/new_user.html", form=form), 400
+        else:
+            if sent:
+                flash(_("The account is created. A link to choose a password is on its way to "
+                        "%(email)s; it works once, within three days.", email=person.email),
+                      "success")
+            else:
+                flash(_("The account is created, but no link was sent. Send one below."),
+                      "error")
+            return redirect(url_for(".user", user_id=person.id))
+    elif form.is_submitted():
+        return render_template("admin/new_user.html", form=form), 400
+    return render_template("admin/new_user.html", form=form)
+
+
 @bp.route("/users/<int:user_id>/", methods=["GET", "POST"])
 @role_required("admin")
 @fresh_mfa_required
@@ -135,11 +179,7 @@ def user(user_id: int):
     """Change a user's role, agency and unit."""
     person = db.session.get(User, user_id) or abort(404)
     form = RoleForm(obj=None if request.method == "POST" else person)
-    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
-    units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
-    form.agency_id.choices = [(0, _("None"))] + [(a.id, a.name) for a in agencies]
-    form.unit_id.choices = [(0, _("None"))] + [(u.id, f"{u.agency.name}: {u.name}")
-                                               for u in units]
+    _organisation_choices(form)
     if request.method == "GET":
         form.agency_id.data = person.agency_id or 0
         form.unit_id.data = person.unit_id or 0
@@ -157,7 +197,30 @@ def user(user_id: int):
             return redirect(url_for(".user", user_id=user_id))
     return render_template("admin/user.html", person=person, form=form,
                            reset_form=ResetLinkForm(formdata=None),
-                           has_mfa=has_mfa(person.id), mfa_form=MfaResetForm())
+                           has_mfa=has_mfa(person.id), mfa_form=MfaResetForm(),
+                           active_form=ActiveForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/active")
+@role_required("admin")
+@fresh_mfa_required
+def set_user_active(user_id: int):
+    """Deactivate an account (every session ends) or reactivate it; history stays."""
+    person = db.session.get(User, user_id) or abort(404)
+    form = ActiveForm()
+    if not form.validate_on_submit() or form.deactivate.data == form.reactivate.data:
+        abort(400)
+    try:
+        changed = set_active(current_user, person, bool(form.reactivate.data))
+    except AdminError as exc:
+        flash(str(exc), "error")
+    else:
+        if changed and person.active:
+            flash(_("The account is active again. Its history is as it was."), "success")
+        elif changed:
+            flash(_("The account is deactivated and every session of it has ended."),
+                  "success")
+    return redirect(url_for(".user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -206,10 +269,26 @@ def audit():
                            action=action, outcome=outcome, outcomes=OUTCOMES)
 
 
-@bp.get("/settings/")
+@bp.route("/settings/", methods=["GET", "POST"])
 @role_required("admin")
 def settings():
-    """How this instance is configured (set through environment variables)."""
+    """How this instance is configured, and who issues its certificates (editable here)."""
+    form = IssuerForm(obj=None if request.method == "POST" else current_issuer())
+    status = 200
+    if form.validate_on_submit():
+        try:
+            set_issuer(current_user, form.issuer_name.data, form.signatory_name.data,
+                       form.signatory_title.data)
+        except IssuerError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash(_("Saved. Certificates issued from now on carry these lines; those already "
+                    "issued keep theirs."), "success")
+            return redirect(url_for(".settings"))
+    elif form.is_submitted():
+        status = 400
     config = current_app.config
     uri = config["SQLALCHEMY_DATABASE_URI"]
     rows = [
@@ -224,4 +303,4 @@ def settings():
         (_("Secure cookies (HTTPS only)"), _("yes") if config["SESSION_COOKIE_SECURE"]
          else _("no")),
     ]
-    return render_template("admin/settings.html", rows=rows)
+    return render_template("admin/settings.html", rows=rows, form=form), status

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from learning.access import Viewer, role_required, visible_person_or_404
-from learning.agency import compliance
+from learning.agency import charts, compliance, dashboard
 from learning.agency.forms import AssignmentForm, GrantAttemptsForm
 from learning.agency.service import (
     AgencyError,
@@ -72,6 +72,23 @@ def index():
         states=compliance.STATES, row_count=view.row_count,
         units=units_of(current_user.agency_id) if current_user.agency_id else [],
         all_courses=[(c.id, v.title) for c, v in published_courses()])
+
+
+@bp.get("/dashboard")
+@role_required("manager")
+def dashboard_page():
+    """Charts of compliance per unit, its trend and certificates expiring, each with a table."""
+    today = utcnow().date()
+    view = dashboard.build(current_user, today, _window())
+    top = charts.count_ticks(max((n for _start, n in view.weeks), default=0))
+    return render_template(
+        "agency/dashboard.html", view=view, today=today,
+        units_chart=charts.horizontal_percent([(s.label, s.percent) for s in view.units]),
+        trend_chart=charts.columns([(s.label[5:], s.percent, f"{s.percent}") for s in view.trend
+                                    ], 100, [0, 50, 100], "{:g} %"),
+        weeks_chart=charts.columns([(start.strftime("%d/%m") if n % 2 == 0 else "", count,
+                                     str(count)) for n, (start, count) in
+                                    enumerate(view.weeks)], top[-1], top))
 
 
 def export_rows(filters: compliance.Filters, viewer: Viewer | None = None):

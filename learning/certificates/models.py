@@ -58,6 +58,10 @@ class Certificate(db.Model):
     revoked_at: so.Mapped[datetime | None]
     revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
     revoked_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    # Who issued it, copied from the settings at issue: a later change never reprints it.
+    issuer_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    signatory_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    signatory_title: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
 
@@ -68,3 +72,17 @@ class Certificate(db.Model):
         if self.expires_on is not None and today >= self.expires_on:
             return "expired"
         return "valid"
+
+
+class CertificateIssuer(db.Model):
+    """The one row of issuer settings: the agency or instance name, and an optional signatory.
+
+    Admins set it on /admin/settings/; each new certificate copies it.
+    """
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    issuer_name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    signatory_name: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    signatory_title: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))

@@ -22,6 +22,8 @@ PAPERS = {"a4": "A4", "letter": "Letter"}
 KEYWORDS = "waymark-certificate"
 # Font sizes that tell the offline verifier which printed text is which field.
 HOLDER_SIZE, COURSE_SIZE, DETAILS_SIZE, FOOTER_SIZE = 28, 18, 11, 9
+# Issuer and signatory lines use other sizes, so the verifier never mistakes them for fields.
+ISSUER_SIZE, SIGNATORY_SIZE, SIGNATORY_TITLE_SIZE = 12, 12.5, 10
 
 
 class FontMissing(RuntimeError):
@@ -42,6 +44,9 @@ class PrintedCertificate:
     verify_url: str
     payload: str
     labels: dict[str, str]
+    issuer_name: str = ""
+    signatory_name: str = ""
+    signatory_title: str = ""
 
 
 def font_dir(configured: str | None = None) -> Path:
@@ -137,7 +142,7 @@ def render_pdf(cert: PrintedCertificate, paper: str = "a4", fonts: Path | None =
         pdf.ln(gap)
 
     pdf.set_y(28)
-    line("WAYMARK", 12, "B", 2, (11, 92, 138))
+    line(cert.issuer_name or "WAYMARK", ISSUER_SIZE, "B", 2, (11, 92, 138))
     line(cert.labels["title"], 26, "B", 8)
     line(cert.labels["certifies"], 13, "", 3, (85, 94, 104))
     line(cert.holder_name, HOLDER_SIZE, "B", 5)
@@ -149,6 +154,20 @@ def render_pdf(cert: PrintedCertificate, paper: str = "a4", fonts: Path | None =
     line("  ·  ".join(details), DETAILS_SIZE, "", 2, (85, 94, 104))
 
     qr_size = 42
+    if cert.signatory_name:
+        block = width - 80 - qr_size
+        pdf.set_draw_color(85, 94, 104)
+        pdf.line(25, height - 62, 25 + min(90, block), height - 62)
+        pdf.set_xy(25, height - 60)
+        pdf.set_font("DejaVu", "B", SIGNATORY_SIZE)
+        pdf.set_text_color(27, 31, 36)
+        pdf.multi_cell(block, 5.5, cert.signatory_name, align="L", new_x="LMARGIN",
+                       new_y="NEXT")
+        if cert.signatory_title:
+            pdf.set_x(25)
+            pdf.set_font("DejaVu", "", SIGNATORY_TITLE_SIZE)
+            pdf.set_text_color(85, 94, 104)
+            pdf.multi_cell(block, 4.5, cert.signatory_title, align="L")
     pdf.image(qr_png(cert.verify_url), x=width - 25 - qr_size, y=height - 22 - qr_size,
               w=qr_size, h=qr_size)
     pdf.set_font("DejaVu", "", FOOTER_SIZE)

@@ -18,6 +18,7 @@ from learning.assessments.models import SUBMITTED, Attempt
 from learning.audit.service import record_audit
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.certificates.dates import add_months
+from learning.certificates.issuer import current_issuer
 from learning.certificates.models import Certificate, Completion
 from learning.certificates.pades import pdf_signer, sign_pdf
 from learning.certificates.pdf import PrintedCertificate, font_dir, issued_date_label, render_pdf
@@ -174,8 +175,11 @@ def issue_certificate(completion: Completion) -> Certificate:
     holder = db.session.get(User, completion.user_id)
     issued_on = completion.completed_at.date()
     months = version.certificate_validity_months
+    issuer = current_issuer()
     certificate = Certificate(
-        code=new_certificate_code(), completion_id=completion.id, user_id=holder.id,
+        issuer_name=issuer.issuer_name or None, signatory_name=issuer.signatory_name or None,
+        signatory_title=issuer.signatory_title or None, code=new_certificate_code(),
+        completion_id=completion.id, user_id=holder.id,
         course_id=completion.course_id, version_id=version.id,
         holder_name=holder.display_name, course_slug=version.course.slug,
         course_title=version.title, version_number=version.number,
@@ -235,6 +239,8 @@ def printed_certificate(certificate: Certificate) -> PrintedCertificate:
                      if certificate.score is not None else None),
         issued_label=_("Issued %(day)s", day=issued_date_label(certificate.issued_on)),
         expiry_label=expiry, verify_url=verify_url, payload=payload,
+        issuer_name=certificate.issuer_name or "", signatory_name=certificate.signatory_name or "",
+        signatory_title=certificate.signatory_title or "",
         labels={"title": _("Certificate of completion"),
                 "certifies": _("This certifies that"),
                 "completed": _("has completed the course"),
