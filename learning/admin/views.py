@@ -29,6 +29,7 @@ from learning.admin.service import (
 from learning.agency.service import record_audit
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
+from learning.core.inputs import MAX_PAGE, ascii_int
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -147,7 +148,7 @@ def user(user_id: int):
 @role_required("admin")
 def audit():
     """The audit log, newest first. It can be read here and changed nowhere."""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = ascii_int(request.args.get("page"), minimum=1, maximum=MAX_PAGE) or 1
     action = request.args.get("action") or None
     entries, more = audit_page(page, action=action)
     return render_template("admin/audit.html", entries=entries, page=page, more=more,

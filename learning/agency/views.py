@@ -33,6 +33,7 @@ from learning.agency.service import (
 from learning.assessments.service import grant_new_attempts
 from learning.catalogue.service import published_courses
 from learning.certificates.service import current_version
+from learning.core.inputs import MAX_PAGE, ascii_int
 from learning.extensions import db
 from learning.timeutil import utcnow
 from learning.transcript.service import transcript
@@ -45,8 +46,7 @@ EXPORT_COLUMNS = ("officer", "email", "unit", "course", "state", "due_on",
 
 def _filters() -> compliance.Filters:
     def number(name: str) -> int | None:
-        value = request.args.get(name, "")
-        return int(value) if value.isdigit() else None
+        return ascii_int(request.args.get(name))
 
     state = request.args.get("state") or None
     if state is not None and state not in compliance.STATES:
@@ -63,7 +63,7 @@ def _window() -> int:
 def index():
     """Totals per unit and the officers x courses matrix, filtered, a page at a time."""
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = ascii_int(request.args.get("page"), minimum=1, maximum=MAX_PAGE) or 1
     view = compliance.page_view(current_user, utcnow().date(), _window(), filters, page,
                                 PAGE_SIZE)
     return render_template(
