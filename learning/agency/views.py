@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -34,6 +36,7 @@ from learning.assessments.service import grant_new_attempts
 from learning.catalogue.service import published_courses
 from learning.certificates.service import current_version
 from learning.core.inputs import MAX_PAGE, ascii_int
+from learning.core.spreadsheets import spreadsheet_safe
 from learning.extensions import db
 from learning.timeutil import utcnow
 from learning.transcript.service import transcript
@@ -74,14 +77,15 @@ def index():
         all_courses=[(c.id, v.title) for c, v in published_courses()])
 
 
-def export_rows(filters: compliance.Filters, viewer: Viewer | None = None):
-    """Header, then one line per (officer, course), exactly the screen's rows."""
+def export_rows(filters: compliance.Filters, viewer: Viewer | None = None
+                ) -> Iterator[tuple[str | date | None, ...]]:
+    """Header, then one line per (officer, course), exactly the screen's rows (dates typed)."""
     viewer = viewer or Viewer.of(current_user)
     yield EXPORT_COLUMNS
     for row in compliance.stream(viewer, utcnow().date(), _window(), filters):
         yield (row.officer.name, row.officer.email, row.officer.unit_name,
-               row.requirement.course_title, row.state, row.due_on.isoformat(),
-               row.certificate_expires_on.isoformat() if row.certificate_expires_on else "")
+               row.requirement.course_title, row.state, row.due_on,
+               row.certificate_expires_on)
 
 
 def begin_export(kind: str) -> tuple[compliance.Filters, Viewer]:
@@ -103,7 +107,7 @@ def export_csv():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for line in export_rows(filters, viewer):
-            writer.writerow(line)
+            writer.writerow([spreadsheet_safe(value) for value in line])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
