@@ -20,9 +20,14 @@ BASE = "https://training.example/waymark"
 EVIL = "http://evil.example"  # the Host header an attacker sends
 
 
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, "BASE_URL": BASE + "/"}
+
+@pytest.fixture(params=["configured", "unset"])
+def base(request, app_config):
+    """The address links must use: WAYMARK_BASE_URL, or the local one when unset (tests)."""
+    if request.param == "configured":
+        app_config["BASE_URL"] = BASE + "/"
+        return BASE
+    return "http://127.0.0.1:5000"
 
 
 def _production(tmp_path, monkeypatch, **config):
@@ -57,7 +62,7 @@ def test_debug_without_base_url_uses_the_local_address(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def certificate_holder(client, make_user, login_as, synced):
+def certificate_holder(base, client, make_user, login_as, synced):
     officer = make_user("officer")
     login_as(officer)
     read_all_lessons(client)
@@ -65,7 +70,7 @@ def certificate_holder(client, make_user, login_as, synced):
     return officer
 
 
-def test_certificate_qr_code_uses_the_base_url(client, certificate_holder, tmp_path):
+def test_certificate_qr_code_uses_the_base_url(base, client, certificate_holder, tmp_path):
     """The PDF's QR code and printed link ignore a forged Host header."""
     page = client.get("/certificates/", base_url=EVIL).get_data(as_text=True)
     code = re.search(r"/certificates/([0-9a-f]{32})\.pdf", page).group(1)
@@ -75,41 +80,41 @@ def test_certificate_qr_code_uses_the_base_url(client, certificate_holder, tmp_p
                     str(tmp_path / "page")], check=True)
     decoded = subprocess.run(["zbarimg", "--raw", "-q", str(tmp_path / "page.png")],
                              capture_output=True, text=True, check=True).stdout.strip()
-    assert decoded.startswith(f"{BASE}/verify/{code}?p=WM1.")
+    assert decoded.startswith(f"{base}/verify/{code}?p=WM1.")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "evil.example" not in text and "evil.example" not in decoded
 
 
-def test_invitation_link_uses_the_base_url(client, make_user, login_as, agency):
+def test_invitation_link_uses_the_base_url(base, client, make_user, login_as, agency):
     """The one-time invitation link shown to the manager ignores the Host header."""
     manager = make_user("manager", agency=agency)
     officer = make_user("officer", agency=agency)
     login_as(manager)
     page = client.post(f"/agency/staff/{officer.id}/invite", base_url=EVIL).get_data(
         as_text=True)
-    assert re.search(rf'value="{re.escape(BASE)}/invite/[A-Za-z0-9_-]+"', page)
+    assert re.search(rf'value="{re.escape(base)}/invite/[A-Za-z0-9_-]+"', page)
     assert "evil.example" not in page
 
 
-def test_reminder_link_uses_the_base_url(app):
+def test_reminder_link_uses_the_base_url(base, app):
     """Reminder e-mails link to the public address, even when queued during a request."""
     with app.test_request_context("/", base_url=EVIL):
         body = officer_digest(1, "Ann", "en", [], date(2030, 1, 7)).body
-    assert f"{BASE}/progress/" in body and "evil.example" not in body
+    assert f"{base}/progress/" in body and "evil.example" not in body
 
 
-def test_api_links_use_the_base_url(client, agency, make_user, certificate_holder):
+def test_api_links_use_the_base_url(base, client, agency, make_user, certificate_holder):
     """Pagination links, certificate verify links and the OpenAPI server ignore Host."""
     make_user("officer", agency=agency)
     _token, raw = api_service.create_token(make_user("manager", agency=agency), "HR")
     db.session.commit()
     headers = {"Authorization": f"Bearer {raw}"}
     page = client.get("/api/v1/officers?per_page=1", headers=headers, base_url=EVIL).get_json()
-    assert page["next"].startswith(f"{BASE}/api/v1/officers?")
+    assert page["next"].startswith(f"{base}/api/v1/officers?")
     certificates = client.get("/api/v1/certificates", headers=headers,
                               base_url=EVIL).get_json()["data"]
-    assert certificates and all(c["verify_url"].startswith(f"{BASE}/verify/")
+    assert certificates and all(c["verify_url"].startswith(f"{base}/verify/")
                                 for c in certificates)
     document = client.get("/api/v1/openapi.json", base_url=EVIL).get_json()
-    assert document["servers"] == [{"url": f"{BASE}/api/v1"}]
+    assert document["servers"] == [{"url": f"{base}/api/v1"}]
