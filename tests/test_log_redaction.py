@@ -48,6 +48,13 @@ def _all_logged(caplog) -> str:
     return caplog.text + "".join(r.getMessage() for r in caplog.records)
 
 
+@pytest.fixture(autouse=True)
+def loggers_enabled(monkeypatch):
+    """Alembic's fileConfig (run by migration tests in this process) disables existing loggers."""
+    for name in ("learning", "werkzeug"):
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+
+
 def test_request_errors_are_logged_without_the_token(app, client, caplog, monkeypatch):
     """A failing request under /invite/<token> logs the path and traceback redacted."""
     def fail(token):
