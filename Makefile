@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := learning
 
-.PHONY: run test lint check bench run-deps system-deps clean
+.PHONY: run dev prepare test lint check bench run-deps system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -21,12 +21,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-run: $(STAMP) run-deps
+# The preparatory commands run in debug mode (it creates instance/secret_key); the server
+# itself is gunicorn without debug, so the Werkzeug debugger is never reachable.
+# WAYMARK_REQUIRE_MFA=0 exempts the demo accounts from the second factor.
+prepare: $(STAMP) run-deps
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask content sync
 	FLASK_DEBUG=1 $(BIN)/flask demo
+
+run: prepare
 	@echo "Waymark is at http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
-	FLASK_DEBUG=1 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	env -u FLASK_DEBUG WAYMARK_BASE_URL=http://127.0.0.1:$(PORT) WAYMARK_REQUIRE_MFA=0 \
+	  $(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) 'learning:create_app()'
+
+# Local development only: Flask's server with the reloader and the interactive debugger,
+# which runs any code typed into an error page. Never expose it beyond this machine.
+dev: prepare
+	FLASK_DEBUG=1 WAYMARK_REQUIRE_MFA=0 $(BIN)/flask run --debug --host 127.0.0.1 --port $(PORT)
 
 # Debian packages, installed only when missing and only when we are root:
 # DejaVu fonts for certificate PDFs (make run and make test); for the suite also Chromium

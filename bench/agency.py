@@ -182,6 +182,7 @@ def write_data_dir(root: Path, database_url: str | None) -> Dataset:
         "WAYMARK_QUIZZES_DIR": str(root / "quizzes"),
         "WAYMARK_SECRET_KEY": secrets.token_urlsafe(48),
         "WAYMARK_REQUIRE_MFA": "0",  # the bench manager signs in with a password only
+        "WAYMARK_BASE_URL": "http://127.0.0.1",
         "FLASK_APP": "learning",
         "PYTHONDONTWRITEBYTECODE": "1",
     }

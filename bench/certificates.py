@@ -173,6 +173,7 @@ def write_data_dir(root: Path) -> Dataset:
         "WAYMARK_COURSES_DIR": str(root / "courses"),
         "WAYMARK_QUIZZES_DIR": str(root / "quizzes"),
         "WAYMARK_SECRET_KEY": secrets.token_urlsafe(48),
+        "WAYMARK_BASE_URL": "http://127.0.0.1",
         "WAYMARK_VERIFY_RATE_LIMIT": VERIFY_RATE_LIMIT,
         INSTANCE_ENV: str(root / "instance"),
         "FLASK_APP": "learning",

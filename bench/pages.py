@@ -277,6 +277,7 @@ def write_data_dir(root: Path, lessons: int) -> Dataset:
         "WAYMARK_COURSES_DIR": str(root / "courses"),
         "WAYMARK_QUIZZES_DIR": str(root / "quizzes"),
         "WAYMARK_SECRET_KEY": key,
+        "WAYMARK_BASE_URL": "http://127.0.0.1",
         "FLASK_APP": "learning",
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -11,6 +11,8 @@ from flask_login import current_user
 
 from learning import ratelimit
 from learning.config import PROJECT_ROOT, configure
+from learning.core import errors, headers, inputs, redact
+from learning.core.inputs import ascii_int
 from learning.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -45,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=os.environ.get("WAYMARK_INSTANCE_PATH") or None,
     )
     configure(app, test_config)
+    inputs.init_app(app)  # before any other request hook and before the routes are added
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -67,11 +70,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
         """The signed-in user, unless their sessions were ended since this one began."""
-        user_id, _, generation = session_id.partition(":")
-        if not (user_id.isdigit() and generation.isdigit()):
+        user_id, _, generation = (ascii_int(part) for part in session_id.partition(":"))
+        if user_id is None or generation is None:
             return None
-        user = database.session.get(User, int(user_id))
-        if user is None or user.session_generation != int(generation):
+        user = database.session.get(User, user_id)
+        if user is None or user.session_generation != generation:
             return None
         return user
 
@@ -119,4 +122,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.templating import register_template_helpers
 
     register_template_helpers(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    redact.init_app(app)
     return app

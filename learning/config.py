@@ -8,6 +8,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from learning.core.urls import check_base_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY_FILE = "secret_key"
 
@@ -60,7 +62,8 @@ def configure(app: Flask, test_config: dict | None) -> None:
     secure = os.environ.get("WAYMARK_SECURE_COOKIES", "0") == "1"
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=database_url(app),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # hide_parameters: a logged database error never carries answers, names or hashes.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
         COURSES_DIR=str(Path(os.environ.get("WAYMARK_COURSES_DIR", PROJECT_ROOT / "courses"))),
         QUIZZES_DIR=str(Path(os.environ.get("WAYMARK_QUIZZES_DIR", PROJECT_ROOT / "quizzes"))),
         SESSION_COOKIE_HTTPONLY=True,
@@ -84,7 +87,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
         BABEL_DEFAULT_LOCALE="en",
         LANGUAGES=["en"],
         SEND_FILE_MAX_AGE_DEFAULT=60 * 60 * 24 * 365,
-        BASE_URL=os.environ.get("WAYMARK_BASE_URL", ""),
+        BASE_URL=os.environ.get("WAYMARK_BASE_URL", "").strip(),
+        # The staff import takes files of up to 5 MB; nothing else comes near 6 MB.
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
         FONT_DIR=os.environ.get("WAYMARK_FONT_DIR", ""),
         # Rate limits are shared between app servers through Redis when it is configured.
         RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL", "memory://"),
@@ -105,5 +110,25 @@ def configure(app: Flask, test_config: dict | None) -> None:
             f"{Path(app.instance_path) / SECRET_KEY_FILE} holding a long random string, e.g. "
             "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
         )
+    check_public_address(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True}
+
+
+def check_public_address(app: Flask) -> None:
+    """Refuse a malformed ``BASE_URL``, and a missing one outside debug and testing.
+
+    Links in certificates, e-mails and API pages are built on it, never on the
+    request's Host header, so production must say where it lives.
+    """
+    value = app.config.get("BASE_URL") or ""
+    if not value:
+        if app.debug or app.testing:
+            return
+        raise ConfigurationError(
+            "No public address. Set WAYMARK_BASE_URL to the address people use to reach "
+            "Waymark, e.g. WAYMARK_BASE_URL=https://training.agency.example; certificate "
+            "QR codes, invitation links and API links are built on it.")
+    problem = check_base_url(value)
+    if problem:
+        raise ConfigurationError(f"WAYMARK_BASE_URL={value!r} is not usable: {problem}.")

@@ -23,6 +23,7 @@ def gunicorn(database_url: str, courses: Path, quizzes: Path, workers: int = 2,
     """Serve the app from a separate process (several workers and threads); yields the port."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, WAYMARK_SECRET_KEY="concurrency-test",
+               WAYMARK_BASE_URL="http://127.0.0.1",
                WAYMARK_COURSES_DIR=str(courses), WAYMARK_QUIZZES_DIR=str(quizzes),
                WAYMARK_REQUIRE_MFA="0")  # as in conftest: the MFA tests turn it on
     env.pop("FLASK_DEBUG", None)

@@ -33,7 +33,7 @@ def create_app_in(instance: Path, config: dict):
 
     learning.Flask = InstanceFlask
     try:
-        return create_app(config)
+        return create_app({"BASE_URL": "https://waymark.test", **config})
     finally:
         learning.Flask = original
 

@@ -378,7 +378,7 @@ def test_invitation_sets_a_password_once(s, client, login_as, make_user):
     response = client.post(f"/agency/staff/{officer.id}/invite")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    token = re.search(r'value="http://localhost/invite/([A-Za-z0-9_-]+)"', page).group(1)
+    token = re.search(r'value="http://127.0.0.1:5000/invite/([A-Za-z0-9_-]+)"', page).group(1)
     invitation = db.session.scalar(sa.select(Invitation))
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(db.session.scalar(sa.select(AuditEntry.details)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -21,16 +21,24 @@ from learning.extensions import db
 from learning.timeutil import utcnow
 
 
+def _as_csv_writes_it(value) -> str:
+    if value is None:
+        return ""
+    return value.date().isoformat() if isinstance(value, datetime) else value
+
+
 def sheet_rows(data: bytes) -> list[tuple[str, ...]]:
-    """Every row of the only sheet, empty cells as "" (as the CSV writes them)."""
+    """Every row of the only sheet, as the CSV writes it (empty cells "", dates ISO)."""
     workbook = load_workbook(io.BytesIO(data))
     assert workbook.sheetnames == ["Compliance"]
-    return [tuple("" if value is None else value for value in row)
+    return [tuple(_as_csv_writes_it(value) for value in row)
             for row in workbook["Compliance"].iter_rows(values_only=True)]
 
 
 def csv_rows(text: str) -> list[tuple[str, ...]]:
-    return [tuple(row) for row in csv.reader(io.StringIO(text))]
+    """The CSV's rows, without the ' that keeps formula-like text from running."""
+    return [tuple(v[1:] if v[:1] == "'" and v[1:2] in ("=", "+", "-", "@", "\t", "\r") else v
+                  for v in row) for row in csv.reader(io.StringIO(text))]
 
 
 @pytest.fixture

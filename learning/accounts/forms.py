@@ -23,7 +23,7 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Keep me signed in on this device"))
-    next = HiddenField()
+    next = HiddenField(validators=[Length(max=2000)])
     submit = SubmitField(_l("Sign in"))
 
 

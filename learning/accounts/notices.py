@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from learning.accounts.models import User
 from learning.agency.reminders_models import Notification
+from learning.core.urls import base_url
 from learning.extensions import db
 
 PASSWORD_RESET = "password_reset"
@@ -22,12 +22,8 @@ WELCOME = "welcome"
 
 
 def public_url(path: str) -> str:
-    """An absolute link from the configured WAYMARK_BASE_URL, never from the Host header.
-
-    Without a base URL the path alone is sent: a forged Host header must never
-    decide where a link in an e-mail points.
-    """
-    return current_app.config.get("BASE_URL", "").rstrip("/") + path
+    """An absolute link on the configured WAYMARK_BASE_URL, never on the Host header."""
+    return base_url() + path
 
 
 def _queue(user: User, kind: str, subject: str, body: str) -> Notification:

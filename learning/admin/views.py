@@ -46,6 +46,8 @@ from learning.audit.service import record_audit
 from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
+from learning.core.inputs import MAX_PAGE, ascii_int
+from learning.core.urls import DEBUG_BASE_URL
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -259,7 +261,7 @@ def reset_user_mfa(user_id: int):
 @role_required("admin")
 def audit():
     """The audit log, newest first. It can be read here and changed nowhere."""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = ascii_int(request.args.get("page"), minimum=1, maximum=MAX_PAGE) or 1
     action = (request.args.get("action") or "")[:60] or None
     outcome = request.args.get("outcome") or None
     if outcome is not None and outcome not in OUTCOMES:
@@ -295,7 +297,8 @@ def settings():
         (_("Database"), "PostgreSQL" if uri.startswith("postgresql") else "SQLite"),
         (_("Shared store for rate limits"), "Redis" if config["RATELIMIT_STORAGE_URI"]
          .startswith("redis") else _("memory of each server")),
-        (_("Public address in certificates"), config.get("BASE_URL") or _("the request's host")),
+        (_("Public address of links"), config.get("BASE_URL")
+         or _("not set: %(url)s (debug only)", url=DEBUG_BASE_URL)),
         (_("Certificates count as expiring within"), f"{config['EXPIRING_WITHIN_DAYS']} d"),
         (_("Verify page rate limit"), config["VERIFY_RATE_LIMIT"]),
         (_("Outgoing mail"), config.get("SMTP_HOST") or _("not configured: messages are "

@@ -10,8 +10,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+MAX_EMAIL_LIST = 100_000  # about 2,000 addresses; a whole agency is a unit assignment
 
 
 class AssignmentForm(FlaskForm):
@@ -27,7 +29,8 @@ class AssignmentForm(FlaskForm):
     unit_ids = SelectMultipleField(_l("Units (everyone in them, now and later)"), coerce=int,
                                    widget=ListWidget(prefix_label=False),
                                    option_widget=CheckboxInput())
-    officer_emails = TextAreaField(_l("Officers by email, one per line (optional)"))
+    officer_emails = TextAreaField(_l("Officers by email, one per line (optional)"),
+                                   validators=[Length(max=MAX_EMAIL_LIST)])
     submit = SubmitField(_l("Assign"))
 
 

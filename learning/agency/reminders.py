@@ -27,6 +27,7 @@ from learning.accounts.models import Agency, User
 from learning.agency import compliance
 from learning.agency.compliance import ComplianceRow
 from learning.agency.reminders_models import Notification
+from learning.core.urls import external_url
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -91,9 +92,9 @@ def _state_line(row: ComplianceRow) -> str:
     return _("%(course)s: not started, due %(date)s", course=title, date=due)
 
 
-def _link(path: str) -> str:
-    base = current_app.config.get("BASE_URL", "").rstrip("/")
-    return f"\n\n{base}{path}" if base else ""
+def _link(endpoint: str, **values: str) -> str:
+    """A blank line, then the page's address at the public address (never a Host header)."""
+    return f"\n\n{external_url(endpoint, **values)}"
 
 
 def officer_digest(user_id: int, name: str, language: str, rows: list[ComplianceRow],
@@ -107,7 +108,7 @@ def officer_digest(user_id: int, name: str, language: str, rows: list[Compliance
         lines = "\n".join(f"- {_state_line(row)}" for row in rows)
         body = (_("Hello %(name)s,", name=name) + "\n\n"
                 + _("This training needs your attention:") + "\n\n" + lines
-                + _link("/progress/") + "\n")
+                + _link("transcript.index") + "\n")
     return Digest(user_id, OFFICER_DIGEST, dedupe_key(OFFICER_DIGEST, user_id, items, today),
                   subject, body)
 
@@ -126,7 +127,7 @@ def manager_digest(manager: User, rows: list[ComplianceRow], today: date) -> Dig
                            n=len(rows) - MANAGER_LINES))
         body = (_("Hello %(name)s,", name=manager.display_name) + "\n\n"
                 + _("These officers are overdue with their training:") + "\n\n"
-                + "\n".join(lines) + _link("/agency/?state=overdue") + "\n")
+                + "\n".join(lines) + _link("agency.index", state="overdue") + "\n")
     return Digest(manager.id, MANAGER_DIGEST, dedupe_key(MANAGER_DIGEST, manager.id, items,
                                                          today), subject, body)
 

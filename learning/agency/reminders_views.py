@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
+from datetime import date
 from typing import IO
 
 from flask import Blueprint, send_file
@@ -15,17 +16,31 @@ from openpyxl.utils import get_column_letter
 
 from learning.access import role_required
 from learning.agency.views import begin_export, export_rows
+from learning.core.spreadsheets import looks_like_formula
 
 bp = Blueprint("agency_exports", __name__, url_prefix="/agency")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMN_WIDTHS = (28, 32, 22, 36, 14, 12, 22)
 
 
-def write_xlsx(lines: Iterable[tuple[str, ...]], out: IO[bytes]) -> None:
+def _cell(sheet, value: str | date | None) -> WriteOnlyCell:
+    """A typed cell: text stays text (never a formula), dates are dates, None is empty."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
+    cell = WriteOnlyCell(sheet, value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would store "=..." as a formula
+        cell.quotePrefix = looks_like_formula(value)  # and stays text when edited
+    elif isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+def write_xlsx(lines: Iterable[tuple[str | date | None, ...]], out: IO[bytes]) -> None:
     """Write header and rows as one sheet in openpyxl's write-only mode (memory stays flat).
 
-    Every cell is text, exactly as in the CSV: a value starting with "=" stays text rather
-    than becoming a formula, and characters XML cannot hold are dropped.
+    Text is exactly as typed and always text: a name starting with "=" is shown, never
+    run as a formula. Dates are date cells; characters XML cannot hold are dropped.
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Compliance")
@@ -34,14 +49,10 @@ def write_xlsx(lines: Iterable[tuple[str, ...]], out: IO[bytes]) -> None:
         sheet.column_dimensions[get_column_letter(number)].width = width
     bold = Font(bold=True)
     for number, line in enumerate(lines):
-        cells = []
-        for value in line:
-            cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value) or None)
-            if cell.value is not None:
-                cell.data_type = "s"
-            if number == 0:
+        cells = [_cell(sheet, value) for value in line]
+        if number == 0:
+            for cell in cells:
                 cell.font = bold
-            cells.append(cell)
         sheet.append(cells)
     workbook.save(out)
 

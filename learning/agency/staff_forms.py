@@ -4,10 +4,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
 from learning.accounts.service import MIN_PASSWORD_LENGTH
+from learning.core.inputs import MAX_INT64
 
 
 class StaffUploadForm(FlaskForm):
@@ -22,7 +23,8 @@ class StaffUploadForm(FlaskForm):
 class ConfirmImportForm(FlaskForm):
     """Confirms the upload the preview showed, named by its id and SHA-256."""
 
-    pending_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    pending_id = IntegerField(widget=HiddenInput(),
+                              validators=[InputRequired(), NumberRange(min=1, max=MAX_INT64)])
     sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
     submit = SubmitField(_l("Import"))
 
@@ -43,6 +45,7 @@ class SetPasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH})
     confirm = PasswordField(
         _l("New password again"),
-        validators=[DataRequired(), EqualTo("password", _l("The two passwords differ."))],
+        validators=[DataRequired(), Length(max=1024),
+                    EqualTo("password", _l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Set password"))

@@ -9,12 +9,10 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -29,6 +27,7 @@ from learning.agency.staff_forms import (
     StaffActionForm,
     StaffUploadForm,
 )
+from learning.core.urls import external_url
 from learning.extensions import db
 
 bp = Blueprint("staff", __name__)
@@ -110,11 +109,10 @@ def invite_officer(user_id: int):
     except staff.StaffError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".index"))
-    base = (current_app.config.get("BASE_URL") or request.url_root).rstrip("/")
     officer = staff.visible_officer(current_user, user_id)
     return _private(make_response(render_template(
         "agency/staff_invite_link.html", officer=officer, invitation=invitation,
-        link=base + url_for(".invite", token=token))))
+        link=external_url("staff.invite", token=token))))
 
 
 @bp.post("/agency/staff/<int:user_id>/deactivate")

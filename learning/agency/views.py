@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -33,6 +35,8 @@ from learning.agency.service import (
 from learning.assessments.service import grant_new_attempts
 from learning.catalogue.service import published_courses
 from learning.certificates.service import current_version
+from learning.core.inputs import MAX_PAGE, ascii_int
+from learning.core.spreadsheets import spreadsheet_safe
 from learning.extensions import db
 from learning.timeutil import utcnow
 from learning.transcript.service import transcript
@@ -45,8 +49,7 @@ EXPORT_COLUMNS = ("officer", "email", "unit", "course", "state", "due_on",
 
 def _filters() -> compliance.Filters:
     def number(name: str) -> int | None:
-        value = request.args.get(name, "")
-        return int(value) if value.isdigit() else None
+        return ascii_int(request.args.get(name))
 
     state = request.args.get("state") or None
     if state is not None and state not in compliance.STATES:
@@ -63,7 +66,7 @@ def _window() -> int:
 def index():
     """Totals per unit and the officers x courses matrix, filtered, a page at a time."""
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = ascii_int(request.args.get("page"), minimum=1, maximum=MAX_PAGE) or 1
     view = compliance.page_view(current_user, utcnow().date(), _window(), filters, page,
                                 PAGE_SIZE)
     return render_template(
@@ -91,14 +94,15 @@ def dashboard_page():
                                     enumerate(view.weeks)], top[-1], top))
 
 
-def export_rows(filters: compliance.Filters, viewer: Viewer | None = None):
-    """Header, then one line per (officer, course), exactly the screen's rows."""
+def export_rows(filters: compliance.Filters, viewer: Viewer | None = None
+                ) -> Iterator[tuple[str | date | None, ...]]:
+    """Header, then one line per (officer, course), exactly the screen's rows (dates typed)."""
     viewer = viewer or Viewer.of(current_user)
     yield EXPORT_COLUMNS
     for row in compliance.stream(viewer, utcnow().date(), _window(), filters):
-        yield (row.officer.name, row.officer.email, row.officer.unit_name or "",
-               row.requirement.course_title, row.state, row.due_on.isoformat(),
-               row.certificate_expires_on.isoformat() if row.certificate_expires_on else "")
+        yield (row.officer.name, row.officer.email, row.officer.unit_name,
+               row.requirement.course_title, row.state, row.due_on,
+               row.certificate_expires_on)
 
 
 def begin_export(kind: str) -> tuple[compliance.Filters, Viewer]:
@@ -120,7 +124,7 @@ def export_csv():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for line in export_rows(filters, viewer):
-            writer.writerow(line)
+            writer.writerow([spreadsheet_safe(value) for value in line])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

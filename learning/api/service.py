@@ -23,6 +23,7 @@ from learning.agency.service import record_audit
 from learning.api.models import ApiToken
 from learning.catalogue.models import Course, CourseVersion
 from learning.certificates.models import Certificate, Completion
+from learning.core.inputs import ascii_int
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -125,16 +126,16 @@ class ListParams:
 
 def parse_list_params(args: Mapping[str, str]) -> ListParams:
     """Read ``cursor``, ``per_page`` and ``updated_since``, refusing anything malformed."""
-    cursor = args.get("cursor", "0") or "0"
-    if not cursor.isdigit():
+    cursor = ascii_int(args.get("cursor", "0") or "0")
+    if cursor is None:
         raise ApiError(400, "invalid_parameter",
                        "cursor must be the value given in a previous response's next link.")
-    per_page = args.get("per_page", str(PER_PAGE))
-    if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PER_PAGE:
+    per_page = ascii_int(args.get("per_page", str(PER_PAGE)), minimum=1, maximum=MAX_PER_PAGE)
+    if per_page is None:
         raise ApiError(400, "invalid_parameter",
                        f"per_page must be a whole number from 1 to {MAX_PER_PAGE}.")
     since = args.get("updated_since")
-    return ListParams(int(cursor), int(per_page), parse_timestamp(since) if since else None)
+    return ListParams(cursor, per_page, parse_timestamp(since) if since else None)
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -28,7 +28,7 @@ from learning.api.forms import RevokeTokenForm, TokenForm
 from learning.api.openapi import DOCUMENT
 from learning.api.service import ApiError, Page, TokenError
 from learning.audit.service import record_audit
-from learning.certificates.service import base_url
+from learning.core.urls import base_url, external_url
 from learning.extensions import csrf, db
 from learning.timeutil import utcnow
 
@@ -103,7 +103,7 @@ def _page_json(page: Page):
     next_url = None
     if page.next_cursor is not None:
         args = {**request.args.to_dict(), "cursor": str(page.next_cursor)}
-        next_url = url_for(request.endpoint, _external=True, **args)
+        next_url = external_url(request.endpoint, **(request.view_args or {}), **args)
     return jsonify(data=page.items, next=next_url)
 
 
@@ -114,7 +114,7 @@ def _params() -> service.ListParams:
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document describing this API (public)."""
-    return jsonify(DOCUMENT)
+    return jsonify({**DOCUMENT, "servers": [{"url": base_url() + "/api/v1"}]})
 
 
 @bp.get("/officers")

@@ -12,6 +12,7 @@ from learning.access import login_required
 from learning.assessments import service
 from learning.assessments.feedback import topic_feedback
 from learning.assessments.service import AttemptRefused, DeadlinePassed
+from learning.core.inputs import ascii_int
 from learning.timeutil import utcnow
 
 bp = Blueprint("assessments", __name__, url_prefix="/courses/<course_slug>/assessments")
@@ -96,10 +97,10 @@ def _read_answers(attempt):
     if not included <= known:
         abort(400, description=_("The form names a question that is not in this attempt."))
     values, errors = service.parse_answers(questions, request.form, included)
-    sequence = request.form.get("sequence", "")
-    if not sequence.isdigit() or len(sequence) > 18:
+    sequence = ascii_int(request.form.get("sequence"), maximum=10**18 - 1)
+    if sequence is None:
         abort(400, description=_("The form is missing its save sequence; reload the page."))
-    return values, errors, int(sequence)
+    return values, errors, sequence
 
 
 @bp.post("/<slug>/attempts/<int:attempt_id>/save")

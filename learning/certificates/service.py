@@ -6,10 +6,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +22,7 @@ from learning.certificates.models import Certificate, Completion
 from learning.certificates.pades import pdf_signer, sign_pdf
 from learning.certificates.pdf import PrintedCertificate, font_dir, issued_date_label, render_pdf
 from learning.certificates.signing import load_or_create_private_key, sign_payload
+from learning.core.urls import external_url
 from learning.extensions import db
 from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
@@ -212,20 +212,10 @@ def certificate_payload(certificate: Certificate) -> str:
     return sign_payload(fields, key)
 
 
-def base_url() -> str:
-    """Where verify links point: WAYMARK_BASE_URL, else the current request's host."""
-    configured = current_app.config.get("BASE_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.url_root.rstrip("/")
-    return "http://127.0.0.1:5000"
-
-
 def printed_certificate(certificate: Certificate) -> PrintedCertificate:
     """The text of a certificate, with labels in the instance's language."""
     payload = certificate_payload(certificate)
-    verify_url = f"{base_url()}/verify/{certificate.code}?{urlencode({'p': payload})}"
+    verify_url = external_url("certificates.verify", code=certificate.code, p=payload)
     if certificate.expires_on:
         expiry = _("Valid until %(day)s", day=issued_date_label(certificate.expires_on))
     else:

@@ -22,6 +22,7 @@ from learning.content.schema import Field, check
 MAX_TEXT_ANSWER = 500
 QUESTION_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG = re.compile(r"^[a-z0-9-]+(?:/[a-z0-9-]+)*$")
+_POSITION = re.compile(r"[0-9]{1,4}")  # ASCII: str.isdigit() also accepts "²", which int() refuses
 
 
 class AnswerError(ValueError):
@@ -334,7 +335,7 @@ class Ordering(QuestionKind):
             value = _form_value(form, cls.field_name(question, key))
             if value is None:
                 continue
-            if not value.isdigit() or not 1 <= int(value) <= len(question.spec["items"]):
+            if not _POSITION.fullmatch(value) or not 1 <= int(value) <= len(question.spec["items"]):
                 raise AnswerError("Each position must be a number from the list.")
             positions[key] = int(value)
         if not positions:
