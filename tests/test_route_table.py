@@ -79,6 +79,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "api_tokens.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
     "staff.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
     "staff.import_staff": ({}, (302, 403, 403, 403, 200, 200, 403)),
+    "staff.import_template": ({}, (302, 403, 403, 403, 200, 200, 403)),
     "staff.invite": ({"token": "not-a-real-invitation"}, (404, 404, 404, 404, 404, 404, 404)),
     "admin.index": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.users": ({}, (302, 403, 403, 403, 403, 403, 200)),

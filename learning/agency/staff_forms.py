@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, PasswordField, SubmitField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 from wtforms.widgets import HiddenInput
 
@@ -11,7 +11,7 @@ from learning.accounts.service import MIN_PASSWORD_LENGTH
 
 
 class StaffUploadForm(FlaskForm):
-    """A CSV file with the columns email, name and unit."""
+    """A CSV file (commas or semicolons) with the columns email, name and unit."""
 
     file = FileField(_l("Staff file (CSV, UTF-8, at most 5 MB)"),
                      validators=[FileRequired(_l("Choose a file to upload."))],
@@ -24,6 +24,7 @@ class ConfirmImportForm(FlaskForm):
 
     pending_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+    create_units = BooleanField(_l("Create the units listed above"))
     submit = SubmitField(_l("Import"))
 
 

@@ -69,13 +69,23 @@ def import_staff():
     if not form.validate_on_submit():
         return render_template("agency/staff_import.html", form=form)
     data = form.file.data.stream.read(staff_import.MAX_IMPORT_BYTES + 1)
-    preview = staff_import.preview_import(current_user, data)
+    preview = staff_import.preview_import(current_user, data, create_units=True)
     if not preview.ok:
         return render_template("agency/staff_import.html", form=form, preview=preview), 422
     pending = staff_import.stash_upload(current_user, data)
     confirm = ConfirmImportForm(pending_id=pending.id, sha256=pending.sha256, formdata=None)
     return render_template("agency/staff_import.html", form=form, preview=preview,
                            confirm=confirm, filename=form.file.data.filename)
+
+
+@bp.get("/agency/staff/import/template.csv")
+@agency_manager_required
+def import_template():
+    """A staff file to fill in: the header and one example row, in the manager's units."""
+    response = make_response(staff_import.template_csv(current_user))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = 'attachment; filename="staff-template.csv"'
+    return response
 
 
 @bp.post("/agency/staff/import/confirm")
@@ -87,7 +97,7 @@ def confirm_import():
         abort(400)
     try:
         result = staff_import.apply_pending_import(current_user, form.pending_id.data,
-                                                   form.sha256.data)
+                                                   form.sha256.data, form.create_units.data)
     except staff_import.StaffImportError as exc:
         return render_template("agency/staff_import.html", form=StaffUploadForm(formdata=None),
                                problems=exc.problems), 422
