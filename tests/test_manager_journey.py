@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
 from learning.accounts.models import Unit, User
-from learning.agency.models import AuditEntry
+from learning.accounts.service import get_or_create_agency
+from learning.agency.models import Assignment, AuditEntry
+from learning.agency.service import PastDueDate, create_assignment
 from learning.agency.staff_csv import parse_staff_csv, sniff_delimiter
 from learning.agency.staff_import import StaffImportError, apply_import, preview_import
+from learning.catalogue.models import Course
 from learning.extensions import db
 
 
@@ -128,3 +132,121 @@ def test_the_template_downloads_and_imports_as_is(s, client, login_as):
     assert preview_import(s.manager, text.encode()).ok
     assert "/agency/staff/import/template.csv" in client.get(
         "/agency/staff/import").get_data(as_text=True)
+
+
+# Assignments: changed and removed (audited), a past due date questioned.
+
+@pytest.fixture
+def course_id(synced) -> int:
+    return db.session.scalar(sa.select(Course.id).order_by(Course.id))
+
+
+def audit_rows(action_prefix: str) -> list[AuditEntry]:
+    return list(db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action.like(action_prefix + "%")).order_by(AuditEntry.id)))
+
+
+def test_a_past_due_date_is_questioned_then_assigned(s, course_id, client, login_as):
+    login_as(s.manager)
+    past = (date.today() - timedelta(days=3)).isoformat()
+    form = {"course_id": course_id, "due_on": past, "recurrence": "none",
+            "unit_ids": [s.north.id]}
+    response = client.post("/agency/assignments/", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"The due date {past} is in the past" in page and "Assign anyway?" in page
+    assert 'name="confirm_past" value="y"' in page
+    assert f'value="{past}"' in page  # the manager's entries are kept
+    assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 0
+    response = client.post("/agency/assignments/", data={**form, "confirm_past": "y"})
+    assert response.status_code == 302
+    assert [a.due_on.isoformat() for a in db.session.scalars(sa.select(Assignment))] == [past]
+
+
+def test_service_refuses_a_past_date_unless_allowed(s, course_id):
+    yesterday = date(2030, 5, 1)
+    with pytest.raises(PastDueDate):
+        create_assignment(s.manager, course_id, date(2030, 4, 30), "none", None,
+                          [s.north.id], [], allow_past=False, today=yesterday)
+    assert create_assignment(s.manager, course_id, date(2030, 5, 1), "none", None,
+                             [s.north.id], [], allow_past=False, today=yesterday).id
+
+
+def test_an_assignment_is_changed_and_audited(s, course_id, client, login_as, make_user,
+                                              make_unit):
+    south = make_unit(s.agency, "South Station")
+    officer = make_user("officer", agency=s.agency, unit=south, email="ana@a.test")
+    assignment = create_assignment(s.manager, course_id, date(2031, 1, 31), "none", None,
+                                   [s.north.id], [])
+    login_as(s.manager)
+    page = client.get(f"/agency/assignments/{assignment.id}/").get_data(as_text=True)
+    assert 'value="2031-01-31"' in page and "Remove this assignment" in page
+    assert re.search(rf'checked[^>]*value="{s.north.id}"|value="{s.north.id}"[^>]*checked',
+                     page)
+    response = client.post(f"/agency/assignments/{assignment.id}/", data={
+        "course_id": course_id, "due_on": "2031-03-31", "recurrence": "months",
+        "every_months": "24", "unit_ids": [s.north.id, south.id],
+        "officer_emails": "ana@a.test\n"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(Assignment, assignment.id)
+    assert (changed.due_on, changed.recurrence, changed.every_months) == (
+        date(2031, 3, 31), "months", 24)
+    assert sorted((t.unit_id or 0, t.user_id or 0) for t in changed.targets) == sorted(
+        [(s.north.id, 0), (south.id, 0), (0, officer.id)])
+    [entry] = audit_rows("assignment.update")
+    assert entry.details["before"]["due_on"] == "2031-01-31"
+    assert entry.details["after"]["officers"] == ["ana@a.test"]
+    assert entry.details["after"]["units"] == sorted([s.north.id, south.id])
+    # Saving it unchanged writes no audit row.
+    client.post(f"/agency/assignments/{assignment.id}/", data={
+        "course_id": course_id, "due_on": "2031-03-31", "recurrence": "months",
+        "every_months": "24", "unit_ids": [s.north.id, south.id],
+        "officer_emails": "ana@a.test"})
+    assert len(audit_rows("assignment.update")) == 1
+
+
+def test_an_assignment_is_removed_and_audited(s, course_id, client, login_as):
+    assignment = create_assignment(s.manager, course_id, date(2031, 1, 31), "none", None,
+                                   [s.north.id], [])
+    login_as(s.manager)
+    response = client.post(f"/agency/assignments/{assignment.id}/remove")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).active is False
+    assert "Nothing assigned yet." in client.get("/agency/assignments/").get_data(as_text=True)
+    assert [e.target for e in audit_rows("assignment.remove")] == [
+        f"assignment {assignment.id}"]
+    assert client.get(f"/agency/assignments/{assignment.id}/").status_code == 404
+    assert client.post(f"/agency/assignments/{assignment.id}/remove").status_code == 404
+
+
+def test_others_cannot_change_or_remove_an_assignment(s, course_id, client, login_as,
+                                                      make_user, make_unit):
+    south = make_unit(s.agency, "South Station")
+    assignment = create_assignment(s.manager, course_id, date(2031, 1, 31), "none", None,
+                                   [south.id], [])
+    other = get_or_create_agency("Agency B", "agency-b")
+    db.session.commit()
+    for intruder in (make_user("manager", agency=other), s.unit_manager):
+        login_as(intruder)
+        assert client.get(f"/agency/assignments/{assignment.id}/").status_code == 404
+        assert client.post(f"/agency/assignments/{assignment.id}/remove").status_code == 404
+        assert client.post(f"/agency/assignments/{assignment.id}/", data={
+            "course_id": course_id, "due_on": "2031-03-31", "recurrence": "none",
+            "unit_ids": [s.north.id]}).status_code == 404
+        client.post("/logout")
+    db.session.expire_all()
+    kept = db.session.get(Assignment, assignment.id)
+    assert kept.active and kept.due_on == date(2031, 1, 31)
+    assert audit_rows("assignment.update") == audit_rows("assignment.remove") == []
+
+
+def test_the_recurrence_field_is_a_fieldset_with_a_hint_and_a_script(s, client, login_as):
+    login_as(s.manager)
+    page = client.get("/agency/assignments/").get_data(as_text=True)
+    fieldset = page[page.index('<fieldset class="recurrence">'):page.index("</fieldset>")]
+    assert "<legend>Repeat</legend>" in fieldset and 'id="every-months-field"' in fieldset
+    assert "Only for &#34;Again every N months after completion&#34;" in fieldset or \
+        "Only for \"Again every N months after completion\"" in fieldset
+    assert "/static/js/assignment-form.js" in page and "<script>" not in page

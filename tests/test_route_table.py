@@ -75,6 +75,8 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.assignments": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
+    "agency.edit_assignment": ({"assignment_id": "{assignment}"},
+                               (302, 403, 403, 403, 200, 404, 403)),
     "agency.officer": ({"user_id": "{officer_a}"}, (302, 403, 403, 403, 200, 404, 200)),
     "api_tokens.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
     "staff.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
@@ -107,6 +109,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "assessments.save": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
     "assessments.submit": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
     "agency.grant_attempts": ({"user_id": "{officer_a}", "course_id": "{course}"}, (405,) * 7),
+    "agency.remove_assignment": ({"assignment_id": "{assignment}"}, (405,) * 7),
     "api_tokens.revoke": ({"token_id": "{token_a}"}, (405,) * 7),
     "staff.confirm_import": ({}, (405,) * 7),
     "staff.invite_officer": ({"user_id": "{officer_a}"}, (405,) * 7),
@@ -175,6 +178,11 @@ UNSAFE: dict[str, Refused] = {
     "assessments.submit": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
                                   {"sequence": "99"}),
     "agency.assignments": Refused({}, AGENCY_MANAGERS),
+    "agency.edit_assignment": Refused({"assignment_id": "{assignment}"},
+                                      {**AGENCY_MANAGERS, "manager_b": 404},
+                                      {"due_on": "2001-01-01", "confirm_past": "y"}),
+    "agency.remove_assignment": Refused({"assignment_id": "{assignment}"},
+                                        {**AGENCY_MANAGERS, "manager_b": 404}),
     "agency.grant_attempts": Refused(
         {"user_id": "{officer_a}", "course_id": "{course}"},
         {"anonymous": 302, "officer_a": 403, "trainer": 403, "manager_b": 404}),
@@ -245,14 +253,15 @@ def world(app, client, synced, agency, make_user, login_as) -> World:
     certificate = db.session.scalar(sa.select(Certificate).where(
         Certificate.user_id == officer_a.id))
     course = db.session.scalar(sa.select(Course))
-    create_assignment(users["manager_a"], course.id, utcnow().date() + timedelta(days=30),
-                      "none", None, [], [officer_a.email])
+    assignment = create_assignment(users["manager_a"], course.id,
+                                   utcnow().date() + timedelta(days=30), "none", None, [],
+                                   [officer_a.email])
     token_a, raw_a = api_service.create_token(users["manager_a"], "HR A")
     _token_b, raw_b = api_service.create_token(users["manager_b"], "HR B")
     values = {"attempt": str(attempt.id), "code": certificate.code,
               "certificate": str(certificate.id), "officer_a": str(officer_a.id),
               "agency_a": str(agency.id), "course": str(course.id),
-              "token_a": str(token_a.id),
+              "token_a": str(token_a.id), "assignment": str(assignment.id),
               "diagram": hashlib.sha256(DIAGRAM.read_bytes()).hexdigest()}
     return World(users, values, {"none": "", "a": raw_a, "b": raw_b})
 
