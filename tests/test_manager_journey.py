@@ -13,11 +13,15 @@ import sqlalchemy as sa
 from learning.accounts.models import Unit, User
 from learning.accounts.service import get_or_create_agency
 from learning.agency.models import Assignment, AuditEntry
+from learning.agency.reminders import OFFICER_DIGEST, queue_digests
+from learning.agency.reminders_models import Notification
 from learning.agency.service import PastDueDate, create_assignment
 from learning.agency.staff_csv import parse_staff_csv, sniff_delimiter
 from learning.agency.staff_import import StaffImportError, apply_import, preview_import
+from learning.agency.staff_models import Invitation
 from learning.catalogue.models import Course
 from learning.extensions import db
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -250,3 +254,83 @@ def test_the_recurrence_field_is_a_fieldset_with_a_hint_and_a_script(s, client, 
     assert "Only for &#34;Again every N months after completion&#34;" in fieldset or \
         "Only for \"Again every N months after completion\"" in fieldset
     assert "/static/js/assignment-form.js" in page and "<script>" not in page
+
+
+# Invitations by e-mail, several at once; reminders only to those who can sign in.
+
+def outbox_for(user: User) -> list[Notification]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Notification).where(
+        Notification.user_id == user.id).order_by(Notification.id)))
+
+
+def test_ticked_officers_get_invitation_emails(s, app, client, login_as, make_user):
+    app.config["BASE_URL"] = "https://waymark.example"
+    new = [make_user("officer", agency=s.agency, unit=s.north, email=f"new{n}@a.test",
+                     name=f"New {n}") for n in range(2)]
+    for officer in new:
+        officer.password_hash = None
+    using = make_user("officer", agency=s.agency, unit=s.north, name="Has Password")
+    db.session.commit()
+    login_as(s.manager)
+    page = client.get("/agency/staff/").get_data(as_text=True)
+    assert 'id="bulk-invite"' in page and "Send invitation e-mails" in page
+    assert f'form="bulk-invite" name="officer_id" value="{new[0].id}"' in page
+    assert f'value="{using.id}"' not in page  # nobody can be invited into an account in use
+    response = client.post("/agency/staff/invitations", data={
+        "officer_id": [str(new[0].id), str(new[1].id), str(using.id)]})
+    assert response.status_code == 302
+    listing = client.get("/agency/staff/").get_data(as_text=True)
+    assert "Invitation e-mails are on their way to New 0, New 1." in listing
+    assert "Not invited: Has Password." in listing
+    for officer in new:
+        [mail] = outbox_for(officer)
+        assert mail.kind == "invitation" and "choose your password" in mail.body
+        link = re.search(r"https://waymark\.example/invite/(\S+)", mail.body)
+        assert link, mail.body
+        assert client.get(f"/invite/{link.group(1)}").status_code == 200
+    assert outbox_for(using) == []
+    assert len(db.session.scalars(sa.select(Invitation)).all()) == 2
+
+
+def test_bulk_invitations_refuse_bad_input_and_other_agencies(s, client, login_as, make_user):
+    other = get_or_create_agency("Agency B", "agency-b")
+    db.session.commit()
+    stranger = make_user("officer", agency=other, password=PASSWORD)
+    stranger.password_hash = None
+    db.session.commit()
+    login_as(s.manager)
+    assert client.post("/agency/staff/invitations",
+                       data={"officer_id": ["1", "x"]}).status_code == 400
+    response = client.post("/agency/staff/invitations", data={"officer_id": [str(stranger.id)]})
+    assert response.status_code == 302
+    assert "1 of the selected officers could not be found." in client.get(
+        "/agency/staff/").get_data(as_text=True)
+    assert client.post("/agency/staff/invitations").status_code == 302
+    assert outbox_for(stranger) == [] and db.session.scalars(sa.select(Invitation)).all() == []
+
+
+def test_the_link_page_offers_a_copy_button_and_selectable_text(s, client, login_as,
+                                                                make_user):
+    officer = make_user("officer", agency=s.agency, unit=s.north)
+    officer.password_hash = None
+    db.session.commit()
+    login_as(s.manager)
+    page = client.post(f"/agency/staff/{officer.id}/invite").get_data(as_text=True)
+    link = re.search(r'id="invite-link" type="text" readonly value="([^"]+)"', page).group(1)
+    assert f'<p class="link-text"><code>{link}</code></p>' in page
+    assert 'data-copy="invite-link"' in page and "/static/js/copy-link.js" in page
+
+
+def test_reminders_carry_a_sign_in_link_and_skip_who_cannot_sign_in(s, app, course_id,
+                                                                    make_user):
+    app.config["BASE_URL"] = "https://waymark.example"
+    can = make_user("officer", agency=s.agency, unit=s.north, name="Can Sign In")
+    cannot = make_user("officer", agency=s.agency, unit=s.north, name="No Password")
+    cannot.password_hash = None
+    db.session.commit()
+    create_assignment(s.manager, course_id, date(2030, 1, 10), "none", None, [s.north.id], [])
+    queue_digests(date(2030, 1, 7))
+    [digest] = [n for n in outbox_for(can) if n.kind == OFFICER_DIGEST]
+    assert "https://waymark.example/login?next=/progress/" in digest.body
+    assert outbox_for(cannot) == []

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from learning.accounts.models import Agency, User
+from learning.accounts.notices import public_url
 from learning.agency import compliance
 from learning.agency.compliance import ComplianceRow
 from learning.agency.reminders_models import Notification
@@ -36,6 +37,7 @@ OFFICER_STATES = ("not_started", "in_progress", "expiring", "expired", "overdue"
 MANAGER_STATES = ("overdue", "expired")
 MANAGER_LINES = 100  # a longer list is cut, with a pointer to the compliance page
 BATCH = 200
+SIGN_IN_PATH = "/login?next=/progress/"
 
 
 def _setting(name: str, default: int) -> int:
@@ -106,8 +108,9 @@ def officer_digest(user_id: int, name: str, language: str, rows: list[Compliance
                            "Training reminder: %(num)d courses need your attention", len(rows))
         lines = "\n".join(f"- {_state_line(row)}" for row in rows)
         body = (_("Hello %(name)s,", name=name) + "\n\n"
-                + _("This training needs your attention:") + "\n\n" + lines
-                + _link("/progress/") + "\n")
+                + _("This training needs your attention:") + "\n\n" + lines + "\n\n"
+                + _("Sign in to carry on where you stopped:") + "\n"
+                + public_url(SIGN_IN_PATH) + "\n")
     return Digest(user_id, OFFICER_DIGEST, dedupe_key(OFFICER_DIGEST, user_id, items, today),
                   subject, body)
 
@@ -171,6 +174,18 @@ def _insert(digests: list[Digest]) -> int:
     return len(db.session.execute(statement.returning(Notification.id)).all())
 
 
+def _reachable(officer_ids: list[int]) -> dict[int, str]:
+    """The language of each officer who can sign in: active, with a password.
+
+    A reminder to someone who cannot sign in only confuses them; they need an
+    invitation from their manager instead (the staff page sends those).
+    """
+    return {user_id: language or "en" for user_id, language in db.session.execute(
+        sa.select(User.id, User.language).where(
+            User.id.in_(officer_ids), User.active.is_(True),
+            User.password_hash.is_not(None), User.password_hash != ""))}
+
+
 def queue_digests(today: date) -> QueueReport:
     """Queue this week's digests for every agency's officers and managers (idempotent)."""
     window_days = current_app.config["EXPIRING_WITHIN_DAYS"]
@@ -178,11 +193,10 @@ def queue_digests(today: date) -> QueueReport:
     report = QueueReport()
     for agency_id in db.session.scalars(sa.select(Agency.id).order_by(Agency.id)).all():
         for batch in _officer_batches(agency_id, today, window_days, due_within_days):
-            languages = dict(db.session.execute(sa.select(User.id, User.language).where(
-                User.id.in_([officer_id for officer_id, _name, _rows in batch]))).all())
+            languages = _reachable([officer_id for officer_id, _name, _rows in batch])
             report.officers += _insert([
-                officer_digest(officer_id, name, languages.get(officer_id, "en"), rows, today)
-                for officer_id, name, rows in batch])
+                officer_digest(officer_id, name, languages[officer_id], rows, today)
+                for officer_id, name, rows in batch if officer_id in languages])
         managers = db.session.scalars(sa.select(User).where(
             User.agency_id == agency_id, User.role == "manager", User.active.is_(True))
             .order_by(User.id)).all()

@@ -22,7 +22,7 @@ from flask_login import current_user, logout_user
 
 from learning.access import role_required
 from learning.accounts.service import AccountError
-from learning.agency import staff, staff_import
+from learning.agency import invitations, staff, staff_import
 from learning.agency.staff_forms import (
     ConfirmImportForm,
     SetPasswordForm,
@@ -125,6 +125,29 @@ def invite_officer(user_id: int):
     return _private(make_response(render_template(
         "agency/staff_invite_link.html", officer=officer, invitation=invitation,
         link=base + url_for(".invite", token=token))))
+
+
+@bp.post("/agency/staff/invitations")
+@agency_manager_required
+def invite_selected():
+    """E-mail an invitation link to each ticked officer (no link is shown here)."""
+    values = request.form.getlist("officer_id")
+    if not StaffActionForm().validate_on_submit() or not all(v.isdigit() for v in values):
+        abort(400)
+    if not values:
+        flash(_("Tick the officers to invite first."), "error")
+        return redirect(url_for(".index"))
+    report = invitations.send_invitations(current_user, [int(v) for v in values],
+                                          lambda token: url_for(".invite", token=token))
+    if report.sent:
+        flash(_("Invitation e-mails are on their way to %(names)s.",
+                names=", ".join(o.display_name for o in report.sent)), "success")
+    for name, reason in report.refused:
+        flash(_("Not invited: %(name)s. %(reason)s", name=name, reason=reason), "error")
+    if report.unknown:
+        flash(_("%(n)d of the selected officers could not be found.", n=report.unknown),
+              "error")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/agency/staff/<int:user_id>/deactivate")
