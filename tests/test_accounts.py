@@ -136,7 +136,9 @@ def test_demo_command_is_idempotent(runner, app_ctx):
     assert first.exit_code == 0 and first.output.count("(new)") == 4
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "(new)" not in second.output
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 4
+    # The four accounts, and two officers without a password for the manager to invite.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 6
+    assert authenticate("new.officer1@example.org", "") is None
     officer = authenticate("officer@example.org", "waymark-demo")
     assert officer.role == "officer" and officer.unit.name == "Northern Airport Post"
     assert authenticate("admin@example.org", "waymark-demo").role == "admin"

@@ -103,7 +103,7 @@ def test_reminder_link_uses_the_base_url(base, app):
     """Reminder e-mails link to the public address, even when queued during a request."""
     with app.test_request_context("/", base_url=EVIL):
         body = officer_digest(1, "Ann", "en", [], date(2030, 1, 7)).body
-    assert f"{base}/progress/" in body and "evil.example" not in body
+    assert f"{base}/login?next=/progress/" in body and "evil.example" not in body
 
 
 def test_api_links_use_the_base_url(base, client, agency, make_user, certificate_holder):

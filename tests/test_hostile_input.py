@@ -8,6 +8,7 @@ be forgotten. NUL bytes matter most on PostgreSQL, which refuses them in text.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,6 +21,7 @@ from wtforms.fields.core import UnboundField
 from learning.accounts.models import Agency, User
 from learning.agency import staff
 from learning.agency.models import Assignment
+from learning.agency.service import create_assignment
 from learning.api.service import create_token
 from learning.assessments.models import Attempt
 from learning.assessments.service import attempt_questions
@@ -80,11 +82,15 @@ def world(client, make_user, login_as, synced, agency):
     db.session.commit()
     certificate = db.session.scalar(sa.select(Certificate))
     course = db.session.scalar(sa.select(Course))
+    assignment = create_assignment(users["manager"], course.id, date(2031, 1, 31), "none", None,
+                                   [], [target.email])
+    db.session.commit()
     valid = {
         "course_slug": "field-basics", "lesson_slug": "first-steps", "slug": "check-basics",
         "attempt_id": attempt.id, "code": certificate.code, "agency_id": agency.id,
         "user_id": target.id, "officer_id": target.id, "course_id": course.id,
         "certificate_id": certificate.id, "token": token, "token_id": api_token.id,
+        "assignment_id": assignment.id,
         "sha256": "0" * 64, "extension": "png", "filename": "style.css", "path": "x",
     }
     return {"users": users, "valid": valid, "names": field_names(attempt),

@@ -76,10 +76,13 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.assignments": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
+    "agency.edit_assignment": ({"assignment_id": "{assignment}"},
+                               (302, 403, 403, 403, 200, 404, 403)),
     "agency.officer": ({"user_id": "{officer_a}"}, (302, 403, 403, 403, 200, 404, 200)),
     "api_tokens.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
     "staff.index": ({}, (302, 403, 403, 403, 200, 200, 403)),
     "staff.import_staff": ({}, (302, 403, 403, 403, 200, 200, 403)),
+    "staff.import_template": ({}, (302, 403, 403, 403, 200, 200, 403)),
     "staff.invite": ({"token": "not-a-real-invitation"}, (404, 404, 404, 404, 404, 404, 404)),
     "admin.index": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.users": ({}, (302, 403, 403, 403, 403, 403, 200)),
@@ -108,9 +111,11 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "assessments.save": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
     "assessments.submit": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
     "agency.grant_attempts": ({"user_id": "{officer_a}", "course_id": "{course}"}, (405,) * 7),
+    "agency.remove_assignment": ({"assignment_id": "{assignment}"}, (405,) * 7),
     "api_tokens.revoke": ({"token_id": "{token_a}"}, (405,) * 7),
     "staff.confirm_import": ({}, (405,) * 7),
     "staff.invite_officer": ({"user_id": "{officer_a}"}, (405,) * 7),
+    "staff.invite_selected": ({}, (405,) * 7),
     "staff.deactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "staff.reactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.reset_user_mfa": ({"user_id": "{officer_a}"}, (405,) * 7),
@@ -178,6 +183,11 @@ UNSAFE: dict[str, Refused] = {
     "assessments.submit": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
                                   {"sequence": "99"}),
     "agency.assignments": Refused({}, AGENCY_MANAGERS),
+    "agency.edit_assignment": Refused({"assignment_id": "{assignment}"},
+                                      {**AGENCY_MANAGERS, "manager_b": 404},
+                                      {"due_on": "2001-01-01", "confirm_past": "y"}),
+    "agency.remove_assignment": Refused({"assignment_id": "{assignment}"},
+                                        {**AGENCY_MANAGERS, "manager_b": 404}),
     "agency.grant_attempts": Refused(
         {"user_id": "{officer_a}", "course_id": "{course}"},
         {"anonymous": 302, "officer_a": 403, "trainer": 403, "manager_b": 404}),
@@ -187,6 +197,7 @@ UNSAFE: dict[str, Refused] = {
     "staff.import_staff": Refused({}, AGENCY_MANAGERS),
     "staff.confirm_import": Refused({}, AGENCY_MANAGERS),
     "staff.invite_officer": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
+    "staff.invite_selected": Refused({}, AGENCY_MANAGERS, {"officer_id": "{officer_a}"}),
     "staff.deactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
     "staff.reactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
     "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
@@ -251,14 +262,15 @@ def world(app, client, synced, agency, make_user, login_as) -> World:
     certificate = db.session.scalar(sa.select(Certificate).where(
         Certificate.user_id == officer_a.id))
     course = db.session.scalar(sa.select(Course))
-    create_assignment(users["manager_a"], course.id, utcnow().date() + timedelta(days=30),
-                      "none", None, [], [officer_a.email])
+    assignment = create_assignment(users["manager_a"], course.id,
+                                   utcnow().date() + timedelta(days=30), "none", None, [],
+                                   [officer_a.email])
     token_a, raw_a = api_service.create_token(users["manager_a"], "HR A")
     _token_b, raw_b = api_service.create_token(users["manager_b"], "HR B")
     values = {"attempt": str(attempt.id), "code": certificate.code,
               "certificate": str(certificate.id), "officer_a": str(officer_a.id),
               "agency_a": str(agency.id), "course": str(course.id),
-              "token_a": str(token_a.id),
+              "token_a": str(token_a.id), "assignment": str(assignment.id),
               "diagram": hashlib.sha256(DIAGRAM.read_bytes()).hexdigest()}
     return World(users, values, {"none": "", "a": raw_a, "b": raw_b})
 

@@ -29,6 +29,11 @@ DEMO_USERS = (
     ("manager@example.org", "Demo Manager", "manager", None),
     ("admin@example.org", "Demo Admin", "admin", None),
 )
+# Officers without a password yet, so the demo manager can invite them (staff page).
+DEMO_NEWCOMERS = (
+    ("new.officer1@example.org", "Amina Diallo", "Northern Airport Post"),
+    ("new.officer2@example.org", "Jonas Berg", "Northern Airport Post"),
+)
 
 
 @users_cli.command("create")
@@ -102,6 +107,10 @@ def ensure_demo_accounts() -> list[str]:
             in_agency = role in ("officer", "manager")
             create_user(email, name, DEMO_PASSWORD, role, agency if in_agency else None,
                         units.get(unit_name) if unit_name else None)
+            created.append(email)
+    for email, name, unit_name in DEMO_NEWCOMERS:
+        if find_user_by_email(email) is None:
+            create_user(email, name, None, "officer", agency, units.get(unit_name))
             created.append(email)
     db.session.commit()
     return created

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     SelectField,
@@ -31,7 +32,14 @@ class AssignmentForm(FlaskForm):
                                    option_widget=CheckboxInput())
     officer_emails = TextAreaField(_l("Officers by email, one per line (optional)"),
                                    validators=[Length(max=MAX_EMAIL_LIST)])
+    confirm_past = BooleanField(_l("Yes, the due date is in the past on purpose"))
     submit = SubmitField(_l("Assign"))
+
+
+class RemoveAssignmentForm(FlaskForm):
+    """A CSRF-protected button: stop requiring an assignment's course."""
+
+    submit = SubmitField(_l("Remove this assignment"))
 
 
 class GrantAttemptsForm(FlaskForm):

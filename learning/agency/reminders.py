@@ -107,8 +107,9 @@ def officer_digest(user_id: int, name: str, language: str, rows: list[Compliance
                            "Training reminder: %(num)d courses need your attention", len(rows))
         lines = "\n".join(f"- {_state_line(row)}" for row in rows)
         body = (_("Hello %(name)s,", name=name) + "\n\n"
-                + _("This training needs your attention:") + "\n\n" + lines
-                + _link("transcript.index") + "\n")
+                + _("This training needs your attention:") + "\n\n" + lines + "\n\n"
+                + _("Sign in to carry on where you stopped:") + "\n"
+                + external_url("accounts.login", next="/progress/") + "\n")
     return Digest(user_id, OFFICER_DIGEST, dedupe_key(OFFICER_DIGEST, user_id, items, today),
                   subject, body)
 
@@ -172,6 +173,18 @@ def _insert(digests: list[Digest]) -> int:
     return len(db.session.execute(statement.returning(Notification.id)).all())
 
 
+def _reachable(officer_ids: list[int]) -> dict[int, str]:
+    """The language of each officer who can sign in: active, with a password.
+
+    A reminder to someone who cannot sign in only confuses them; they need an
+    invitation from their manager instead (the staff page sends those).
+    """
+    return {user_id: language or "en" for user_id, language in db.session.execute(
+        sa.select(User.id, User.language).where(
+            User.id.in_(officer_ids), User.active.is_(True),
+            User.password_hash.is_not(None), User.password_hash != ""))}
+
+
 def queue_digests(today: date) -> QueueReport:
     """Queue this week's digests for every agency's officers and managers (idempotent)."""
     window_days = current_app.config["EXPIRING_WITHIN_DAYS"]
@@ -179,11 +192,10 @@ def queue_digests(today: date) -> QueueReport:
     report = QueueReport()
     for agency_id in db.session.scalars(sa.select(Agency.id).order_by(Agency.id)).all():
         for batch in _officer_batches(agency_id, today, window_days, due_within_days):
-            languages = dict(db.session.execute(sa.select(User.id, User.language).where(
-                User.id.in_([officer_id for officer_id, _name, _rows in batch]))).all())
+            languages = _reachable([officer_id for officer_id, _name, _rows in batch])
             report.officers += _insert([
-                officer_digest(officer_id, name, languages.get(officer_id, "en"), rows, today)
-                for officer_id, name, rows in batch])
+                officer_digest(officer_id, name, languages[officer_id], rows, today)
+                for officer_id, name, rows in batch if officer_id in languages])
         managers = db.session.scalars(sa.select(User).where(
             User.agency_id == agency_id, User.role == "manager", User.active.is_(True))
             .order_by(User.id)).all()

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, PasswordField, SubmitField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
@@ -12,7 +12,7 @@ from learning.core.inputs import MAX_INT64
 
 
 class StaffUploadForm(FlaskForm):
-    """A CSV file with the columns email, name and unit."""
+    """A CSV file (commas or semicolons) with the columns email, name and unit."""
 
     file = FileField(_l("Staff file (CSV, UTF-8, at most 5 MB)"),
                      validators=[FileRequired(_l("Choose a file to upload."))],
@@ -26,6 +26,7 @@ class ConfirmImportForm(FlaskForm):
     pending_id = IntegerField(widget=HiddenInput(),
                               validators=[InputRequired(), NumberRange(min=1, max=MAX_INT64)])
     sha256 = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+    create_units = BooleanField(_l("Create the units listed above"))
     submit = SubmitField(_l("Import"))
 
 

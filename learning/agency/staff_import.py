@@ -6,10 +6,8 @@ file is valid. Existing accounts are looked up through ``scope_people``.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,16 +18,22 @@ from sqlalchemy.exc import IntegrityError
 
 from learning.access import scope_people
 from learning.accounts.models import Unit, User
-from learning.accounts.service import EMAIL, AccountError, clean_display_name, normalise_email
+from learning.accounts.service import get_or_create_unit
 from learning.agency.service import record_audit, units_of
 from learning.agency.staff import StaffError, agency_of
+from learning.agency.staff_csv import (  # noqa: F401 (re-exported: the import's public names)
+    COLUMNS,
+    MAX_IMPORT_BYTES,
+    Problem,
+    StaffRow,
+    parse_staff_csv,
+)
 from learning.agency.staff_models import PendingStaffImport
 from learning.extensions import db
 from learning.timeutil import utcnow
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-COLUMNS = ("email", "name", "unit")
 PENDING_IMPORT_LIFETIME = timedelta(days=1)
+UNIT_NAME_MAX = 200
 _CHUNK = 500  # emails per IN (...) lookup, well under every database's parameter limit
 
 
@@ -40,43 +44,13 @@ class StaffImportError(StaffError):
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
 
-@dataclass(frozen=True)
-class Problem:
-    """One reason a file cannot be imported; ``line`` is None when it is about the whole file."""
-
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return self.reason
-        return _("line %(n)d: %(reason)s", n=self.line, reason=self.reason)
-
-
-@dataclass(frozen=True)
-class StaffRow:
-    """One well-formed line of a staff file."""
-
-    line: int
-    email: str
-    name: str
-    unit: str
-
-
-@dataclass
-class ParsedStaff:
-    """The well-formed rows of a file and every problem found while reading it."""
-
-    rows: list[StaffRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-
 @dataclass
 class PlannedRow:
     """What importing one row does: create an officer, or update (or keep) an existing one."""
 
     row: StaffRow
-    unit: Unit
+    unit: Unit | None  # None: a unit the import is to create (``unit_name``)
+    unit_name: str
     officer: User | None = None
     old_name: str | None = None
     old_unit: str | None = None
@@ -94,6 +68,7 @@ class ImportPreview:
     update: list[PlannedRow] = field(default_factory=list)
     unchanged: list[PlannedRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    missing_units: list[str] = field(default_factory=list)  # to create, if confirmed
 
     @property
     def ok(self) -> bool:
@@ -104,77 +79,6 @@ def sha256_of(data: bytes) -> str:
     """Hex SHA-256, naming an upload so its confirmation can be checked against it."""
     return hashlib.sha256(data).hexdigest()
 
-
-def parse_staff_csv(data: bytes) -> ParsedStaff:
-    """Read a staff file (header email,name,unit) into rows, collecting every problem."""
-    if len(data) > MAX_IMPORT_BYTES:
-        return ParsedStaff(problems=[Problem(None, _(
-            "The file is larger than %(mb)d MB. Split it into smaller files and import "
-            "each one.", mb=MAX_IMPORT_BYTES // (1024 * 1024)))])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return ParsedStaff(problems=[Problem(data[:exc.start].count(b"\n") + 1, _(
-            "the file is not UTF-8 text. Save it from your spreadsheet as "
-            "\"CSV UTF-8\" and upload it again."))])
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [cell.strip().casefold() for cell in next(reader, [])]
-    if sorted(header) != sorted(COLUMNS):
-        return ParsedStaff(problems=[Problem(1, _(
-            "the first line must name the columns email, name and unit (found: %(found)s).",
-            found=", ".join(header) or _("nothing")))])
-    parsed = ParsedStaff()
-    first_seen: dict[str, int] = {}
-    while True:
-        line = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            parsed.problems.append(Problem(line, _("this line is not valid CSV (%(error)s).",
-                                                   error=str(exc))))
-            continue
-        if not any(value.strip() for value in values):
-            continue
-        row = _read_row(line, dict(zip(header, values, strict=False)), len(values), first_seen)
-        if isinstance(row, StaffRow):
-            parsed.rows.append(row)
-        else:
-            parsed.problems.extend(row)
-    if not parsed.rows and not parsed.problems:
-        parsed.problems.append(Problem(None, _("The file lists no officers after its header.")))
-    return parsed
-
-
-def _read_row(line: int, cells: dict[str, str], count: int,
-              first_seen: dict[str, int]) -> StaffRow | list[Problem]:
-    """One data line as a row, or every problem it has (all of them, not just the first)."""
-    if count != len(COLUMNS):
-        return [Problem(line, _("expected 3 values (email, name, unit), found %(n)d.", n=count))]
-    email = normalise_email(cells["email"])
-    name, unit = cells["name"].strip(), cells["unit"].strip()
-    problems = []
-    if not email:
-        problems.append(Problem(line, _("the email is missing.")))
-    elif len(email) > 254 or not EMAIL.match(email):
-        problems.append(Problem(line, _("'%(email)s' is not a valid email address.",
-                                        email=email[:100])))
-    elif email in first_seen:
-        problems.append(Problem(line, _("'%(email)s' already appears on line %(n)d.",
-                                        email=email, n=first_seen[email])))
-    else:
-        first_seen[email] = line
-    if not name:
-        problems.append(Problem(line, _("the name is missing.")))
-    else:
-        try:
-            name = clean_display_name(name)
-        except AccountError as exc:
-            problems.append(Problem(line, str(exc)))
-    if not unit:
-        problems.append(Problem(line, _("the unit is missing.")))
-    return problems or StaffRow(line, email, name, unit)
 
 def _accounts_by_email(manager: User, emails: list[str]) -> tuple[dict[str, User],
                                                                   dict[str, int | None]]:
@@ -197,21 +101,29 @@ def _accounts_by_email(manager: User, emails: list[str]) -> tuple[dict[str, User
     return visible, taken
 
 
-def preview_import(manager: User, data: bytes) -> ImportPreview:
-    """What importing ``data`` would do for this manager, and every reason it cannot."""
+def preview_import(manager: User, data: bytes, create_units: bool = False) -> ImportPreview:
+    """What importing ``data`` would do for this manager, and every reason it cannot.
+
+    Units the file names but the agency lacks are listed in ``missing_units``; they are
+    problems unless ``create_units`` (an agency-level manager agreed to create them).
+    """
     agency_id = agency_of(manager)
     parsed = parse_staff_csv(data)
     preview = ImportPreview(sha256=sha256_of(data), problems=list(parsed.problems))
     units = units_of(agency_id)
     exact = {unit.name: unit for unit in units}
     folded = {unit.name.casefold(): unit for unit in units}
+    missing: dict[str, str] = {}  # folded name -> the first spelling in the file
     own_unit = manager.unit.name if manager.unit is not None else ""
     visible, taken = _accounts_by_email(manager, [row.email for row in parsed.rows])
     for row in parsed.rows:
         problems = []
         unit = exact.get(row.unit) or folded.get(row.unit.casefold())
-        if unit is None:
+        unit_name = unit.name if unit else missing.setdefault(row.unit.casefold(), row.unit)
+        if unit is None and (manager.unit_id is not None or not create_units):
             problems.append(_("there is no unit named '%(unit)s' in your agency.", unit=row.unit))
+        elif unit is None and len(row.unit) > UNIT_NAME_MAX:
+            problems.append(_("a unit name has at most %(n)d characters.", n=UNIT_NAME_MAX))
         elif manager.unit_id is not None and unit.id != manager.unit_id:
             problems.append(_("you can only import officers into your own unit, '%(unit)s'.",
                               unit=own_unit))
@@ -225,25 +137,43 @@ def preview_import(manager: User, data: bytes) -> ImportPreview:
         if problems:
             preview.problems.extend(Problem(row.line, reason) for reason in problems)
         elif person is None:
-            preview.create.append(PlannedRow(row, unit, elsewhere=row.email in taken))
-        elif person.display_name != row.name or person.unit_id != unit.id:
-            preview.update.append(PlannedRow(row, unit, person, person.display_name,
+            preview.create.append(PlannedRow(row, unit, unit_name, elsewhere=row.email in taken))
+        elif person.display_name != row.name or unit is None or person.unit_id != unit.id:
+            preview.update.append(PlannedRow(row, unit, unit_name, person, person.display_name,
                                              person.unit.name if person.unit else None))
         else:
-            preview.unchanged.append(PlannedRow(row, unit, person))
+            preview.unchanged.append(PlannedRow(row, unit, unit_name, person))
+    if manager.unit_id is None:
+        preview.missing_units = sorted(missing.values(), key=str.casefold)
     preview.problems.sort(key=lambda p: p.line or 0)
     return preview
 
 
-def apply_import(manager: User, data: bytes,
-                 pending: PendingStaffImport | None = None) -> ImportPreview:
+def _create_missing_units(manager: User, names: list[str]) -> None:
+    """Add the units an import names, each audited (the caller commits)."""
+    agency = manager.agency
+    for name in names:
+        unit = get_or_create_unit(agency, name)
+        record_audit(manager, "unit.create", name, {"unit_id": unit.id, "by": "staff import"})
+
+
+def apply_import(manager: User, data: bytes, pending: PendingStaffImport | None = None,
+                 create_units: bool = False) -> ImportPreview:
     """Import the whole file or nothing: create new officers, update changed ones.
 
+    With ``create_units``, units the file names but the agency lacks are created first.
     Importing the same file again finds every row unchanged and writes no officer.
     """
-    preview = preview_import(manager, data)
+    preview = preview_import(manager, data, create_units)
     if not preview.ok:
         raise StaffImportError(preview.problems)
+    new_units = preview.missing_units
+    if new_units:
+        _create_missing_units(manager, new_units)
+        preview = preview_import(manager, data)
+        if not preview.ok:
+            db.session.rollback()
+            raise StaffImportError(preview.problems)
     for planned in preview.create:
         if planned.elsewhere:
             record_audit(manager, "staff.import.skip", planned.row.email,
@@ -262,7 +192,8 @@ def apply_import(manager: User, data: bytes,
     record_audit(manager, "staff.import", f"{created} created, "
                  f"{len(preview.update)} updated",
                  {"sha256": preview.sha256, "created": created,
-                  "updated": len(preview.update), "unchanged": len(preview.unchanged)})
+                  "updated": len(preview.update), "unchanged": len(preview.unchanged),
+                  "units_created": new_units})
     try:
         db.session.commit()
     except IntegrityError as exc:
@@ -286,7 +217,8 @@ def stash_upload(manager: User, data: bytes) -> PendingStaffImport:
     return pending
 
 
-def apply_pending_import(manager: User, pending_id: int, sha256: str) -> ImportPreview:
+def apply_pending_import(manager: User, pending_id: int, sha256: str,
+                         create_units: bool = False) -> ImportPreview:
     """Apply the upload this manager previewed, checked against the digest the preview showed."""
     agency_id = agency_of(manager)
     pending = db.session.scalar(sa.select(PendingStaffImport).where(
@@ -296,4 +228,20 @@ def apply_pending_import(manager: User, pending_id: int, sha256: str) -> ImportP
     if pending is None or not hmac.compare_digest(pending.sha256, sha256 or ""):
         raise StaffImportError([Problem(None, _(
             "This upload is no longer available. Upload the file again."))])
-    return apply_import(manager, pending.content, pending)
+    return apply_import(manager, pending.content, pending, create_units)
+
+
+def template_csv(manager: User) -> str:
+    """The header and one example row, naming one of the manager's own units."""
+    units = [unit for unit in units_of(agency_of(manager))
+             if manager.unit_id in (None, unit.id)]
+    unit = units[0].name if units else _("North Post")
+    example = (_("officer@example.org"), _("Firstname Lastname"), unit)
+    return ",".join(COLUMNS) + "\r\n" + ",".join(_csv_cell(v) for v in example) + "\r\n"
+
+
+def _csv_cell(value: str) -> str:
+    """One CSV cell, quoted when it holds a separator or a quote."""
+    if any(ch in value for ch in ',;"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value

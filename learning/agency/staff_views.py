@@ -13,6 +13,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -20,13 +21,14 @@ from flask_login import current_user, logout_user
 
 from learning.access import role_required
 from learning.accounts.service import AccountError
-from learning.agency import staff, staff_import
+from learning.agency import invitations, staff, staff_import
 from learning.agency.staff_forms import (
     ConfirmImportForm,
     SetPasswordForm,
     StaffActionForm,
     StaffUploadForm,
 )
+from learning.core.inputs import ascii_int
 from learning.core.urls import external_url
 from learning.extensions import db
 
@@ -68,13 +70,23 @@ def import_staff():
     if not form.validate_on_submit():
         return render_template("agency/staff_import.html", form=form)
     data = form.file.data.stream.read(staff_import.MAX_IMPORT_BYTES + 1)
-    preview = staff_import.preview_import(current_user, data)
+    preview = staff_import.preview_import(current_user, data, create_units=True)
     if not preview.ok:
         return render_template("agency/staff_import.html", form=form, preview=preview), 422
     pending = staff_import.stash_upload(current_user, data)
     confirm = ConfirmImportForm(pending_id=pending.id, sha256=pending.sha256, formdata=None)
     return render_template("agency/staff_import.html", form=form, preview=preview,
                            confirm=confirm, filename=form.file.data.filename)
+
+
+@bp.get("/agency/staff/import/template.csv")
+@agency_manager_required
+def import_template():
+    """A staff file to fill in: the header and one example row, in the manager's units."""
+    response = make_response(staff_import.template_csv(current_user))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = 'attachment; filename="staff-template.csv"'
+    return response
 
 
 @bp.post("/agency/staff/import/confirm")
@@ -86,7 +98,7 @@ def confirm_import():
         abort(400)
     try:
         result = staff_import.apply_pending_import(current_user, form.pending_id.data,
-                                                   form.sha256.data)
+                                                   form.sha256.data, form.create_units.data)
     except staff_import.StaffImportError as exc:
         return render_template("agency/staff_import.html", form=StaffUploadForm(formdata=None),
                                problems=exc.problems), 422
@@ -113,6 +125,29 @@ def invite_officer(user_id: int):
     return _private(make_response(render_template(
         "agency/staff_invite_link.html", officer=officer, invitation=invitation,
         link=external_url("staff.invite", token=token))))
+
+
+@bp.post("/agency/staff/invitations")
+@agency_manager_required
+def invite_selected():
+    """E-mail an invitation link to each ticked officer (no link is shown here)."""
+    values = [ascii_int(v, minimum=1) for v in request.form.getlist("officer_id")]
+    if not StaffActionForm().validate_on_submit() or None in values:
+        abort(400)
+    if not values:
+        flash(_("Tick the officers to invite first."), "error")
+        return redirect(url_for(".index"))
+    report = invitations.send_invitations(current_user, values,
+                                          lambda token: url_for(".invite", token=token))
+    if report.sent:
+        flash(_("Invitation e-mails are on their way to %(names)s.",
+                names=", ".join(o.display_name for o in report.sent)), "success")
+    for name, reason in report.refused:
+        flash(_("Not invited: %(name)s. %(reason)s", name=name, reason=reason), "error")
+    if report.unknown:
+        flash(_("%(n)d of the selected officers could not be found.", n=report.unknown),
+              "error")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/agency/staff/<int:user_id>/deactivate")

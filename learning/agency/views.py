@@ -24,14 +24,20 @@ from flask_login import current_user
 
 from learning.access import Viewer, role_required, visible_person_or_404
 from learning.agency import charts, compliance, dashboard
-from learning.agency.forms import AssignmentForm, GrantAttemptsForm
+from learning.agency.forms import AssignmentForm, GrantAttemptsForm, RemoveAssignmentForm
+from learning.agency.models import Assignment
 from learning.agency.service import (
     AgencyError,
+    PastDueDate,
+    assignment_for,
     assignments_of,
     create_assignment,
+    officer_emails_of,
     record_audit,
     units_of,
+    update_assignment,
 )
+from learning.agency.service import remove_assignment as remove_assignment_service
 from learning.assessments.service import grant_new_attempts
 from learning.catalogue.service import published_courses
 from learning.certificates.service import current_version
@@ -134,31 +140,87 @@ def export_csv():
     return response
 
 
+def _assignment_form(obj=None) -> AssignmentForm:
+    """The assignment form with the courses and the manager's units to choose from."""
+    form = AssignmentForm(obj=obj)
+    form.course_id.choices = [(c.id, v.title) for c, v in published_courses()]
+    form.unit_ids.choices = [(u.id, u.name) for u in units_of(current_user.agency_id)
+                             if current_user.unit_id in (None, u.id)]
+    return form
+
+
+def _save_assignment(form: AssignmentForm, assignment: Assignment | None) -> bool:
+    """Create or change an assignment from a valid form; False (flashed) if refused."""
+    emails = [e for e in (form.officer_emails.data or "").splitlines() if e.strip()]
+    terms = (form.course_id.data, form.due_on.data, form.recurrence.data,
+             form.every_months.data, form.unit_ids.data or [], emails)
+    try:
+        if assignment is None:
+            create_assignment(current_user, *terms, allow_past=form.confirm_past.data)
+        else:
+            update_assignment(current_user, assignment, *terms,
+                              allow_past=form.confirm_past.data)
+    except PastDueDate as exc:
+        db.session.rollback()
+        form.due_on.errors = [str(exc)]
+        form.past_due = True
+        return False
+    except AgencyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    return True
+
+
 @bp.route("/assignments/", methods=["GET", "POST"])
 @role_required("manager")
 def assignments():
     """The agency's assignments, and a form to add one."""
     if current_user.agency_id is None:
         abort(403)
-    form = AssignmentForm()
-    form.course_id.choices = [(c.id, v.title) for c, v in published_courses()]
-    form.unit_ids.choices = [(u.id, u.name) for u in units_of(current_user.agency_id)
-                             if current_user.unit_id in (None, u.id)]
-    if form.validate_on_submit():
-        emails = [e for e in (form.officer_emails.data or "").splitlines() if e.strip()]
-        try:
-            create_assignment(current_user, form.course_id.data, form.due_on.data,
-                              form.recurrence.data, form.every_months.data,
-                              form.unit_ids.data or [], emails)
-        except AgencyError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            flash(_("The course is assigned."), "success")
-            return redirect(url_for(".assignments"))
-    titles = dict(form.course_id.choices)
+    form = _assignment_form()
+    if form.validate_on_submit() and _save_assignment(form, None):
+        flash(_("The course is assigned."), "success")
+        return redirect(url_for(".assignments"))
     return render_template("agency/assignments.html", form=form,
-                           assignments=assignments_of(current_user.agency_id), titles=titles)
+                           assignments=assignments_of(current_user.agency_id),
+                           titles=dict(form.course_id.choices))
+
+
+@bp.route("/assignments/<int:assignment_id>/", methods=["GET", "POST"])
+@role_required("manager")
+def edit_assignment(assignment_id: int):
+    """Change an assignment, or remove it (audited)."""
+    if current_user.agency_id is None:
+        abort(403)
+    assignment = assignment_for(current_user, assignment_id)
+    if assignment is None:
+        abort(404)
+    form = _assignment_form(assignment)
+    if request.method == "GET":
+        form.unit_ids.data = [t.unit_id for t in assignment.targets if t.unit_id]
+        form.officer_emails.data = "\n".join(sorted(officer_emails_of(assignment).values()))
+    elif form.validate_on_submit() and _save_assignment(form, assignment):
+        flash(_("The assignment is changed."), "success")
+        return redirect(url_for(".assignments"))
+    return render_template("agency/assignment_edit.html", form=form, assignment=assignment,
+                           remove=RemoveAssignmentForm())
+
+
+@bp.post("/assignments/<int:assignment_id>/remove")
+@role_required("manager")
+def remove_assignment(assignment_id: int):
+    """Stop requiring the course: officers keep their progress and certificates."""
+    if current_user.agency_id is None:
+        abort(403)
+    assignment = assignment_for(current_user, assignment_id)
+    if assignment is None:
+        abort(404)
+    if not RemoveAssignmentForm().validate_on_submit():
+        abort(400)
+    remove_assignment_service(current_user, assignment)
+    flash(_("The assignment is removed. Progress and certificates are kept."), "success")
+    return redirect(url_for(".assignments"))
 
 
 @bp.get("/officers/<int:user_id>/")
