@@ -48,7 +48,8 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "mfa.enrol": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "mfa.qr": ({}, (302, 200, 200, 200, 200, 200, 200)),  # the secret enrol just made
     "privacy.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
-    "core.home": ({}, (302, 302, 302, 302, 302, 302, 302)),
+    "core.home": ({}, (200, 302, 302, 302, 302, 302, 302)),  # public landing page
+    "training.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "core.healthz": ({}, (200, 200, 200, 200, 200, 200, 200)),
     "catalogue.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "catalogue.course": ({"course_slug": "field-basics"}, (302, 200, 200, 200, 200, 200, 200)),
@@ -66,6 +67,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "certificates.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "certificates.pdf": ({"code": "{code}"}, (302, 200, 404, 404, 404, 404, 200)),
     "certificates.verify": ({"code": "{code}"}, (200, 200, 200, 200, 200, 200, 200)),
+    "certificates.verify_form": ({}, (200, 200, 200, 200, 200, 200, 200)),  # public
     "author.index": ({}, (302, 403, 403, 200, 403, 403, 200)),
     "author.preview": ({"course_slug": "field-basics", "lesson_slug": "first-steps"},
                        (302, 403, 403, 200, 403, 403, 200)),

@@ -273,6 +273,23 @@ def certificates_of(user_id: int) -> list[Certificate]:
                                              Certificate.id.desc())))
 
 
+def newest_unrevoked(user_id: int) -> dict[int, Certificate]:
+    """Course id -> the user's newest certificate that is not revoked (expired included)."""
+    newest: dict[int, Certificate] = {}
+    for certificate in db.session.scalars(
+            sa.select(Certificate).where(Certificate.user_id == user_id,
+                                         Certificate.revoked_at.is_(None))
+            .order_by(Certificate.issued_on, Certificate.id)):
+        newest[certificate.course_id] = certificate  # newest wins
+    return newest
+
+
+def valid_certificates(user_id: int, today: date) -> dict[int, Certificate]:
+    """Course id -> the user's current certificate, for courses where it is still valid."""
+    return {course_id: certificate for course_id, certificate in newest_unrevoked(user_id).items()
+            if certificate.status(today) == "valid"}
+
+
 def _on_progress_changed(_sender, user_id: int, course_id: int, **_extra) -> None:
     record_completion(user_id, course_id)
 

@@ -15,12 +15,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+ROLE_HOMES = {"admin": "admin.index", "manager": "agency.index", "trainer": "author.index"}
+
+
 @bp.get("/")
 def home():
-    """Send people to their courses, or to sign in."""
+    """The public landing page; signed-in people go to their role's home (officers: My training)."""
     if current_user.is_authenticated:
-        return redirect(url_for("catalogue.index"))
-    return redirect(url_for("accounts.login"))
+        return redirect(url_for(ROLE_HOMES.get(current_user.role, "training.index")))
+    return render_template("core/landing.html")
 
 
 @bp.get("/healthz")
