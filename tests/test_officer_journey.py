@@ -152,3 +152,18 @@ def test_most_urgent_of_several_assignments_wins():
     held = Held(date(2030, 1, 1), date(2030, 6, 20))
     assert most_urgent([later], held, True, today, 30)[0] == "expiring"
     assert most_urgent([], None, False, today, 30) is None
+
+
+# Lessons: "Next" carries the completion
+
+def test_next_marks_the_lesson_complete_and_sources_follow(client, synced, make_user, login_as):
+    login_as(make_user("officer"))
+    html = page(client, "/courses/field-basics/first-steps/")
+    assert html.index("Mark complete and continue") < html.index('<h2 id="sources">')
+    response = client.post("/courses/field-basics/first-steps/")
+    assert response.headers["Location"] == "/courses/field-basics/second-steps/"
+    again = page(client, "/courses/field-basics/first-steps/")
+    assert "Mark complete and continue" not in again
+    assert 'rel="next" href="/courses/field-basics/second-steps/"' in again
+    last = page(client, "/courses/field-basics/wrap-up/")
+    assert "Mark complete and finish" in last

@@ -71,8 +71,9 @@ def _article_context(page: LessonPage) -> dict:
     lesson = page.lesson
     check_url = (url_for("assessments.start_page", course_slug=page.course_slug,
                          slug=lesson.check_slug) if lesson.check_slug else None)
+    # Sources follow the lesson's actions on the page (readers end the lesson before them).
     return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
-                toc_html=lesson.toc_html, html=lesson.html, sources_html=lesson.sources_html,
+                toc_html=lesson.toc_html, html=lesson.html, sources_html=None,
                 check_url=check_url)
 
 
