@@ -167,3 +167,11 @@ def test_next_marks_the_lesson_complete_and_sources_follow(client, synced, make_
     assert 'rel="next" href="/courses/field-basics/second-steps/"' in again
     last = page(client, "/courses/field-basics/wrap-up/")
     assert "Mark complete and finish" in last
+
+
+def test_lesson_tables_get_a_scroll_region_and_hint(client, synced, make_user, login_as):
+    login_as(make_user("officer"))
+    html = page(client, "/courses/field-basics/second-steps/")
+    assert 'class="table-scroll" role="region" tabindex="0"' in html
+    assert 'class="table-hint"' in html
+    assert 'class="table-hint"' not in page(client, "/courses/field-basics/first-steps/")
