@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from learning.catalogue.models import Course
 from learning.extensions import db
 from learning.timeutil import utcnow
 from learning.training.service import most_urgent, my_training
+from tests.test_assessments import start
 from tests.test_certificates import pass_final, read_all_lessons
 
 
@@ -175,3 +177,34 @@ def test_lesson_tables_get_a_scroll_region_and_hint(client, synced, make_user, l
     assert 'class="table-scroll" role="region" tabindex="0"' in html
     assert 'class="table-hint"' in html
     assert 'class="table-hint"' not in page(client, "/courses/field-basics/first-steps/")
+
+
+# Results: certificates and practice checks
+
+def test_passing_final_that_completes_course_links_certificate(client, synced, make_user,
+                                                               login_as):
+    login_as(make_user("officer"))
+    read_all_lessons(client)
+    attempt = pass_final(client)
+    html = page(client, f"/courses/field-basics/assessments/final/attempts/{attempt.id}/result")
+    assert "You have completed the course" in html
+    assert re.search(r'href="/certificates/[0-9a-f]{32}\.pdf"', html)
+
+
+def test_passing_final_with_lessons_left_says_what_remains(client, synced, make_user, login_as):
+    login_as(make_user("officer"))
+    attempt = pass_final(client)
+    html = page(client, f"/courses/field-basics/assessments/final/attempts/{attempt.id}/result")
+    assert "Read the 4 remaining lessons" in html and ".pdf" not in html
+
+
+def test_practice_checks_are_not_graded(client, synced, make_user, login_as):
+    login_as(make_user("officer"))
+    url = "/courses/field-basics/assessments/check-basics/"
+    start_html = page(client, url)
+    assert "Pass mark" not in start_html and "not graded" in start_html
+    attempt_id, location = start(client, url)
+    client.post(location + "submit", data={"sequence": "1"})
+    result = page(client, f"{url}attempts/{attempt_id}/result")
+    assert "Not passed" not in result and "not graded" in result
+    assert "Not passed" not in page(client, url) and "Done (not graded)" in page(client, url)

@@ -12,6 +12,9 @@ from learning.access import login_required
 from learning.assessments import service
 from learning.assessments.feedback import topic_feedback
 from learning.assessments.service import AttemptRefused, DeadlinePassed
+from learning.catalogue.service import find_course
+from learning.certificates.service import certificate_for_attempt
+from learning.progress.service import completed_lessons, course_progress
 from learning.timeutil import utcnow
 
 bp = Blueprint("assessments", __name__, url_prefix="/courses/<course_slug>/assessments")
@@ -164,8 +167,18 @@ def result(course_slug: str, slug: str, attempt_id: int):
     attempts = service.attempts_of(current_user.id, context.course_id, slug)
     status = service.start_status(context.assessment, attempts, utcnow())
     questions = service.attempt_questions(attempt)
+    certificate = (certificate_for_attempt(attempt.id) if attempt.final and attempt.passed
+                   else None)
+    lessons_left = 0
+    if attempt.final and attempt.passed and certificate is None:
+        found = find_course(course_slug)
+        if found is not None:
+            progress = course_progress(found[1], completed_lessons(current_user.id,
+                                                                   context.course_id))
+            lessons_left = progress.total - progress.done
     return render_template(
         "assessments/result.html", context=context, attempt=attempt, status=status,
+        certificate=certificate, lessons_left=lessons_left,
         questions=questions, saved=attempt.saved_values(),
         show_answers=service.shows_answers(context.assessment, attempt, status.attempts_left),
         weak_topics=topic_feedback(attempt, context.version_id))

@@ -273,6 +273,13 @@ def certificates_of(user_id: int) -> list[Certificate]:
                                              Certificate.id.desc())))
 
 
+def certificate_for_attempt(attempt_id: int) -> Certificate | None:
+    """The unrevoked certificate whose completion this passed attempt brought about, if any."""
+    return db.session.scalar(
+        sa.select(Certificate).join(Completion, Completion.id == Certificate.completion_id)
+        .where(Completion.attempt_id == attempt_id, Certificate.revoked_at.is_(None)))
+
+
 def newest_unrevoked(user_id: int) -> dict[int, Certificate]:
     """Course id -> the user's newest certificate that is not revoked (expired included)."""
     newest: dict[int, Certificate] = {}
