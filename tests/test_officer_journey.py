@@ -208,3 +208,50 @@ def test_practice_checks_are_not_graded(client, synced, make_user, login_as):
     result = page(client, f"{url}attempts/{attempt_id}/result")
     assert "Not passed" not in result and "not graded" in result
     assert "Not passed" not in page(client, url) and "Done (not graded)" in page(client, url)
+
+
+# Review and submit
+
+def test_review_saves_lists_unanswered_and_does_not_grade(client, synced, make_user, login_as):
+    from tests.test_assessments import attempt_row, correct_form
+    login_as(make_user("officer"))
+    attempt_id, location = start(client, "/courses/field-basics/assessments/final/")
+    html = page(client, location)
+    assert 'action="' + location + 'review"' in html and "Submit for grading" not in html
+    assert "0 of " in html and 'class="question-nav"' in html
+    form = correct_form(attempt_row(attempt_id))
+    first, *rest = form["included"]
+    partial = {"sequence": "1000", "included": [first]}
+    partial.update({k: v for k, v in form.items() if k.startswith(f"q-{first}")})
+    response = client.post(location + "review", data=partial)
+    assert response.status_code == 303 and response.headers["Location"] == location + "review"
+    review = page(client, location + "review")
+    assert attempt_row(attempt_id).status == "open"  # nothing graded yet
+    assert attempt_row(attempt_id).saved_values().get(first) is not None
+    for qid in rest:
+        assert f'href="{location}#question-{qid}"' in review
+    assert f'#question-{first}"' not in review
+    for secret in ("SECRET-EXPLANATION", "WAVE-FEEDBACK", "correct</span>"):
+        assert secret not in review
+    assert f'action="{location}submit"' in review
+    client.post(location + "submit", data={"sequence": "2000"})
+    client.post(location + "submit", data={"sequence": "2001"})  # a second click
+    graded = attempt_row(attempt_id)
+    assert graded.status == "submitted" and graded.saved_values().get(first) is not None
+    assert client.get(location + "review").headers["Location"].endswith("/result")
+
+
+def test_review_of_someone_elses_attempt_is_404(client, synced, make_user, login_as):
+    login_as(make_user("officer"))
+    _attempt_id, location = start(client, "/courses/field-basics/assessments/final/")
+    login_as(make_user("officer"))
+    assert client.get(location + "review").status_code == 404
+    assert client.post(location + "review", data={"sequence": "5"}).status_code == 404
+
+
+def test_review_refuses_bad_input(client, synced, make_user, login_as):
+    login_as(make_user("officer"))
+    attempt_id, location = start(client, "/courses/field-basics/assessments/final/")
+    assert client.post(location + "review", data={"included": ["nope"],
+                                                  "sequence": "1"}).status_code == 400
+    assert client.post(location + "review", data={"sequence": "x"}).status_code == 400

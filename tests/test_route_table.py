@@ -63,6 +63,9 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                             (302, 302, 404, 404, 404, 404, 404)),
     "assessments.result": ({**ATTEMPT, "attempt_id": "{attempt}"},
                            (302, 200, 404, 404, 404, 404, 404)),
+    # Officer A's submitted attempt: its review page sends the owner on to the result.
+    "assessments.review": ({**ATTEMPT, "attempt_id": "{attempt}"},
+                           (302, 302, 404, 404, 404, 404, 404)),
     "transcript.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "certificates.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "certificates.pdf": ({"code": "{code}"}, (302, 200, 404, 404, 404, 404, 200)),
@@ -107,6 +110,9 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "assessments.start": (ATTEMPT, (302, 200, 200, 200, 200, 200, 200)),
     "assessments.save": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
     "assessments.submit": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
+    # Same URL as assessments.review.
+    "assessments.review_save": ({**ATTEMPT, "attempt_id": "{attempt}"},
+                                (302, 302, 404, 404, 404, 404, 404)),
     "agency.grant_attempts": ({"user_id": "{officer_a}", "course_id": "{course}"}, (405,) * 7),
     "api_tokens.revoke": ({"token_id": "{token_a}"}, (405,) * 7),
     "staff.confirm_import": ({}, (405,) * 7),
@@ -175,6 +181,8 @@ UNSAFE: dict[str, Refused] = {
                                 {"sequence": "99"}),
     "assessments.submit": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
                                   {"sequence": "99"}),
+    "assessments.review_save": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
+                                       {"sequence": "99"}),
     "agency.assignments": Refused({}, AGENCY_MANAGERS),
     "agency.grant_attempts": Refused(
         {"user_id": "{officer_a}", "course_id": "{course}"},
