@@ -255,3 +255,14 @@ def test_review_refuses_bad_input(client, synced, make_user, login_as):
     assert client.post(location + "review", data={"included": ["nope"],
                                                   "sequence": "1"}).status_code == 400
     assert client.post(location + "review", data={"sequence": "x"}).status_code == 400
+
+
+def test_demo_assigns_a_course_to_the_demo_officer_once(runner, synced, client, login_as):
+    from learning.accounts.service import find_user_by_email
+    from learning.agency.models import Assignment
+    first = runner.invoke(args=["demo"])
+    assert "due in 30 days" in first.output
+    assert "due in 30 days" not in runner.invoke(args=["demo"]).output
+    assert len(db.session.scalars(sa.select(Assignment)).all()) == 1
+    login_as(find_user_by_email("officer@example.org"), "waymark-demo")
+    assert "in 30 days" in page(client, "/training/")
