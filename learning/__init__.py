@@ -100,11 +100,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.privacy.cli import privacy_cli
     from learning.privacy.views import bp as privacy_bp
     from learning.quizimport_cli import quizzes_cli
+    from learning.training.views import bp as training_bp
     from learning.transcript.views import bp as transcript_bp
 
     sessions.init_app(app)
-    for blueprint in (core_bp, accounts_bp, mfa_bp, catalogue_bp, assessments_bp, certificates_bp,
-                      transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
+    for blueprint in (core_bp, accounts_bp, mfa_bp, training_bp, catalogue_bp, assessments_bp,
+                      certificates_bp, transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
                       agency_exports_bp, api_bp, api_tokens_bp, privacy_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,

@@ -13,7 +13,7 @@ def test_login_and_logout(client, make_user):
     officer = make_user("officer", email="ana@example.test")
     assert client.get("/courses/").status_code == 302
     response = client.post("/login", data={"email": " ANA@example.test ", "password": PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"] == "/courses/"
+    assert response.status_code == 302 and response.headers["Location"] == "/training/"
     assert client.get("/courses/").status_code == 200
     assert db.session.get(User, officer.id).last_login_at is not None
     response = client.post("/logout")
@@ -69,7 +69,7 @@ def test_login_follows_only_safe_next(client, make_user):
     client.post("/logout")
     response = client.post("/login", data={"email": user.email, "password": PASSWORD,
                                            "next": "https://evil.example/"})
-    assert response.headers["Location"] == "/courses/"
+    assert response.headers["Location"] == "/training/"
 
 
 def test_protected_page_sends_to_login_with_next(client):

@@ -41,8 +41,12 @@ def test_officer_reads_a_lesson_and_marks_it_complete(app, synced, live_server, 
     assert page.get_by_text("Lesson 2 of 4").is_visible()
     # Readable at 360 px: nothing wider than the viewport.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # The lesson's wide table scrolls inside its own labelled region, reachable by keyboard.
+    region = page.locator(".table-scroll").first
+    assert region.get_attribute("tabindex") == "0" and region.get_attribute("aria-label")
+    assert page.get_by_text("Wide tables scroll sideways").is_visible()
 
-    page.get_by_role("button", name="Mark as complete").click()
+    page.get_by_role("button", name="Mark complete and continue").click()
     page.wait_for_url("**/courses/field-basics/hard-topics/")
     assert page.get_by_text("Lesson marked as complete.").is_visible()
     assert page.get_by_role("heading", name="Content warning").is_visible()
@@ -52,6 +56,43 @@ def test_officer_reads_a_lesson_and_marks_it_complete(app, synced, live_server, 
     assert errors == []  # no CSP violations or script errors
     rows = db.session.execute(sa.select(LessonProgress.lesson_slug)).scalars().all()
     assert rows == ["second-steps"]
+    context.close()
+
+
+def test_officer_home_journey_at_360(app, synced, live_server, browser, agency, make_user):
+    from datetime import timedelta
+
+    from learning.agency.service import create_assignment
+    from learning.catalogue.models import Course
+    from learning.timeutil import utcnow
+    app.config["WTF_CSRF_ENABLED"] = True
+    officer = make_user("officer", email="home@example.test", agency=agency)
+    manager = make_user("manager", agency=agency)
+    course_id = db.session.scalar(sa.select(Course.id).where(Course.slug == "field-basics"))
+    due = utcnow().date() + timedelta(days=10)
+    create_assignment(manager, course_id, due, "none", None, [], [officer.email])
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server}/")
+    assert page.get_by_role("heading", name="Check a certificate").is_visible()
+    page.get_by_label("Certificate code").fill("0" * 32)
+    page.get_by_role("button", name="Check").click()
+    page.wait_for_url(f"**/verify/{'0' * 32}")
+    page.goto(f"{live_server}/")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill(officer.email)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/training/")
+    assert page.get_by_role("heading", name="My training").is_visible()
+    assert page.get_by_text(f"due {due.isoformat()}, in 10 days").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("link", name=re.compile(r"^Start\W+Field basics$")).click()
+    page.wait_for_url("**/first-steps/")
+    page.get_by_role("button", name="Mark complete and continue").click()
+    page.wait_for_url("**/second-steps/")
+    assert db.session.scalars(sa.select(LessonProgress.lesson_slug)).all() == ["first-steps"]
     context.close()
 
 
@@ -90,6 +131,8 @@ def test_assessment_answers_survive_a_reload(app, synced, live_server, browser, 
     assert page.locator("#question-smuggling-ends").get_by_label("True").is_checked()
     assert page.locator("#question-recovery-days input[type=text]").input_value() == "30"
 
+    page.get_by_role("button", name="Review and submit").click()
+    page.wait_for_url("**/review")
     page.get_by_role("button", name="Submit for grading").click()
     page.wait_for_url("**/result")
     assert page.get_by_role("heading", name="Your result").is_visible()

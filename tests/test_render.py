@@ -80,3 +80,16 @@ def test_lesson_links_and_images_become_stable_urls(tmp_path):
     assert f'src="/media/{asset.sha256}.png"' in first
     assert 'href="/courses/field-basics/"' in rendered["wrap-up"].html
     assert 'href="/courses/field-basics/first-steps/"' in rendered[""].html
+
+
+def test_tables_scroll_in_a_labelled_focusable_region():
+    html = render_markdown("| Sign | *Meaning* |\n|---|---|\n| a | b |\n\nAfter.\n").html
+    assert html.startswith('<div aria-label="Sign, Meaning" class="table-scroll" role="region" '
+                           'tabindex="0"><table>')
+    assert html.count("<table>") == 1 and "</table></div>" in html
+
+
+def test_authors_cannot_add_other_roles_or_tab_stops():
+    from learning.content.render import sanitise
+    cleaned = sanitise('<div role="button" tabindex="5" class="x">z</div>')
+    assert "role" not in cleaned and "tabindex" not in cleaned

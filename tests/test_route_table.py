@@ -48,7 +48,8 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "mfa.enrol": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "mfa.qr": ({}, (302, 200, 200, 200, 200, 200, 200)),  # the secret enrol just made
     "privacy.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
-    "core.home": ({}, (302, 302, 302, 302, 302, 302, 302)),
+    "core.home": ({}, (200, 302, 302, 302, 302, 302, 302)),  # public landing page
+    "training.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "core.healthz": ({}, (200, 200, 200, 200, 200, 200, 200)),
     "catalogue.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "catalogue.course": ({"course_slug": "field-basics"}, (302, 200, 200, 200, 200, 200, 200)),
@@ -62,10 +63,14 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                             (302, 302, 404, 404, 404, 404, 404)),
     "assessments.result": ({**ATTEMPT, "attempt_id": "{attempt}"},
                            (302, 200, 404, 404, 404, 404, 404)),
+    # Officer A's submitted attempt: its review page sends the owner on to the result.
+    "assessments.review": ({**ATTEMPT, "attempt_id": "{attempt}"},
+                           (302, 302, 404, 404, 404, 404, 404)),
     "transcript.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "certificates.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "certificates.pdf": ({"code": "{code}"}, (302, 200, 404, 404, 404, 404, 200)),
     "certificates.verify": ({"code": "{code}"}, (200, 200, 200, 200, 200, 200, 200)),
+    "certificates.verify_form": ({}, (200, 200, 200, 200, 200, 200, 200)),  # public
     "author.index": ({}, (302, 403, 403, 200, 403, 403, 200)),
     "author.preview": ({"course_slug": "field-basics", "lesson_slug": "first-steps"},
                        (302, 403, 403, 200, 403, 403, 200)),
@@ -110,6 +115,9 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "assessments.start": (ATTEMPT, (302, 200, 200, 200, 200, 200, 200)),
     "assessments.save": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
     "assessments.submit": ({**ATTEMPT, "attempt_id": "{attempt}"}, (405,) * 7),
+    # Same URL as assessments.review.
+    "assessments.review_save": ({**ATTEMPT, "attempt_id": "{attempt}"},
+                                (302, 302, 404, 404, 404, 404, 404)),
     "agency.grant_attempts": ({"user_id": "{officer_a}", "course_id": "{course}"}, (405,) * 7),
     "agency.remove_assignment": ({"assignment_id": "{assignment}"}, (405,) * 7),
     "api_tokens.revoke": ({"token_id": "{token_a}"}, (405,) * 7),
@@ -182,6 +190,8 @@ UNSAFE: dict[str, Refused] = {
                                 {"sequence": "99"}),
     "assessments.submit": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
                                   {"sequence": "99"}),
+    "assessments.review_save": Refused({**ATTEMPT, "attempt_id": "{attempt}"}, OTHERS_ATTEMPT,
+                                       {"sequence": "99"}),
     "agency.assignments": Refused({}, AGENCY_MANAGERS),
     "agency.edit_assignment": Refused({"assignment_id": "{assignment}"},
                                       {**AGENCY_MANAGERS, "manager_b": 404},

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from learning.content.render import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
+    ATTRIBUTE_VALUES,
     URL_SCHEMES,
     link_rewriter,
     render_markdown,
@@ -81,9 +82,13 @@ def assert_only_allowed(html: str) -> None:
     parser.close()
     for tag, attrs in parser.tags:
         assert tag in ALLOWED_TAGS, f"<{tag}> in {html!r}"
-        allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set())
+        values = ATTRIBUTE_VALUES.get(tag, {})
+        allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set()) \
+            | set(values)
         for name, value in attrs:
             assert name in allowed, f"<{tag} {name}> in {html!r}"
+            if name in values:
+                assert value in values[name], f"<{tag} {name}={value!r}> in {html!r}"
             if name in ("href", "src"):
                 assert scheme(value or "") in URL_SCHEMES | {""}, f"{name}={value!r}"
             if name == "rel":

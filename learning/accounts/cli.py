@@ -1,5 +1,7 @@
 """``flask users ...`` and ``flask demo``."""
 
+from datetime import date, timedelta
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -14,8 +16,11 @@ from learning.accounts.service import (
     get_or_create_agency,
     get_or_create_unit,
 )
-from learning.agency.service import record_audit
+from learning.agency.models import Assignment
+from learning.agency.service import create_assignment, record_audit
+from learning.catalogue.service import published_courses
 from learning.extensions import db
+from learning.timeutil import utcnow
 
 users_cli = AppGroup("users", help="Create accounts and reset passwords.")
 
@@ -116,10 +121,33 @@ def ensure_demo_accounts() -> list[str]:
     return created
 
 
+def ensure_demo_assignment(today: date) -> str | None:
+    """Assign the first published course to the demo officer's post, due in a month.
+
+    Only when the demo agency has no assignment yet, so My training shows an assigned
+    course with a due date on a first visit. Returns the course title, if assigned.
+    """
+    manager = find_user_by_email("manager@example.org")
+    courses = published_courses()
+    if manager is None or not courses or db.session.scalar(
+            sa.select(Assignment.id).where(Assignment.agency_id == manager.agency_id).limit(1)):
+        return None
+    unit = db.session.scalar(sa.select(Unit).where(Unit.agency_id == manager.agency_id,
+                                                   Unit.name == DEMO_USERS[0][3]))
+    course, version = courses[0]
+    create_assignment(manager, course.id, today + timedelta(days=30), "none", None,
+                      [unit.id] if unit else [], [] if unit else [DEMO_USERS[0][0]])
+    db.session.commit()
+    return version.title
+
+
 @click.command("demo")
 def demo_command():
     """Create the demo agency and accounts (never run in production)."""
     created = ensure_demo_accounts()
+    assigned = ensure_demo_assignment(utcnow().date())
+    if assigned:
+        click.echo(f"Assigned '{assigned}' to {DEMO_USERS[0][3]}, due in 30 days.")
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, _name, role, _unit in DEMO_USERS:
         mark = " (new)" if email in created else ""

@@ -51,6 +51,8 @@ bp = Blueprint("accounts", __name__)
 def _home_for(user) -> str:
     if user.role in ("trainer",):
         return url_for("author.index")
+    if user.role == "officer":
+        return url_for("training.index")  # My training: assigned courses first
     return url_for("catalogue.index")
 
 

@@ -11,8 +11,12 @@ from flask_login import current_user
 from learning.access import login_required
 from learning.assessments import service
 from learning.assessments.feedback import topic_feedback
+from learning.assessments.review import numbered
 from learning.assessments.service import AttemptRefused, DeadlinePassed
+from learning.catalogue.service import find_course
+from learning.certificates.service import certificate_for_attempt
 from learning.core.inputs import ascii_int
+from learning.progress.service import completed_lessons, course_progress
 from learning.timeutil import utcnow
 
 bp = Blueprint("assessments", __name__, url_prefix="/courses/<course_slug>/assessments")
@@ -35,7 +39,8 @@ def _wants_json() -> bool:
 
 def _urls(course_slug: str, slug: str, attempt_id: int) -> dict[str, str]:
     args = dict(course_slug=course_slug, slug=slug, attempt_id=attempt_id)
-    return {name: url_for(f".{name}", **args) for name in ("attempt", "save", "submit", "result")}
+    return {name: url_for(f".{name}", **args)
+            for name in ("attempt", "save", "submit", "result", "review")}
 
 
 @bp.get("/<slug>/")
@@ -79,10 +84,12 @@ def attempt(course_slug: str, slug: str, attempt_id: int):
              for question in questions for q in (question, *question.parts)}
     seconds_left = (int((attempt.deadline - utcnow()).total_seconds())
                     if attempt.deadline else None)
+    saved = attempt.saved_values()
     return render_template(
         "assessments/attempt.html", context=context, attempt=attempt, questions=questions,
-        views=views, saved=attempt.saved_values(), urls=_urls(course_slug, slug, attempt_id),
-        sequence=int(time.time() * 1000), seconds_left=seconds_left)
+        views=views, saved=saved, urls=_urls(course_slug, slug, attempt_id),
+        sequence=int(time.time() * 1000), seconds_left=seconds_left,
+        navigator=numbered(questions, saved))
 
 
 def _read_answers(attempt):
@@ -107,6 +114,33 @@ def _read_answers(attempt):
 @login_required
 def save(course_slug: str, slug: str, attempt_id: int):
     """Autosave (JSON, from the script) or the save button (a redirect, without JavaScript)."""
+    return _save(course_slug, slug, attempt_id, then=".attempt")
+
+
+@bp.post("/<slug>/attempts/<int:attempt_id>/review")
+@login_required
+def review_save(course_slug: str, slug: str, attempt_id: int):
+    """"Review and submit": save the form like the save button, then show what is unanswered."""
+    return _save(course_slug, slug, attempt_id, then=".review")
+
+
+@bp.get("/<slug>/attempts/<int:attempt_id>/review")
+@login_required
+def review(course_slug: str, slug: str, attempt_id: int):
+    """Confirm before grading: answered count and links back to unanswered questions."""
+    context = _context(course_slug, slug)
+    attempt = service.finalise_if_expired(_attempt(course_slug, slug, attempt_id))
+    if not attempt.is_open:
+        return redirect(url_for(".result", course_slug=course_slug, slug=slug,
+                                attempt_id=attempt_id))
+    questions = numbered(service.attempt_questions(attempt), attempt.saved_values())
+    return render_template(
+        "assessments/review.html", context=context, attempt=attempt, questions=questions,
+        unanswered=[q for q in questions if not q.answered],
+        urls=_urls(course_slug, slug, attempt_id), sequence=int(time.time() * 1000))
+
+
+def _save(course_slug: str, slug: str, attempt_id: int, then: str):
     attempt = _attempt(course_slug, slug, attempt_id)
     values, errors, sequence = _read_answers(attempt)
     if errors:
@@ -129,8 +163,7 @@ def save(course_slug: str, slug: str, attempt_id: int):
     if _wants_json():
         return jsonify(saved=list(result.saved), stale=list(result.stale))
     flash(_("Your answers are saved."), "success")
-    return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
-                            attempt_id=attempt_id), 303)
+    return redirect(url_for(then, course_slug=course_slug, slug=slug, attempt_id=attempt_id), 303)
 
 
 @bp.post("/<slug>/attempts/<int:attempt_id>/submit")
@@ -165,8 +198,18 @@ def result(course_slug: str, slug: str, attempt_id: int):
     attempts = service.attempts_of(current_user.id, context.course_id, slug)
     status = service.start_status(context.assessment, attempts, utcnow())
     questions = service.attempt_questions(attempt)
+    certificate = (certificate_for_attempt(attempt.id) if attempt.final and attempt.passed
+                   else None)
+    lessons_left = 0
+    if attempt.final and attempt.passed and certificate is None:
+        found = find_course(course_slug)
+        if found is not None:
+            progress = course_progress(found[1], completed_lessons(current_user.id,
+                                                                   context.course_id))
+            lessons_left = progress.total - progress.done
     return render_template(
         "assessments/result.html", context=context, attempt=attempt, status=status,
+        certificate=certificate, lessons_left=lessons_left,
         questions=questions, saved=attempt.saved_values(),
         show_answers=service.shows_answers(context.assessment, attempt, status.attempts_left),
         weak_topics=topic_feedback(attempt, context.version_id))

@@ -10,6 +10,7 @@ from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
 from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
 from learning.catalogue.service import find_course, media_asset, published_courses
+from learning.certificates.service import valid_certificates
 from learning.progress.service import (
     completed_by_course,
     completed_lessons,
@@ -18,6 +19,7 @@ from learning.progress.service import (
     next_lesson_slug,
     progress_against,
 )
+from learning.timeutil import utcnow
 
 bp = Blueprint("catalogue", __name__)
 
@@ -28,13 +30,14 @@ MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
 @bp.get("/courses/")
 @login_required
 def index():
-    """Every published course with the signed-in user's progress in it."""
+    """Every published course with the signed-in user's progress and certificate in it."""
     done = completed_by_course(current_user.id)
     entries = [
         (course, version, course_progress(version, done.get(course.id, {})))
         for course, version in published_courses()
     ]
-    return render_template("catalogue/index.html", entries=entries)
+    return render_template("catalogue/index.html", entries=entries,
+                           certificates=valid_certificates(current_user.id, utcnow().date()))
 
 
 @bp.get("/courses/<course_slug>/")
@@ -68,8 +71,9 @@ def _article_context(page: LessonPage) -> dict:
     lesson = page.lesson
     check_url = (url_for("assessments.start_page", course_slug=page.course_slug,
                          slug=lesson.check_slug) if lesson.check_slug else None)
+    # Sources follow the lesson's actions on the page (readers end the lesson before them).
     return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
-                toc_html=lesson.toc_html, html=lesson.html, sources_html=lesson.sources_html,
+                toc_html=lesson.toc_html, html=lesson.html, sources_html=None,
                 check_url=check_url)
 
 

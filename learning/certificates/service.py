@@ -273,6 +273,30 @@ def certificates_of(user_id: int) -> list[Certificate]:
                                              Certificate.id.desc())))
 
 
+def certificate_for_attempt(attempt_id: int) -> Certificate | None:
+    """The unrevoked certificate whose completion this passed attempt brought about, if any."""
+    return db.session.scalar(
+        sa.select(Certificate).join(Completion, Completion.id == Certificate.completion_id)
+        .where(Completion.attempt_id == attempt_id, Certificate.revoked_at.is_(None)))
+
+
+def newest_unrevoked(user_id: int) -> dict[int, Certificate]:
+    """Course id -> the user's newest certificate that is not revoked (expired included)."""
+    newest: dict[int, Certificate] = {}
+    for certificate in db.session.scalars(
+            sa.select(Certificate).where(Certificate.user_id == user_id,
+                                         Certificate.revoked_at.is_(None))
+            .order_by(Certificate.issued_on, Certificate.id)):
+        newest[certificate.course_id] = certificate  # newest wins
+    return newest
+
+
+def valid_certificates(user_id: int, today: date) -> dict[int, Certificate]:
+    """Course id -> the user's current certificate, for courses where it is still valid."""
+    return {course_id: certificate for course_id, certificate in newest_unrevoked(user_id).items()
+            if certificate.status(today) == "valid"}
+
+
 def _on_progress_changed(_sender, user_id: int, course_id: int, **_extra) -> None:
     record_completion(user_id, course_id)
 

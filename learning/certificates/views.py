@@ -1,6 +1,16 @@
 """The officer's certificates, their PDFs, and the public verify page."""
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from learning.access import login_required
@@ -35,6 +45,31 @@ def pdf(code: str):
     response.headers["Content-Disposition"] = f'inline; filename="waymark-{code}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+MAX_TYPED_CODE = 300
+
+
+def typed_code(text: str) -> str:
+    """The code in what someone typed or pasted: a bare code or a whole verify link."""
+    text = text.strip()
+    if "/verify/" in text:
+        text = text.split("/verify/", 1)[1]
+    text = text.split("?", 1)[0].split("#", 1)[0].strip("/")
+    return "".join(text.split()).replace("-", "").lower()
+
+
+@bp.get("/verify/")
+def verify_form():
+    """Public: a form to type a certificate code; ``?code=`` goes on to its check page."""
+    raw = request.args.get("code")
+    if raw is None:
+        return render_template("certificates/verify_form.html")
+    code = typed_code(raw) if len(raw) <= MAX_TYPED_CODE else ""
+    if not code or "/" in code:
+        return render_template("certificates/verify_form.html", code=raw[:MAX_TYPED_CODE],
+                               code_error=_("Type the code printed on the certificate.")), 400
+    return redirect(url_for(".verify", code=code), 303)
 
 
 @bp.get("/verify/<code>")

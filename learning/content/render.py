@@ -28,7 +28,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "id", "class"},
     "abbr": {"title"},
-    "div": {"class"},
+    "div": {"class", "aria-label"},
     "p": {"class"},
     "span": {"class"},
     "img": {"src", "alt", "title", "width", "height", "loading"},
@@ -39,6 +39,8 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align"}, "th": {"align", "scope"},
     "details": {"open"},
 }
+# Only the values the table wrapper uses: authors cannot add other roles or tab stops.
+ATTRIBUTE_VALUES = {"div": {"role": {"region"}, "tabindex": {"0"}}}
 URL_SCHEMES = {"http", "https", "mailto"}
 MAX_PASSES = 4  # re-cleaning settles in one or two; the bound keeps hostile input cheap
 
@@ -55,6 +57,7 @@ def _clean(html: str) -> str:
     return nh3.clean(html, tags=ALLOWED_TAGS,
                      # without a "*" entry nh3 allows lang and title on every tag
                      attributes={"*": set(), **ALLOWED_ATTRIBUTES},
+                     tag_attribute_values=ATTRIBUTE_VALUES,
                      url_schemes=URL_SCHEMES, link_rel="noopener noreferrer",
                      strip_comments=True)
 
@@ -90,6 +93,31 @@ class _LinkRewriter(Treeprocessor):
                 element.set("loading", "lazy")
 
 
+class _TableScroller(Treeprocessor):
+    """Wrap each table in a focusable, labelled region that scrolls sideways on phones."""
+
+    def run(self, root: ET.Element) -> None:
+        for parent in list(root.iter()):
+            for index, child in enumerate(list(parent)):
+                if child.tag != "table":
+                    continue
+                wrapper = ET.Element("div", {"class": "table-scroll", "role": "region",
+                                             "aria-label": table_label(child), "tabindex": "0"})
+                wrapper.tail, child.tail = child.tail, None
+                parent.remove(child)
+                wrapper.append(child)
+                parent.insert(index, wrapper)
+
+
+def table_label(table: ET.Element) -> str:
+    """A table's name for screen readers: its header cells' text (authored, so localised)."""
+    head = table.find("thead/tr")
+    row = head if head is not None else table.find(".//tr")
+    cells = list(row) if row is not None else []
+    texts = [" ".join("".join(cell.itertext()).split()) for cell in cells]
+    return ", ".join(t for t in texts if t)[:200] or "Table"
+
+
 class _LinkExtension(Extension):
     def __init__(self, rewrite: Callable[[str, bool], str]):
         super().__init__()
@@ -97,6 +125,7 @@ class _LinkExtension(Extension):
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
         md.treeprocessors.register(_LinkRewriter(md, self.rewrite), "waymark_links", 1)
+        md.treeprocessors.register(_TableScroller(md), "waymark_tables", 0)
 
 
 def _make_markdown(rewrite: Callable[[str, bool], str]) -> markdown.Markdown:

@@ -1,7 +1,7 @@
 """Home redirect and ``/healthz`` (error pages: errors.py; headers: headers.py)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, redirect, url_for
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,12 +10,15 @@ from learning.extensions import db
 bp = Blueprint("core", __name__)
 
 
+ROLE_HOMES = {"admin": "admin.index", "manager": "agency.index", "trainer": "author.index"}
+
+
 @bp.get("/")
 def home():
-    """Send people to their courses, or to sign in."""
+    """The public landing page; signed-in people go to their role's home (officers: My training)."""
     if current_user.is_authenticated:
-        return redirect(url_for("catalogue.index"))
-    return redirect(url_for("accounts.login"))
+        return redirect(url_for(ROLE_HOMES.get(current_user.role, "training.index")))
+    return render_template("core/landing.html")
 
 
 @bp.get("/healthz")

@@ -1,0 +1,1 @@
+"""My training: the officer's home, assigned courses first."""
