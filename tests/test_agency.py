@@ -120,12 +120,13 @@ def test_export_equals_screen(agency_setup, client, login_as):
                       [s["north"].id, s["south"].id], [])
     login_as(s["manager"])
     page = client.get("/agency/").get_data(as_text=True)
-    export = client.get("/agency/export.csv").get_data(as_text=True)
+    export = client.get("/agency/export.csv").data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(export)))
     assert rows[0] == list(compliance_columns())
     screen = compliance.snapshot(s["manager"], utcnow().date(), 90)
     assert [(r[0], r[4], r[5]) for r in rows[1:]] == [
-        (row.officer.name, row.state, row.due_on.isoformat()) for row in screen]
+        (row.officer.name, compliance.STATE_LABELS[row.state], row.due_on.isoformat())
+        for row in screen]
     for name, *_rest in rows[1:]:
         assert name in page
     assert page.count("Overdue") >= 4
@@ -133,7 +134,7 @@ def test_export_equals_screen(agency_setup, client, login_as):
     streamed = list(compliance.stream(s["manager"], utcnow().date(), 90, chunk=1))
     assert [(r.officer.id, r.state) for r in streamed] == [(r.officer.id, r.state)
                                                             for r in screen]
-    filtered = client.get(f"/agency/export.csv?unit={s['south'].id}").get_data(as_text=True)
+    filtered = client.get(f"/agency/export.csv?unit={s['south'].id}").data.decode("utf-8-sig")
     assert [r[0] for r in list(csv.reader(io.StringIO(filtered)))[1:]] == ["South 0"]
 
 
@@ -178,7 +179,7 @@ def test_managers_cannot_reach_another_agency(agency_setup, client, login_as, ma
     html = client.get("/agency/").get_data(as_text=True)
     assert "North 0" not in html
     assert "North" not in client.get(f"/agency/?unit={s['north'].id}").get_data(as_text=True)
-    export = client.get(f"/agency/export.csv?unit={s['north'].id}").get_data(as_text=True)
+    export = client.get(f"/agency/export.csv?unit={s['north'].id}").data.decode("utf-8-sig")
     assert export.strip().splitlines() == [",".join(compliance_columns())]
     for officer in s["officers"]:
         assert client.get(f"/agency/officers/{officer.id}/").status_code == 404
@@ -192,9 +193,9 @@ def test_managers_cannot_reach_another_agency(agency_setup, client, login_as, ma
         Assignment.agency_id == other.id)) == 0
 
 
-def compliance_columns():
+def compliance_columns() -> tuple[str, ...]:
     from learning.agency.views import EXPORT_COLUMNS
-    return EXPORT_COLUMNS
+    return tuple(str(column) for column in EXPORT_COLUMNS)
 
 
 def test_page_statements_do_not_grow_with_officers(agency_setup, client, login_as, make_user,
@@ -255,8 +256,9 @@ def test_export_streams_from_a_real_server(agency_setup, database_url, content_d
         client.log_in(s["manager"].email, PASSWORD)
         status, _headers, body = client.request("GET", "/agency/export.csv")
         assert status == 200
-        rows = list(csv.reader(io.StringIO(body)))
-        assert len(rows) == 1 + 4 and {r[4] for r in rows[1:]} == {"overdue"}
+        assert body.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(body[1:])))
+        assert len(rows) == 1 + 4 and {r[4] for r in rows[1:]} == {"Overdue"}
         status, headers, _body = client.request("GET", "/agency/export.xlsx")
         assert status == 200 and headers["Content-Type"].startswith(
             "application/vnd.openxmlformats")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from learning.access import Viewer, scope_people
 from learning.accounts.models import Unit, User
@@ -25,6 +26,10 @@ from learning.extensions import db
 from learning.progress.models import LessonProgress
 
 STATES = ("not_started", "in_progress", "completed", "expiring", "expired", "overdue")
+# The one source of the states' names, on the page and in its exports.
+STATE_LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"),
+                "completed": _l("Completed"), "expiring": _l("Expiring"),
+                "expired": _l("Expired"), "overdue": _l("Overdue")}
 CHUNK = 1000
 
 
@@ -62,17 +67,31 @@ class Held:
 
     issued_on: date
     expires_on: date | None
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ComplianceRow:
-    """One cell of the matrix."""
+    """One cell of the matrix, with the certificate it rests on (if any)."""
 
     officer: Officer
     requirement: Requirement
     state: str
     due_on: date
-    certificate_expires_on: date | None
+    held: Held | None = None
+
+    @property
+    def completed_on(self) -> date | None:
+        return self.held.issued_on if self.held else None
+
+    @property
+    def score(self) -> int | None:
+        """The certificate's score in whole percent, as printed on it."""
+        return round(self.held.score) if self.held and self.held.score is not None else None
+
+    @property
+    def certificate_expires_on(self) -> date | None:
+        return self.held.expires_on if self.held else None
 
 
 def evaluate(requirement: Requirement, held: Held | None, started: bool, today: date,
@@ -115,8 +134,7 @@ def rows_for(officers: Iterable[Officer], requirements: list[Requirement],
             key = (officer.id, requirement.course_id)
             found = held.get(key)
             state, due = evaluate(requirement, found, key in started, today, window_days)
-            yield ComplianceRow(officer, requirement, state, due,
-                                found.expires_on if found else None)
+            yield ComplianceRow(officer, requirement, state, due, found)
 
 
 @dataclass(frozen=True)
@@ -166,13 +184,13 @@ def requirements_for(agency_id: int, course_id: int | None = None) -> list[Requi
 def _held_and_started(user_filter, course_ids: set[int]
                       ) -> tuple[dict[tuple[int, int], Held], set[tuple[int, int]]]:
     held: dict[tuple[int, int], Held] = {}
-    for user_id, course_id, issued_on, expires_on in db.session.execute(
+    for user_id, course_id, issued_on, expires_on, score in db.session.execute(
             sa.select(Certificate.user_id, Certificate.course_id, Certificate.issued_on,
-                      Certificate.expires_on)
+                      Certificate.expires_on, Certificate.score)
             .where(user_filter(Certificate.user_id), Certificate.course_id.in_(course_ids),
                    Certificate.revoked_at.is_(None))
             .order_by(Certificate.issued_on, Certificate.id)):
-        held[(user_id, course_id)] = Held(issued_on, expires_on)  # newest wins
+        held[(user_id, course_id)] = Held(issued_on, expires_on, score)  # newest wins
     started = {(user_id, course_id) for user_id, course_id in db.session.execute(
         sa.select(LessonProgress.user_id, LessonProgress.course_id).distinct()
         .where(user_filter(LessonProgress.user_id), LessonProgress.course_id.in_(course_ids))

@@ -20,10 +20,10 @@ from learning.core.spreadsheets import looks_like_formula
 
 bp = Blueprint("agency_exports", __name__, url_prefix="/agency")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-COLUMN_WIDTHS = (28, 32, 22, 36, 14, 12, 22)
+COLUMN_WIDTHS = (28, 32, 22, 36, 14, 12, 14, 10, 22)
 
 
-def _cell(sheet, value: str | date | None) -> WriteOnlyCell:
+def _cell(sheet, value: str | date | int | None) -> WriteOnlyCell:
     """A typed cell: text stays text (never a formula), dates are dates, None is empty."""
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value) or None
@@ -36,7 +36,7 @@ def _cell(sheet, value: str | date | None) -> WriteOnlyCell:
     return cell
 
 
-def write_xlsx(lines: Iterable[tuple[str | date | None, ...]], out: IO[bytes]) -> None:
+def write_xlsx(lines: Iterable[tuple[str | date | int | None, ...]], out: IO[bytes]) -> None:
     """Write header and rows as one sheet in openpyxl's write-only mode (memory stays flat).
 
     Text is exactly as typed and always text: a name starting with "=" is shown, never

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from learning.access import Viewer, role_required, visible_person_or_404
@@ -49,8 +50,10 @@ from learning.transcript.service import transcript
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
 PAGE_SIZE = 50
-EXPORT_COLUMNS = ("officer", "email", "unit", "course", "state", "due_on",
-                  "certificate_expires_on")
+# The exports' header, in the interface's language (labels a spreadsheet user can read).
+EXPORT_COLUMNS = (_l("Officer"), _l("Email"), _l("Unit"), _l("Course"), _l("State"),
+                  _l("Due on"), _l("Completed on"), _l("Score (%)"),
+                  _l("Certificate expires on"))
 
 
 def _filters() -> compliance.Filters:
@@ -78,7 +81,7 @@ def index():
     return render_template(
         "agency/index.html", totals=view.totals, filters=filters, officers=view.officers,
         page=page, pages=max(1, -(-view.officer_count // PAGE_SIZE)), courses=view.courses,
-        states=compliance.STATES, row_count=view.row_count,
+        states=compliance.STATES, labels=compliance.STATE_LABELS, row_count=view.row_count,
         units=units_of(current_user.agency_id) if current_user.agency_id else [],
         all_courses=[(c.id, v.title) for c, v in published_courses()])
 
@@ -101,14 +104,27 @@ def dashboard_page():
 
 
 def export_rows(filters: compliance.Filters, viewer: Viewer | None = None
-                ) -> Iterator[tuple[str | date | None, ...]]:
-    """Header, then one line per (officer, course), exactly the screen's rows (dates typed)."""
+                ) -> Iterator[tuple[str | date | int | None, ...]]:
+    """Header, then one line per (officer, course): the screen's rows and labels, dates typed.
+
+    The labels are translated here, in the request: the stream runs after the view
+    returns, when the user's language can no longer be looked up.
+    """
     viewer = viewer or Viewer.of(current_user)
-    yield EXPORT_COLUMNS
-    for row in compliance.stream(viewer, utcnow().date(), _window(), filters):
+    header = tuple(str(column) for column in EXPORT_COLUMNS)
+    labels = {state: str(label) for state, label in compliance.STATE_LABELS.items()}
+    return _export_lines(header, labels, compliance.stream(viewer, utcnow().date(), _window(),
+                                                           filters))
+
+
+def _export_lines(header: tuple[str, ...], labels: dict[str, str],
+                  rows: Iterator[compliance.ComplianceRow]
+                  ) -> Iterator[tuple[str | date | int | None, ...]]:
+    yield header
+    for row in rows:
         yield (row.officer.name, row.officer.email, row.officer.unit_name,
-               row.requirement.course_title, row.state, row.due_on,
-               row.certificate_expires_on)
+               row.requirement.course_title, labels[row.state], row.due_on,
+               row.completed_on, row.score, row.certificate_expires_on)
 
 
 def begin_export(kind: str) -> tuple[compliance.Filters, Viewer]:
@@ -123,13 +139,20 @@ def begin_export(kind: str) -> tuple[compliance.Filters, Viewer]:
 @bp.get("/export.csv")
 @role_required("manager")
 def export_csv():
-    """The compliance rows as CSV, streamed so a large agency does not fill memory."""
+    """The compliance rows as CSV, streamed so a large agency does not fill memory.
+
+    UTF-8 with a byte-order mark: without it Excel reads the file in the local code
+    page and garbles every accented name.
+    """
     filters, viewer = begin_export("csv")
 
+    lines = export_rows(filters, viewer)  # labels translated now, in the request
+
     def generate():
+        yield "\ufeff"
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        for line in export_rows(filters, viewer):
+        for line in lines:
             writer.writerow([spreadsheet_safe(value) for value in line])
             yield buffer.getvalue()
             buffer.seek(0)
