@@ -21,6 +21,7 @@ from learning.accounts.notices import (
 )
 from learning.accounts.service import (
     AccountError,
+    claim_link,
     find_user_by_email,
     password_matches,
     set_password,
@@ -141,10 +142,7 @@ def complete_reset(token: str, password: str) -> User:
     user = db.session.get(User, reset.user_id)
     set_password(user, password)
     now = utcnow()
-    claimed = db.session.execute(sa.update(PasswordReset).where(
-        PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
-        PasswordReset.revoked_at.is_(None), PasswordReset.expires_at > now).values(used_at=now))
-    if claimed.rowcount != 1:
+    if not claim_link(PasswordReset, reset.id, now):
         db.session.rollback()
         raise ResetError(_("This reset link has already been used. Ask for a new one if you "
                            "need to."))

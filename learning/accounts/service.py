@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -180,6 +181,15 @@ def end_all_sessions(user: User) -> None:
     MFA reset; the caller commits.
     """
     user.session_generation = (user.session_generation or 0) + 1
+
+
+def claim_link(model: type, link_id: int, now: datetime) -> bool:
+    """Use up a single-use link (invitation or password reset) with one conditional UPDATE,
+    so two requests racing with the same link cannot both succeed."""
+    claimed = db.session.execute(sa.update(model).where(
+        model.id == link_id, model.used_at.is_(None), model.revoked_at.is_(None),
+        model.expires_at > now).values(used_at=now))
+    return claimed.rowcount == 1
 
 
 def find_user_by_email(email: str) -> User | None:

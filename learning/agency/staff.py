@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from learning.access import scope_people
 from learning.accounts.models import Unit, User
-from learning.accounts.service import end_all_sessions, set_password
+from learning.accounts.service import claim_link, end_all_sessions, set_password
 from learning.agency.service import AgencyError, record_audit, units_of
 from learning.agency.staff_models import Invitation
 from learning.extensions import db
@@ -189,10 +189,7 @@ def accept_invitation(token: str, password: str) -> User:
     user = db.session.get(User, invitation.user_id)
     set_password(user, password)
     now = utcnow()
-    claimed = db.session.execute(sa.update(Invitation).where(
-        Invitation.id == invitation.id, Invitation.used_at.is_(None),
-        Invitation.revoked_at.is_(None), Invitation.expires_at > now).values(used_at=now))
-    if claimed.rowcount != 1:
+    if not claim_link(Invitation, invitation.id, now):
         db.session.rollback()
         raise InvitationError(_("This invitation link has already been used. Sign in with "
                                 "your password, or ask your manager for a new link."))
