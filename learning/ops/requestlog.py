@@ -18,6 +18,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
+from flask.logging import default_handler
 
 from learning.core.redact import RedactSecrets, escape_controls, redact_secrets
 
@@ -106,10 +107,18 @@ def configure_logging(app: Flask) -> None:
     request_logger = logging.getLogger(REQUEST_LOGGER)
     if app.config["LOG_FORMAT"] != "json":
         request_logger.setLevel(logging.WARNING)  # gunicorn or werkzeug logs each request
+        ours = [h for h in app_logger.handlers if getattr(h, "waymark_json", False)]
+        for handler in ours:  # an earlier app in this process logged JSON: undo it
+            app_logger.removeHandler(handler)
+        if ours:
+            app_logger.setLevel(logging.DEBUG if app.debug else logging.NOTSET)
+            app_logger.addHandler(default_handler)
         return
     for handler in list(app_logger.handlers):
         app_logger.removeHandler(handler)  # Flask's default handler, or ours from before
     app_logger.addHandler(json_handler())
+    # logging.config.fileConfig (Alembic's env.py, run in-process) disables existing loggers.
+    app_logger.disabled = request_logger.disabled = False
     app_logger.setLevel(logging.INFO)
     request_logger.setLevel(logging.INFO)
 
