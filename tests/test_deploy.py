@@ -43,6 +43,7 @@ def test_nginx_site_proxies_to_every_app_server_and_nginx_accepts_it(tmp_path):
 
 
 def test_nginx_site_refuses_odd_arguments():
+    assert render_site("x.example", "/srv/static", "8001").returncode == 0
     assert render_site("x.example", "/srv/static").returncode == 2  # no app server
     assert render_site("x.example", "/srv/static", "80; evil").returncode == 2
     assert render_site("x.example;", "/srv/static", "8001").returncode == 2
