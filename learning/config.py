@@ -99,6 +99,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
         # "json": one JSON object per log line (gunicorn.conf.py's default); else plain text.
         LOG_FORMAT=os.environ.get("WAYMARK_LOG_FORMAT", "plain").strip().lower(),
         EXPIRING_WITHIN_DAYS=int(os.environ.get("WAYMARK_EXPIRING_WITHIN_DAYS", "90")),
+        # Days current holders get to recertify when a publication asks for it.
+        RECERTIFY_AFTER_CHANGE_DAYS=int(os.environ.get("WAYMARK_RECERTIFY_AFTER_CHANGE_DAYS",
+                                                       "90")),
         VERIFY_RATE_LIMIT=os.environ.get("WAYMARK_VERIFY_RATE_LIMIT", "30 per minute"),
         RESET_RATE_LIMIT=os.environ.get("WAYMARK_RESET_RATE_LIMIT", "10 per hour"),
         EXPORT_RATE_LIMIT=os.environ.get("WAYMARK_EXPORT_RATE_LIMIT", "3 per hour"),
