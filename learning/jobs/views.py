@@ -37,8 +37,10 @@ def _job_or_404(job_id: int):
     return job
 
 
-def _certificates_form() -> CertificatesForm:
-    form = CertificatesForm(token=new_token())
+def _certificates_form(token: str | None = None) -> CertificatesForm:
+    """The form with its course choices; a fresh token only when rendering it (a POST
+    must bring its own, or it could not be recognised when sent twice)."""
+    form = CertificatesForm(token=token) if token else CertificatesForm()
     form.course_id.choices = [(course.id, version.title) for course, version in
                               published_courses()]
     return form
@@ -63,7 +65,7 @@ def index():
     staff = current_user.has_role("manager")
     return render_template(
         "jobs/index.html", jobs=recent_jobs(current_user), kinds=KINDS,
-        certificates_form=_certificates_form() if staff else None,
+        certificates_form=_certificates_form(new_token()) if staff else None,
         reminders_form=RemindersForm(token=new_token()) if current_user.role == "admin"
         else None)
 
