@@ -336,3 +336,22 @@ def test_a_killed_worker_s_job_is_finished_by_another_worker(
     assert finished.attempts == 2
     assert certificates_per_officer(course_id()) == dict.fromkeys(officers, 1)
     assert completions_per_officer(course_id()) == dict.fromkeys(officers, 1)
+
+
+def test_jobs_commands_list_retry_and_send_reminders(runner, make_user, officers):
+    admin = make_user("admin")
+    job, _created = enqueue("certificates", {"course_id": course_id(), "pdfs": False}, admin,
+                            "cli")
+    listing = runner.invoke(args=["jobs", "list"])
+    assert listing.exit_code == 0 and f"{job.id}\tcertificates\tdone\t5/5" in listing.output
+    refused = runner.invoke(args=["jobs", "retry", str(job.id)])
+    assert refused.exit_code == 1 and "nothing to retry" in refused.output
+    assert runner.invoke(args=["jobs", "retry", "999999"]).exit_code == 1
+    job.state = FAILED
+    db.session.commit()
+    assert "done" in runner.invoke(args=["jobs", "retry", str(job.id)]).output
+    assert certificates_per_officer(course_id()) == dict.fromkeys(officers, 1)
+    sent = runner.invoke(args=["jobs", "reminders"])
+    assert sent.exit_code == 0 and ": done." in sent.output
+    worker = runner.invoke(args=["jobs", "worker", "--burst"])
+    assert worker.exit_code == 1 and "REDIS_URL is not set" in worker.output
