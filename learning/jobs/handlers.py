@@ -56,14 +56,13 @@ def _owner(job: Job) -> User:
     return owner
 
 
-def eligible_officers(viewer: User | Viewer, course_id: int) -> list[int]:
-    """Officers in the viewer's scope with any progress or attempt in the course, by id."""
+def eligible_officers(viewer: User | Viewer, course_id: int) -> sa.Select:
+    """Officers in the viewer's scope with any progress or attempt in the course (ids)."""
     started = sa.union(
         sa.select(LessonProgress.user_id).where(LessonProgress.course_id == course_id),
         sa.select(Attempt.user_id).where(Attempt.course_id == course_id)).subquery()
-    query = scope_people(sa.select(User.id).where(User.id.in_(sa.select(started.c.user_id)),
-                                                  User.active.is_(True)), viewer)
-    return list(db.session.scalars(query.order_by(User.id)))
+    return scope_people(sa.select(User.id).where(User.id.in_(sa.select(started.c.user_id)),
+                                                 User.active.is_(True)), viewer)
 
 
 def issue_certificates(job: Job) -> None:
@@ -71,7 +70,8 @@ def issue_certificates(job: Job) -> None:
     owner = _owner(job)
     course_id, with_pdfs = int(job.params["course_id"]), bool(job.params.get("pdfs", True))
     paper = job.params.get("paper", "a4")
-    officers = eligible_officers(owner, course_id)
+    eligible = eligible_officers(owner, course_id)
+    officers = list(db.session.scalars(eligible.order_by(User.id)))
     pending = [user_id for user_id in officers if user_id > job.cursor]
     done, this_run, size = len(officers) - len(pending), 0, steps.chunk_size()
     steps.advance(job, done, total=len(officers))
@@ -87,8 +87,8 @@ def issue_certificates(job: Job) -> None:
             steps.item_done(this_run)
         done += len(chunk)
         steps.advance(job, done, cursor=chunk[-1])
-    issued = db.session.scalar(sa.select(sa.func.count(Certificate.id)).where(
-        Certificate.course_id == course_id, Certificate.user_id.in_(officers or [0]),
+    issued = db.session.scalar(sa.select(sa.func.count(sa.distinct(Certificate.user_id))).where(
+        Certificate.course_id == course_id, Certificate.user_id.in_(eligible),
         Certificate.revoked_at.is_(None)))
     with force_locale(owner.language or "en"):
         job.summary = _("%(issued)d certificates held by the %(officers)d officers checked.",
