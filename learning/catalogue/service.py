@@ -72,8 +72,11 @@ def publish_course(files: CourseFiles) -> tuple[CourseVersion, str]:
         course = Course(slug=files.slug)
         db.session.add(course)
         db.session.flush()
+    # A rollback can publish the same content twice: the current one, else the newest, wins.
     existing = db.session.scalar(sa.select(CourseVersion).where(
-        CourseVersion.course_id == course.id, CourseVersion.content_hash == files.content_hash))
+        CourseVersion.course_id == course.id, CourseVersion.content_hash == files.content_hash)
+        .order_by((CourseVersion.id == course.current_version_id).desc(),
+                  CourseVersion.number.desc()).limit(1))
     if existing is not None:
         if course.current_version_id == existing.id:
             return existing, "unchanged"

@@ -1,0 +1,199 @@
+"""A course's version history: list, compare any two, roll back, and export as a zip.
+
+History is never rewritten: a rollback publishes the old content as a new
+version with the next number, so attempts and certificates keep pointing at the
+version they were made on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from learning.accounts.models import User
+from learning.audit.models import AuditEntry
+from learning.audit.service import record_audit
+from learning.catalogue.archive import build_zip
+from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+MAX_DIFF_LINES = 3000  # shown for one comparison; the rest is summarised
+MAX_DIFF_FILE_LINES = 5000  # files longer than this are not compared line by line
+ROLLBACK_ACTION = "course.rollback"
+PUBLISH_ACTIONS = (ROLLBACK_ACTION, "course.import_zip")
+_NOT_COPIED = {"id", "number", "created_at"}
+
+
+class VersionError(Exception):
+    """A version operation that cannot be done as asked (shown to the user)."""
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One version as the history page lists it."""
+
+    version: CourseVersion
+    current: bool
+    who: str | None  # who published it, when the audit log says
+    origin: str | None  # "sync", "rollback", "import", ... when recorded
+
+
+@dataclass
+class FileDiff:
+    """One file's change between two versions: unified diff lines as (kind, text)."""
+
+    path: str
+    status: str  # "added", "removed" or "changed"
+    lines: list[tuple[str, str]] = field(default_factory=list)  # kind: hunk, add, remove, same
+    note: str | None = None  # why lines are missing (too long, cap reached)
+
+
+@dataclass
+class VersionDiff:
+    """What changed from one version to another, file by file, and which images."""
+
+    old: CourseVersion
+    new: CourseVersion
+    files: list[FileDiff] = field(default_factory=list)
+    assets_added: list[str] = field(default_factory=list)
+    assets_removed: list[str] = field(default_factory=list)
+    assets_changed: list[str] = field(default_factory=list)
+    capped: bool = False
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.files or self.assets_added or self.assets_removed
+                    or self.assets_changed)
+
+
+def find_course_by_slug(slug: str) -> Course | None:
+    """The course with this slug, published or not."""
+    return db.session.scalar(sa.select(Course).where(Course.slug == slug))
+
+
+def version_by_number(course: Course, number: int) -> CourseVersion | None:
+    """One version of ``course`` by its number, or None."""
+    return db.session.scalar(sa.select(CourseVersion).where(
+        CourseVersion.course_id == course.id, CourseVersion.number == number))
+
+
+def history(course: Course) -> list[HistoryRow]:
+    """Every version of the course, newest first, with who published it when known."""
+    versions = db.session.scalars(sa.select(CourseVersion).where(
+        CourseVersion.course_id == course.id).order_by(CourseVersion.number.desc())).all()
+    who: dict[int, str] = {}
+    origin: dict[int, str] = {}
+    rows = db.session.execute(
+        sa.select(AuditEntry.action, AuditEntry.details, User.display_name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(AuditEntry.action.in_(PUBLISH_ACTIONS), AuditEntry.target == course.slug,
+               AuditEntry.outcome == "success"))
+    for action, details, name in rows:
+        number = (details or {}).get("version")
+        if isinstance(number, int):
+            who[number] = name or ""
+            origin[number] = "rollback" if action == ROLLBACK_ACTION else "import"
+    return [HistoryRow(version, version.id == course.current_version_id,
+                       getattr(version, "published_by_name", None) or who.get(version.number),
+                       getattr(version, "origin", None) or origin.get(version.number))
+            for version in versions]
+
+
+def _file_diff(path: str, old: str | None, new: str | None, budget: int) -> FileDiff:
+    status = "added" if old is None else "removed" if new is None else "changed"
+    result = FileDiff(path, status)
+    old_lines, new_lines = (old or "").splitlines(), (new or "").splitlines()
+    if max(len(old_lines), len(new_lines)) > MAX_DIFF_FILE_LINES:
+        result.note = "too_long"
+        return result
+    for line in list(difflib.unified_diff(old_lines, new_lines, lineterm="", n=3))[2:]:
+        if len(result.lines) >= budget:
+            result.note = "capped"
+            break
+        kind = {"@": "hunk", "+": "add", "-": "remove"}.get(line[:1], "same")
+        result.lines.append((kind, line[1:] if kind != "hunk" else line))
+    return result
+
+
+def diff_versions(old: CourseVersion, new: CourseVersion) -> VersionDiff:
+    """Per-file unified diffs (capped at ``MAX_DIFF_LINES`` in all) and changed images."""
+    diff = VersionDiff(old, new)
+    budget = MAX_DIFF_LINES
+    for path in sorted(set(old.files) | set(new.files)):
+        before, after = old.files.get(path), new.files.get(path)
+        if before == after:
+            continue
+        file_diff = _file_diff(path, before, after, budget)
+        budget -= len(file_diff.lines)
+        diff.capped = diff.capped or file_diff.note == "capped"
+        diff.files.append(file_diff)
+    for path in sorted(set(old.assets) | set(new.assets)):
+        before, after = old.assets.get(path), new.assets.get(path)
+        if before is None:
+            diff.assets_added.append(path)
+        elif after is None:
+            diff.assets_removed.append(path)
+        elif before != after:
+            diff.assets_changed.append(path)
+    return diff
+
+
+def version_entries(version: CourseVersion) -> list[tuple[str, bytes]]:
+    """Every file of a version as (path under the content root, bytes), images included."""
+    entries = [(path, text.encode("utf-8")) for path, text in version.files.items()]
+    assets = {asset.sha256: asset.data for asset in db.session.scalars(
+        sa.select(MediaAsset).where(MediaAsset.sha256.in_(set(version.assets.values()))))}
+    base = f"courses/{version.course.slug}"
+    entries += [(f"{base}/{path}", assets[sha256]) for path, sha256 in version.assets.items()]
+    return sorted(entries)
+
+
+def export_zip(version: CourseVersion) -> bytes:
+    """The version as a zip of courses/<slug>/... and quizzes/<slug>/..., byte-for-byte stable."""
+    return build_zip(version_entries(version))
+
+
+def zip_name(version: CourseVersion) -> str:
+    """The download's file name: course, version number and short hash."""
+    return f"{version.course.slug}-v{version.number}-{version.short_hash}.zip"
+
+
+def _next_number(course: Course) -> int:
+    return (db.session.scalar(sa.select(sa.func.max(CourseVersion.number))
+                              .where(CourseVersion.course_id == course.id)) or 0) + 1
+
+
+def rollback(actor: User, course: Course, version: CourseVersion) -> CourseVersion:
+    """Publish ``version``'s content again as a new, current version (the caller commits).
+
+    The stored rows are copied as they are (rendered pages included), so the
+    rolled-back course is exactly what officers saw then.
+    """
+    if version.course_id != course.id:
+        raise VersionError("That version belongs to another course.")
+    current = course.current_version
+    if current is not None and current.id == version.id:
+        raise VersionError("That version is already the current one.")
+    columns = [attr.key for attr in sa.inspect(CourseVersion).column_attrs
+               if attr.key not in _NOT_COPIED]
+    copy = CourseVersion(**{key: getattr(version, key) for key in columns})
+    copy.number = _next_number(course)
+    if hasattr(CourseVersion, "origin"):
+        copy.origin = "rollback"  # a column the publishing workflow may add
+    db.session.add(copy)
+    db.session.flush()
+    lesson_columns = [attr.key for attr in sa.inspect(Lesson).column_attrs
+                      if attr.key not in ("id", "version_id")]
+    for lesson in db.session.scalars(sa.select(Lesson).where(Lesson.version_id == version.id)
+                                     .order_by(Lesson.position)):
+        db.session.add(Lesson(version_id=copy.id,
+                              **{key: getattr(lesson, key) for key in lesson_columns}))
+    course.current_version_id = copy.id
+    course.updated_at = utcnow()
+    record_audit(actor, ROLLBACK_ACTION, target=course.slug, details={
+        "version": copy.number, "content_of": version.number,
+        "replaced": current.number if current else None, "hash": version.short_hash})
+    return copy
