@@ -161,7 +161,8 @@ def zip_name(version: CourseVersion) -> str:
     return f"{version.course.slug}-v{version.number}-{version.short_hash}.zip"
 
 
-def _next_number(course: Course) -> int:
+def next_number(course: Course) -> int:
+    """The number the course's next version will get."""
     return (db.session.scalar(sa.select(sa.func.max(CourseVersion.number))
                               .where(CourseVersion.course_id == course.id)) or 0) + 1
 
@@ -180,7 +181,7 @@ def rollback(actor: User, course: Course, version: CourseVersion) -> CourseVersi
     columns = [attr.key for attr in sa.inspect(CourseVersion).column_attrs
                if attr.key not in _NOT_COPIED]
     copy = CourseVersion(**{key: getattr(version, key) for key in columns})
-    copy.number = _next_number(course)
+    copy.number = next_number(course)
     if hasattr(CourseVersion, "origin"):
         copy.origin = "rollback"  # a column the publishing workflow may add
     db.session.add(copy)
