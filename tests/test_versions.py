@@ -122,6 +122,8 @@ def test_rollback_publishes_the_old_content_as_a_new_version(client, two_version
     assert current.number == 3 and count(CourseVersion) == 3
     assert current.content_hash == old.content_hash and current.files == old_files
     assert current.assets == old.assets
+    assert current.origin == "rollback" and current.published_by == trainer.id
+    assert current.based_on_hash == replaced_hash
     assert numbered(course, 1).files == old_files  # history untouched
     assert numbered(course, 2).content_hash == replaced_hash
     lessons = db.session.scalars(sa.select(Lesson.slug).where(Lesson.version_id == current.id)

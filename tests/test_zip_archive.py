@@ -22,6 +22,7 @@ from learning.catalogue import archive
 from learning.catalogue.archive import ArchiveError, build_zip, import_zip
 from learning.catalogue.import_models import PendingCourseImport
 from learning.catalogue.models import Course, CourseVersion, MediaAsset
+from learning.catalogue.service import MARKER
 from learning.catalogue.versions import export_zip, version_entries
 from learning.extensions import db
 
@@ -35,6 +36,16 @@ def current_version() -> CourseVersion:
 
 def version_count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(CourseVersion))
+
+
+def exported(version: CourseVersion) -> dict[str, bytes]:
+    """A version's zip as {name: bytes}, the export marker included."""
+    with zipfile.ZipFile(io.BytesIO(export_zip(version))) as out:
+        return {name: out.read(name) for name in out.namelist()}
+
+
+def without_marker(entries: dict[str, bytes]) -> dict[str, bytes]:
+    return {name: data for name, data in entries.items() if not name.endswith(MARKER)}
 
 
 def zip_of(*entries: tuple[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -178,6 +189,7 @@ def test_round_trip_import_of_export_is_the_same_version(synced, scratch):
     stored = {a.sha256: a.data for a in db.session.scalars(sa.select(MediaAsset))}
     assert {a.path: a.data for a in course.assets} == \
         {path: stored[sha] for path, sha in version.assets.items()}
+    assert loaded.base_hash == version.content_hash
     assert list(scratch.iterdir()) == []
 
 
@@ -187,7 +199,12 @@ def test_export_is_deterministic_and_laid_out_by_course(synced):
     assert export_zip(version) == data
     infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     names = [info.filename for info in infos]
-    assert names == sorted(names) == [name for name, _data in version_entries(version)]
+    marker = f"{COURSE}/{archive.MARKER}"
+    assert names == sorted(names)
+    assert sorted(set(names) - {marker}) == [name for name, _data in version_entries(version)]
+    assert zipfile.ZipFile(io.BytesIO(data)).read(marker) == \
+        f"{version.content_hash}\n".encode()
+    assert archive.MARKER == MARKER  # the marker flask content export writes
     assert f"{COURSE}/course.md" in names and f"{COURSE}/images/diagram.png" in names
     assert "quizzes/field-basics/final.yaml" in names
     assert {info.date_time for info in infos} == {archive.ZIP_TIMESTAMP}
@@ -210,13 +227,15 @@ def test_cli_round_trip_through_a_zip(synced, runner, tmp_path):
     result = runner.invoke(args=["content", "import-zip", str(target)])
     assert result.exit_code == 0, result.output
     assert "unchanged" in result.output and version_count() == 1
-    entries = dict(version_entries(version))
+    entries = exported(version)
     entries[f"{COURSE}/wrap-up.md"] += b"\nOne more closing line.\n"
     target.write_bytes(build_zip(entries.items()))
     result = runner.invoke(args=["content", "import-zip", str(target)])
     assert result.exit_code == 0, result.output
     assert "published version 2" in result.output
-    assert export_zip(current_version()) == target.read_bytes()
+    new = current_version()
+    assert new.origin == "import" and new.based_on_hash == version.content_hash
+    assert dict(version_entries(new)) == without_marker(entries)
 
 
 def test_cli_refuses_a_hostile_zip_and_names_the_entry(synced, runner, tmp_path):
@@ -263,7 +282,7 @@ def test_an_oversized_upload_is_413(client, trainer, monkeypatch):
 
 def test_upload_preview_and_confirm_publish_a_new_version(client, trainer, scratch):
     version = current_version()
-    entries = dict(version_entries(version))
+    entries = exported(version)
     entries[f"{COURSE}/wrap-up.md"] += b"\nA closing line from the zip.\n"
     response = upload(client, build_zip(entries.items()))
     page = response.get_data(as_text=True)
@@ -276,7 +295,8 @@ def test_upload_preview_and_confirm_publish_a_new_version(client, trainer, scrat
     new = current_version()
     assert new.number == 2 and new.files[f"{COURSE}/wrap-up.md"].endswith(
         "A closing line from the zip.\n")
-    assert export_zip(new) == build_zip(entries.items())  # import(export(x)) == x, both ways
+    assert dict(version_entries(new)) == without_marker(entries)  # import(export(x)) == x
+    assert new.origin == "import" and new.published_by == trainer.id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingCourseImport)) == 0
     assert list(scratch.iterdir()) == []
 
@@ -318,3 +338,34 @@ def test_officers_and_managers_cannot_import(client, synced, make_user, login_as
     assert client.get("/author/import").status_code == 403
     assert upload(client, export_zip(current_version())).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingCourseImport)) == 0
+
+
+def test_a_zip_based_on_an_older_version_is_refused(client, trainer, make_user, runner,
+                                                    tmp_path):
+    """The rule sync follows: files exported from version 1 cannot replace version 2."""
+    from learning.catalogue.zip_import import load_zip, publish_zip
+    first = exported(current_version())
+    newer = dict(first)
+    newer[f"{COURSE}/wrap-up.md"] += b"\nPublished first.\n"
+    publish_zip(load_zip(build_zip(newer.items()))[0], make_user("admin"))
+    db.session.commit()
+    stale = dict(first)
+    stale[f"{COURSE}/wrap-up.md"] += b"\nEdited from the old export.\n"
+    response = upload(client, build_zip(stale.items()))
+    assert response.status_code == 422
+    assert "version 2" in response.get_data(as_text=True) and "is newer" in \
+        response.get_data(as_text=True)
+    target = tmp_path / "stale.zip"
+    target.write_bytes(build_zip(stale.items()))
+    result = runner.invoke(args=["content", "import-zip", str(target)])
+    assert result.exit_code == 1 and "is newer than these files" in result.output
+    assert version_count() == 2
+
+
+def test_a_forged_marker_is_refused(synced, scratch):
+    entries = exported(current_version())
+    entries[f"{COURSE}/{MARKER}"] = b"../../etc/passwd\n"
+    with pytest.raises(ArchiveError) as refused:
+        import_zip(build_zip(entries.items()), scratch=scratch)
+    assert refused.value.problems[0].path == f"{COURSE}/{MARKER}"
+    assert list(scratch.iterdir()) == []

@@ -95,6 +95,11 @@ def rollback(course_slug: str, number: int):
     try:
         created = versions.rollback(current_user, course, version)
         db.session.commit()
+    except versions.VersionError as exc:
+        db.session.rollback()
+        return render_template("author/versions_rollback.html", course=course, version=version,
+                               current=current, changes=None, form=form, is_current=False,
+                               next_number=versions.next_number(course), error=str(exc)), 422
     except IntegrityError:  # someone published meanwhile and took the number
         db.session.rollback()
         flash(_("Another version was published at the same moment. Check the history and "

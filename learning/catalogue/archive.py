@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import tempfile
 import unicodedata
@@ -39,6 +40,8 @@ ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
                  b"7z\xbc\xaf", b"Rar!", b"\x28\xb5\x2f\xfd")
 _CHUNK = 64 * 1024
 ARCHIVE = "archive"  # the path problems about the zip as a whole are reported under
+MARKER = ".published-hash"  # as catalogue.service.MARKER: hidden, so never content
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class ArchiveError(Exception):
@@ -57,6 +60,7 @@ class ZipImport:
     load: CourseLoad
     entries: int
     inflated_bytes: int
+    base_hash: str | None = None  # the version an export marker says the files came from
 
 
 def build_zip(entries: Iterable[tuple[str, bytes]]) -> bytes:
@@ -254,4 +258,16 @@ def import_zip(data: bytes, lesson_index: dict[str, set[str]] | None = None,
             index[slug] = {p.stem for p in course_dir.glob("*.md")
                            if p.name not in ("course.md", "README.md")}
             load = load_course(course_dir, root / "quizzes" / slug, index)
-    return ZipImport(slug, load, len(archive.infolist()), inflated)
+            base_hash = _marker(course_dir / MARKER, slug)
+    return ZipImport(slug, load, len(archive.infolist()), inflated, base_hash)
+
+
+def _marker(path: Path, slug: str) -> str | None:
+    """The version hash an export left in the zip, or None; a bad marker is refused."""
+    if not path.is_file():
+        return None
+    text = path.read_bytes()[:200].decode("ascii", errors="replace").strip()
+    if not _HASH.fullmatch(text):
+        raise ArchiveError([Problem(f"courses/{slug}/{MARKER}", 1, "not a version hash; "
+                                    "export the course again")])
+    return text

@@ -9,7 +9,7 @@ import click
 from learning.catalogue.archive import MAX_ZIP_BYTES
 from learning.catalogue.models import CourseVersion
 from learning.catalogue.versions import export_zip
-from learning.catalogue.zip_import import load_zip, publish_zip
+from learning.catalogue.zip_import import ZipImportError, load_zip, publish_zip
 from learning.extensions import db
 
 
@@ -31,12 +31,17 @@ def import_zip_command(archive: Path):
     loaded, problems = load_zip(data)
     for problem in problems:
         click.echo(str(problem), err=True)
-    if loaded is None or loaded.load.course is None:
+    if loaded is None or any(problem.severity == "error" for problem in problems):
         click.echo(f"{archive}: NOT imported (fix the problems above)", err=True)
         raise SystemExit(1)
     try:
         version, outcome = publish_zip(loaded, None)
         db.session.commit()
+    except ZipImportError as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
     except Exception:
         db.session.rollback()
         raise

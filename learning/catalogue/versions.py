@@ -13,18 +13,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from learning.accounts.models import User
-from learning.audit.models import AuditEntry
 from learning.audit.service import record_audit
-from learning.catalogue.archive import build_zip
-from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
+from learning.catalogue.archive import MARKER, ArchiveError, build_zip, import_zip
+from learning.catalogue.models import Course, CourseVersion, MediaAsset
+from learning.catalogue.publishing import publish_course
 from learning.extensions import db
-from learning.timeutil import utcnow
 
 MAX_DIFF_LINES = 3000  # shown for one comparison; the rest is summarised
 MAX_DIFF_FILE_LINES = 5000  # files longer than this are not compared line by line
 ROLLBACK_ACTION = "course.rollback"
-PUBLISH_ACTIONS = (ROLLBACK_ACTION, "course.import_zip")
-_NOT_COPIED = {"id", "number", "created_at"}
 
 
 class VersionError(Exception):
@@ -82,24 +79,12 @@ def version_by_number(course: Course, number: int) -> CourseVersion | None:
 
 def history(course: Course) -> list[HistoryRow]:
     """Every version of the course, newest first, with who published it when known."""
-    versions = db.session.scalars(sa.select(CourseVersion).where(
-        CourseVersion.course_id == course.id).order_by(CourseVersion.number.desc())).all()
-    who: dict[int, str] = {}
-    origin: dict[int, str] = {}
     rows = db.session.execute(
-        sa.select(AuditEntry.action, AuditEntry.details, User.display_name)
-        .outerjoin(User, User.id == AuditEntry.actor_id)
-        .where(AuditEntry.action.in_(PUBLISH_ACTIONS), AuditEntry.target == course.slug,
-               AuditEntry.outcome == "success"))
-    for action, details, name in rows:
-        number = (details or {}).get("version")
-        if isinstance(number, int):
-            who[number] = name or ""
-            origin[number] = "rollback" if action == ROLLBACK_ACTION else "import"
-    return [HistoryRow(version, version.id == course.current_version_id,
-                       getattr(version, "published_by_name", None) or who.get(version.number),
-                       getattr(version, "origin", None) or origin.get(version.number))
-            for version in versions]
+        sa.select(CourseVersion, User.display_name)
+        .outerjoin(User, User.id == CourseVersion.published_by)
+        .where(CourseVersion.course_id == course.id).order_by(CourseVersion.number.desc()))
+    return [HistoryRow(version, version.id == course.current_version_id, name, version.origin)
+            for version, name in rows]
 
 
 def _file_diff(path: str, old: str | None, new: str | None, budget: int) -> FileDiff:
@@ -152,8 +137,13 @@ def version_entries(version: CourseVersion) -> list[tuple[str, bytes]]:
 
 
 def export_zip(version: CourseVersion) -> bytes:
-    """The version as a zip of courses/<slug>/... and quizzes/<slug>/..., byte-for-byte stable."""
-    return build_zip(version_entries(version))
+    """The version as a zip of courses/<slug>/... and quizzes/<slug>/..., byte-for-byte stable.
+
+    Like ``flask content export``, the course folder carries the hidden marker naming
+    the version, so the zip, edited and imported again, counts as based on it.
+    """
+    marker = (f"courses/{version.course.slug}/{MARKER}", f"{version.content_hash}\n".encode())
+    return build_zip([*version_entries(version), marker])
 
 
 def zip_name(version: CourseVersion) -> str:
@@ -167,34 +157,35 @@ def next_number(course: Course) -> int:
                               .where(CourseVersion.course_id == course.id)) or 0) + 1
 
 
+def published_lesson_index() -> dict[str, set[str]]:
+    """Each published course's lesson slugs, so links between courses check in a lone course."""
+    rows = db.session.execute(sa.select(Course.slug, CourseVersion.outline).join(
+        CourseVersion, CourseVersion.id == Course.current_version_id))
+    return {slug: {lesson["slug"] for module in outline for lesson in module["lessons"]}
+            for slug, outline in rows}
+
+
 def rollback(actor: User, course: Course, version: CourseVersion) -> CourseVersion:
     """Publish ``version``'s content again as a new, current version (the caller commits).
 
-    The stored rows are copied as they are (rendered pages included), so the
-    rolled-back course is exactly what officers saw then.
+    The stored files go through the zip export and import, so the rollback is
+    published like any other version (origin "rollback"; changed lessons are
+    substantive, so officers re-read what the rollback changes).
     """
     if version.course_id != course.id:
         raise VersionError("That version belongs to another course.")
     current = course.current_version
     if current is not None and current.id == version.id:
         raise VersionError("That version is already the current one.")
-    columns = [attr.key for attr in sa.inspect(CourseVersion).column_attrs
-               if attr.key not in _NOT_COPIED]
-    copy = CourseVersion(**{key: getattr(version, key) for key in columns})
-    copy.number = next_number(course)
-    if hasattr(CourseVersion, "origin"):
-        copy.origin = "rollback"  # a column the publishing workflow may add
-    db.session.add(copy)
-    db.session.flush()
-    lesson_columns = [attr.key for attr in sa.inspect(Lesson).column_attrs
-                      if attr.key not in ("id", "version_id")]
-    for lesson in db.session.scalars(sa.select(Lesson).where(Lesson.version_id == version.id)
-                                     .order_by(Lesson.position)):
-        db.session.add(Lesson(version_id=copy.id,
-                              **{key: getattr(lesson, key) for key in lesson_columns}))
-    course.current_version_id = copy.id
-    course.updated_at = utcnow()
+    try:
+        loaded = import_zip(export_zip(version), published_lesson_index())
+    except ArchiveError as exc:
+        raise VersionError("; ".join(map(str, exc.problems))) from None
+    if loaded.load.course is None:
+        problems = "; ".join(map(str, loaded.load.errors))
+        raise VersionError(f"Version {version.number} no longer passes the checks: {problems}")
+    created, _outcome = publish_course(loaded.load.course, origin="rollback", actor=actor)
     record_audit(actor, ROLLBACK_ACTION, target=course.slug, details={
-        "version": copy.number, "content_of": version.number,
+        "version": created.number, "content_of": version.number,
         "replaced": current.number if current else None, "hash": version.short_hash})
-    return copy
+    return created

@@ -20,7 +20,8 @@ from learning.audit.service import record_audit
 from learning.catalogue.archive import ArchiveError, ZipImport, import_zip
 from learning.catalogue.import_models import PendingCourseImport
 from learning.catalogue.models import Course, CourseVersion
-from learning.catalogue.service import publish_course
+from learning.catalogue.publishing import PublishError, check_base, publish_course
+from learning.catalogue.versions import published_lesson_index
 from learning.content.problems import Problem
 from learning.extensions import db
 from learning.timeutil import utcnow
@@ -48,21 +49,18 @@ class ZipPreview:
         return self.slug is not None and not any(p.severity == "error" for p in self.problems)
 
 
-def published_lesson_index() -> dict[str, set[str]]:
-    """Each published course's lesson slugs, so links between courses check in a lone zip."""
-    rows = db.session.execute(sa.select(Course.slug, CourseVersion.outline).join(
-        CourseVersion, CourseVersion.id == Course.current_version_id))
-    return {slug: {lesson["slug"] for module in outline for lesson in module["lessons"]}
-            for slug, outline in rows}
-
-
 def load_zip(data: bytes) -> tuple[ZipImport | None, list[Problem]]:
     """The zip loaded (or None) and every problem, archive and content alike."""
     try:
         loaded = import_zip(data, published_lesson_index())
     except ArchiveError as exc:
         return None, exc.problems
-    return loaded, sorted(loaded.load.problems)
+    problems = sorted(loaded.load.problems)
+    if loaded.load.course is not None:
+        base = check_base(loaded.slug, loaded.load.course, loaded.base_hash)
+        if not base.ok:  # the rule sync follows: only files based on the latest version
+            problems.append(Problem(f"courses/{loaded.slug}", 1, base.message))
+    return loaded, problems
 
 
 def _compare(preview: ZipPreview, loaded: ZipImport) -> None:
@@ -114,7 +112,10 @@ def publish_zip(files_load: ZipImport, actor: User | None) -> tuple[CourseVersio
     """Publish a clean zip load as ``flask content sync`` would, audited (the caller commits)."""
     if files_load.load.course is None:
         raise ZipImportError(list(files_load.load.errors))
-    version, outcome = publish_course(files_load.load.course)
+    try:
+        version, outcome = publish_course(files_load.load.course, origin="import", actor=actor)
+    except PublishError as exc:
+        raise ZipImportError([Problem(f"courses/{files_load.slug}", 1, str(exc))]) from None
     record_audit(actor, IMPORT_ACTION, target=files_load.slug,
                  details={"version": version.number, "outcome": outcome,
                           "hash": version.short_hash})

@@ -1,7 +1,7 @@
 """course versions: one content hash may be published twice (rollback); pending zip imports
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-02 07:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0020'
-down_revision = '0016'
+down_revision = '0018'  # 0016 on its own; chained after the merged publish branch
 branch_labels = None
 depends_on = None
 
