@@ -17,14 +17,17 @@ from learning.extensions import babel, csrf, db, login_manager, migrate
 
 
 def _select_locale() -> str | None:
-    """The user's language, else the browser's; the default outside requests (commands)."""
-    from flask import current_app, has_request_context
+    """See learning.languages.service: the user's, the agency's, the switch's, the browser's."""
+    from flask import has_request_context
+
+    from learning.languages.service import COOKIE, choose, shipped
 
     if not has_request_context():
         return None
-    if current_user and current_user.is_authenticated and current_user.language:
-        return current_user.language
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    user = current_user if current_user and current_user.is_authenticated else None
+    agency = user.agency if user is not None else None
+    return choose(user.language if user else None, agency.language if agency else None,
+                  request.cookies.get(COOKIE), request.accept_languages.values(), shipped())
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -97,6 +100,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.certificates.cli import certificates_cli
     from learning.certificates.views import bp as certificates_bp
     from learning.core.views import bp as core_bp
+    from learning.languages.cli import languages_cli
+    from learning.languages.views import bp as languages_bp
     from learning.privacy.cli import privacy_cli
     from learning.privacy.views import bp as privacy_bp
     from learning.quizimport_cli import quizzes_cli
@@ -106,10 +111,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     sessions.init_app(app)
     for blueprint in (core_bp, accounts_bp, mfa_bp, training_bp, catalogue_bp, assessments_bp,
                       certificates_bp, transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
-                      agency_exports_bp, api_bp, api_tokens_bp, privacy_bp):
+                      agency_exports_bp, api_bp, api_tokens_bp, privacy_bp, languages_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
-                    notify_cli, privacy_cli, audit_cli):
+                    notify_cli, privacy_cli, audit_cli, languages_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals

@@ -124,6 +124,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "staff.confirm_import": ({}, (405,) * 7),
     "staff.invite_officer": ({"user_id": "{officer_a}"}, (405,) * 7),
     "staff.invite_selected": ({}, (405,) * 7),
+    "languages.choose": ({}, (405,) * 7),
     "staff.deactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "staff.reactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.reset_user_mfa": ({"user_id": "{officer_a}"}, (405,) * 7),
@@ -178,6 +179,9 @@ UNSAFE: dict[str, Refused] = {
     "mfa.confirm": Refused({}, {"anonymous": 302}, {"code": "123456"}),
     "mfa.enrol": Refused({}, {"anonymous": 302}, {"code": "123456"}),
     "privacy.index": Refused({}, {"anonymous": 302}),
+    # Public: anyone may switch languages; the refusal is a language not offered.
+    "languages.choose": Refused({}, {"anonymous": 400, "officer_a": 400, "admin": 400},
+                                {"language": "xx"}),
     "admin.reset_user_mfa": Refused(A_OFFICER, ADMIN_ONLY),
     "admin.send_password_reset": Refused(A_OFFICER, ADMIN_ONLY),
     "admin.set_user_active": Refused(A_OFFICER, ADMIN_ONLY, {"deactivate": "1"}),
