@@ -79,12 +79,12 @@ test: $(STAMP) system-deps translations
 # translations-update pulls new messages from the code into every catalogue for translators.
 translations: $(STAMP)
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -q -d translations; fi
+	  $(BIN)/pybabel -q compile -d translations; fi
 
 translations-update: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 	@for po in translations/*/LC_MESSAGES/messages.po; do [ -f "$$po" ] && \
-	  $(BIN)/pybabel update -q -N -i translations/messages.pot -d translations \
+	  $(BIN)/pybabel -q update -N -i translations/messages.pot -d translations \
 	    -l "$$(basename $$(dirname $$(dirname $$po)))"; done; true
 
 lint: $(STAMP)
