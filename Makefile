@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := learning
 
-.PHONY: run dev prepare test lint check bench run-deps system-deps clean
+.PHONY: run dev prepare test lint check translations translations-update bench run-deps system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # The preparatory commands run in debug mode (it creates instance/secret_key); the server
 # itself is gunicorn without debug, so the Werkzeug debugger is never reachable.
 # WAYMARK_REQUIRE_MFA=0 exempts the demo accounts from the second factor.
-prepare: $(STAMP) run-deps
+prepare: $(STAMP) run-deps translations
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
 	FLASK_DEBUG=1 $(BIN)/flask content sync --skip-newer
 	FLASK_DEBUG=1 $(BIN)/flask demo
@@ -43,7 +43,8 @@ dev: prepare
 # DejaVu fonts for certificate PDFs (make run and make test); for the suite also Chromium
 # (browser tests), PostgreSQL (the second database run), poppler and zbar (to read
 # PDFs and QR codes back), Redis (shared throttles) and nginx (the deployment layout).
-RUN_PACKAGES := fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+RUN_PACKAGES := fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+  fonts-droid-fallback:/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 TEST_PACKAGES := $(RUN_PACKAGES) chromium:/usr/bin/chromium \
 	postgresql:/usr/lib/postgresql/15/bin/initdb poppler-utils:/usr/bin/pdftoppm \
 	zbar-tools:/usr/bin/zbarimg redis-server:/usr/bin/redis-server nginx-light:/usr/sbin/nginx
@@ -68,10 +69,23 @@ run-deps:
 system-deps:
 	$(call install_missing,$(TEST_PACKAGES))
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps translations
 	$(BIN)/ruff check .
+	FLASK_DEBUG=1 $(BIN)/flask languages check
 	FLASK_DEBUG=1 $(BIN)/flask content check --strict
 	$(BIN)/pytest -p no:cacheprovider
+
+# Interface translations: compile the shipped catalogues (translations/<lang>/LC_MESSAGES);
+# translations-update pulls new messages from the code into every catalogue for translators.
+translations: $(STAMP)
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel -q compile -d translations; fi
+
+translations-update: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	@for po in translations/*/LC_MESSAGES/messages.po; do [ -f "$$po" ] && \
+	  $(BIN)/pybabel -q update -N -i translations/messages.pot -d translations \
+	    -l "$$(basename $$(dirname $$(dirname $$po)))"; done; true
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,14 +17,17 @@ from learning.extensions import babel, csrf, db, login_manager, migrate
 
 
 def _select_locale() -> str | None:
-    """The user's language, else the browser's; the default outside requests (commands)."""
-    from flask import current_app, has_request_context
+    """See learning.languages.service: the user's, the agency's, the switch's, the browser's."""
+    from flask import has_request_context
+
+    from learning.languages.service import COOKIE, choose, shipped
 
     if not has_request_context():
         return None
-    if current_user and current_user.is_authenticated and current_user.language:
-        return current_user.language
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    user = current_user if current_user and current_user.is_authenticated else None
+    agency = user.agency if user is not None else None
+    return choose(user.language if user else None, agency.language if agency else None,
+                  request.cookies.get(COOKIE), request.accept_languages.values(), shipped())
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -100,6 +103,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.core.views import bp as core_bp
     from learning.jobs.cli import jobs_cli
     from learning.jobs.views import bp as jobs_bp
+    from learning.languages.cli import languages_cli
+    from learning.languages.views import bp as languages_bp
     from learning.ops.cli import backup_command, restore_command
     from learning.privacy.cli import privacy_cli
     from learning.privacy.views import bp as privacy_bp
@@ -111,11 +116,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (core_bp, accounts_bp, mfa_bp, training_bp, catalogue_bp, assessments_bp,
                       certificates_bp, transcript_bp, author_bp, versions_bp, admin_bp,
                       agency_bp, staff_bp, agency_exports_bp, api_bp, api_tokens_bp, privacy_bp,
-                      jobs_bp):
+                      jobs_bp, languages_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
                     notify_cli, privacy_cli, audit_cli, backup_command, restore_command,
-                    jobs_cli):
+                    jobs_cli, languages_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals

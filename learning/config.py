@@ -85,7 +85,10 @@ def configure(app: Flask, test_config: dict | None) -> None:
         PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
         WTF_CSRF_TIME_LIMIT=None,  # an officer may read a lesson for hours before submitting
         BABEL_DEFAULT_LOCALE="en",
-        LANGUAGES=["en"],
+        # Empty: offer English plus every language with a compiled catalogue in translations/.
+        LANGUAGES=[],
+        TRANSLATIONS_DIR=str(PROJECT_ROOT / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         SEND_FILE_MAX_AGE_DEFAULT=60 * 60 * 24 * 365,
         BASE_URL=os.environ.get("WAYMARK_BASE_URL", "").strip(),
         # The staff import takes files of up to 5 MB; nothing else comes near 6 MB.

@@ -196,8 +196,8 @@ def isolated_requests(app):
     from flask import g
 
     def forget() -> None:
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
+        for name in ("_login_user", "csrf_token", "_flask_babel", "_waymark_translations"):
+            g.pop(name, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, forget)
 

@@ -137,6 +137,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "staff.confirm_import": ({}, (405,) * 7),
     "staff.invite_officer": ({"user_id": "{officer_a}"}, (405,) * 7),
     "staff.invite_selected": ({}, (405,) * 7),
+    "languages.choose": ({}, (405,) * 7),
     "staff.deactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "staff.reactivate": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.reset_user_mfa": ({"user_id": "{officer_a}"}, (405,) * 7),
@@ -208,6 +209,9 @@ UNSAFE: dict[str, Refused] = {
     "mfa.confirm": Refused({}, {"anonymous": 302}, {"code": "123456"}),
     "mfa.enrol": Refused({}, {"anonymous": 302}, {"code": "123456"}),
     "privacy.index": Refused({}, {"anonymous": 302}),
+    # Public: anyone may switch languages; the refusal is a language not offered.
+    "languages.choose": Refused({}, {"anonymous": 400, "officer_a": 400, "admin": 400},
+                                {"language": "xx"}),
     "admin.reset_user_mfa": Refused(A_OFFICER, ADMIN_ONLY),
     # Trainers and admins only; the version named is the current one.
     "versions.rollback": Refused({"course_slug": "field-basics", "number": 1},

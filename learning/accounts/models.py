@@ -21,6 +21,9 @@ class Agency(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
     slug: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    # The interface language of its people unless they choose their own (None: English
+    # or the browser's).
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     units: so.Mapped[list[Unit]] = so.relationship(back_populates="agency",
@@ -56,7 +59,8 @@ class User(UserMixin, db.Model):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     agency_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("agency.id"), index=True)
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
-    language: so.Mapped[str] = so.mapped_column(sa.String(12), default="en")
+    # None: the agency's language (then the browser's); see learning.languages.service.
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
     # Bumped to end every session and remember-me cookie of the account at once:
@@ -66,7 +70,8 @@ class User(UserMixin, db.Model):
     deactivated_at: so.Mapped[datetime | None]
     purged_at: so.Mapped[datetime | None]
 
-    agency: so.Mapped[Agency | None] = so.relationship()
+    # Joined: every request reads the agency's language (and time zone) with the user.
+    agency: so.Mapped[Agency | None] = so.relationship(lazy="joined")
     unit: so.Mapped[Unit | None] = so.relationship()
 
     @property

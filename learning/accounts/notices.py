@@ -15,6 +15,7 @@ from learning.accounts.models import User
 from learning.agency.reminders_models import Notification
 from learning.core.urls import base_url
 from learning.extensions import db
+from learning.languages.service import language_of
 
 PASSWORD_RESET = "password_reset"
 PASSWORD_CHANGED = "password_changed"
@@ -37,7 +38,7 @@ def _queue(user: User, kind: str, subject: str, body: str) -> Notification:
 
 def queue_reset_link(user: User, path: str, minutes: int) -> Notification:
     """E-mail the owner a password-reset link (the caller commits)."""
-    with force_locale(user.language or "en"):
+    with force_locale(language_of(user)):
         subject = _("Reset your Waymark password")
         body = (_("Hello %(name)s,", name=user.display_name) + "\n\n"
                 + _("Someone asked to reset the password of your Waymark account. To choose "
@@ -50,7 +51,7 @@ def queue_reset_link(user: User, path: str, minutes: int) -> Notification:
 
 def queue_welcome_link(user: User, path: str, days: int) -> Notification:
     """E-mail a new account's owner the link to choose their first password (the caller commits)."""
-    with force_locale(user.language or "en"):
+    with force_locale(language_of(user)):
         subject = _("Your Waymark account is ready")
         body = (_("Hello %(name)s,", name=user.display_name) + "\n\n"
                 + _("An administrator created a Waymark account for you. To choose your "
@@ -63,7 +64,7 @@ def queue_welcome_link(user: User, path: str, days: int) -> Notification:
 
 def queue_password_changed(user: User) -> Notification:
     """Tell the owner that their password was changed and every session ended."""
-    with force_locale(user.language or "en"):
+    with force_locale(language_of(user)):
         subject = _("Your Waymark password was changed")
         body = (_("Hello %(name)s,", name=user.display_name) + "\n\n"
                 + _("The password of your Waymark account was just changed, and every device "

@@ -20,6 +20,7 @@ from learning.accounts.notices import public_url
 from learning.agency.reminders_models import Notification
 from learning.agency.staff import OfficerNotFound, StaffError, create_invitation
 from learning.extensions import db
+from learning.languages.service import language_of
 
 INVITATION_MAIL = "invitation"
 MAX_SELECTED = 500  # one request, one page of officers at most
@@ -36,7 +37,7 @@ class InvitationReport:
 
 def queue_invitation_mail(officer: User, path: str, expires_at: datetime) -> Notification:
     """Add the invitation e-mail for one officer to the outbox (the caller commits)."""
-    with force_locale(officer.language or "en"):
+    with force_locale(language_of(officer)):
         subject = _("You are invited to Waymark training")
         body = (_("Hello %(name)s,", name=officer.display_name) + "\n\n"
                 + _("Your agency has given you an account for its training on Waymark. "

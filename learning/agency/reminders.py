@@ -29,6 +29,7 @@ from learning.agency.compliance import ComplianceRow
 from learning.agency.reminders_models import Notification
 from learning.core.urls import external_url
 from learning.extensions import db
+from learning.languages.service import language_of
 from learning.timeutil import utcnow
 
 OFFICER_DIGEST = "officer_digest"
@@ -118,7 +119,7 @@ def manager_digest(manager: User, rows: list[ComplianceRow], today: date) -> Dig
     """The weekly digest of the officers in a manager's scope who are overdue."""
     items = [(r.officer.id, r.requirement.assignment_id, r.state, r.due_on) for r in rows]
     officers = len({r.officer.id for r in rows})
-    with force_locale(manager.language or "en"):
+    with force_locale(language_of(manager)):
         subject = ngettext("Compliance: %(num)d officer is overdue",
                            "Compliance: %(num)d officers are overdue", officers)
         lines = [f"- {r.officer.name} ({r.officer.unit_name or '—'}): {_state_line(r)}"
@@ -179,10 +180,12 @@ def _reachable(officer_ids: list[int]) -> dict[int, str]:
     A reminder to someone who cannot sign in only confuses them; they need an
     invitation from their manager instead (the staff page sends those).
     """
-    return {user_id: language or "en" for user_id, language in db.session.execute(
-        sa.select(User.id, User.language).where(
-            User.id.in_(officer_ids), User.active.is_(True),
-            User.password_hash.is_not(None), User.password_hash != ""))}
+    rows = db.session.execute(
+        sa.select(User.id, User.language, Agency.language)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .where(User.id.in_(officer_ids), User.active.is_(True),
+               User.password_hash.is_not(None), User.password_hash != ""))
+    return {user_id: own or agency_language or "en" for user_id, own, agency_language in rows}
 
 
 def queue_digests(today: date) -> QueueReport:

@@ -67,6 +67,28 @@ COVERED_RANGES = ((0x0020, 0x024F), (0x0250, 0x02FF), (0x0300, 0x036F), (0x0370,
                   (0xFE70, 0xFEFF))
 
 
+# Chinese, Japanese and Korean: DejaVu has none, so a CJK font is added as a fallback,
+# only to certificates that print such characters (it is large to parse).
+CJK_FONTS = (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),)
+CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF),
+              (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x2FA1F))
+
+
+def needs_cjk(*texts: str) -> bool:
+    """True when any text holds a Chinese, Japanese or Korean character."""
+    return any(low <= ord(ch) <= high for text in texts for ch in text
+               for low, high in CJK_RANGES)
+
+
+def cjk_font(fonts: Path) -> Path:
+    """The CJK fallback font: in the configured font folder, or Debian's Droid Sans Fallback."""
+    for candidate in (fonts / "DroidSansFallbackFull.ttf", *CJK_FONTS):
+        if candidate.exists():
+            return candidate
+    raise FontMissing("No font for Chinese, Japanese or Korean text: install Debian's "
+                      "fonts-droid-fallback or put DroidSansFallbackFull.ttf in WAYMARK_FONT_DIR")
+
+
 def prepared_font(source: Path, cache_dir: Path) -> Path:
     """DejaVu cut down to the covered scripts, made once and kept in ``cache_dir``.
 
@@ -93,7 +115,7 @@ def prepared_font(source: Path, cache_dir: Path) -> Path:
     return target
 
 
-def _document(paper: str, fonts: Path, cache_dir: Path | None) -> FPDF:
+def _document(paper: str, fonts: Path, cache_dir: Path | None, cjk: bool = False) -> FPDF:
     """A new landscape document with the fonts loaded.
 
     Each certificate parses the fonts afresh: fpdf2 subsets a font in place when it
@@ -105,6 +127,11 @@ def _document(paper: str, fonts: Path, cache_dir: Path | None) -> FPDF:
         regular, bold = prepared_font(regular, cache_dir), prepared_font(bold, cache_dir)
     pdf.add_font("DejaVu", "", str(regular))
     pdf.add_font("DejaVu", "B", str(bold))
+    if cjk:
+        fallback = str(cjk_font(fonts))
+        pdf.add_font("CJK", "", fallback)
+        pdf.add_font("CJK", "B", fallback)
+        pdf.set_fallback_fonts(["CJK"])
     pdf.set_text_shaping(True)  # joins and orders Arabic and other complex scripts
     pdf.set_auto_page_break(False)
     pdf.set_creator("Waymark")
@@ -122,7 +149,10 @@ def qr_png(url: str) -> io.BytesIO:
 def render_pdf(cert: PrintedCertificate, paper: str = "a4", fonts: Path | None = None,
                cache_dir: Path | None = None) -> bytes:
     """One landscape page: who, what, when, the code, and the QR code."""
-    pdf = _document(paper, fonts or font_dir(), cache_dir)
+    texts = (cert.holder_name, cert.course_title, cert.issuer_name, cert.signatory_name,
+             cert.signatory_title, cert.version_label, cert.issued_label, cert.expiry_label,
+             cert.score_label or "", *cert.labels.values())
+    pdf = _document(paper, fonts or font_dir(), cache_dir, cjk=needs_cjk(*texts))
     pdf.set_title(f"{cert.labels['title']}: {cert.course_title}")
     pdf.set_subject(cert.payload)
     pdf.set_keywords(KEYWORDS)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +25,7 @@ from learning.certificates.pdf import PrintedCertificate, font_dir, issued_date_
 from learning.certificates.signing import load_or_create_private_key, sign_payload
 from learning.core.urls import external_url
 from learning.extensions import db
+from learning.languages.service import language_of
 from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
 from learning.timeutil import utcnow
@@ -221,7 +223,13 @@ def certificate_payload(certificate: Certificate) -> str:
 
 
 def printed_certificate(certificate: Certificate) -> PrintedCertificate:
-    """The text of a certificate, with labels in the instance's language."""
+    """The text of a certificate, with its labels in the holder's language."""
+    holder = db.session.get(User, certificate.user_id)
+    with force_locale(language_of(holder) if holder is not None else "en"):
+        return _printed_certificate(certificate)
+
+
+def _printed_certificate(certificate: Certificate) -> PrintedCertificate:
     payload = certificate_payload(certificate)
     verify_url = external_url("certificates.verify", code=certificate.code, p=payload)
     if certificate.expires_on:
