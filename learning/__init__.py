@@ -100,6 +100,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.certificates.cli import certificates_cli
     from learning.certificates.views import bp as certificates_bp
     from learning.core.views import bp as core_bp
+    from learning.jobs.cli import jobs_cli
+    from learning.jobs.views import bp as jobs_bp
     from learning.languages.cli import languages_cli
     from learning.languages.views import bp as languages_bp
     from learning.ops.cli import backup_command, restore_command
@@ -112,11 +114,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     sessions.init_app(app)
     for blueprint in (core_bp, accounts_bp, mfa_bp, training_bp, catalogue_bp, assessments_bp,
                       certificates_bp, transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
-                      agency_exports_bp, api_bp, api_tokens_bp, privacy_bp, languages_bp):
+                      agency_exports_bp, api_bp, api_tokens_bp, privacy_bp, jobs_bp,
+                      languages_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
-                    notify_cli, privacy_cli, audit_cli, languages_cli, backup_command,
-                    restore_command):
+                    notify_cli, privacy_cli, audit_cli, backup_command, restore_command,
+                    jobs_cli, languages_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals

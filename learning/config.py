@@ -108,6 +108,15 @@ def configure(app: Flask, test_config: dict | None) -> None:
         VERIFY_RATE_LIMIT=os.environ.get("WAYMARK_VERIFY_RATE_LIMIT", "30 per minute"),
         RESET_RATE_LIMIT=os.environ.get("WAYMARK_RESET_RATE_LIMIT", "10 per hour"),
         EXPORT_RATE_LIMIT=os.environ.get("WAYMARK_EXPORT_RATE_LIMIT", "3 per hour"),
+        JOB_CHUNK=int(os.environ.get("WAYMARK_JOB_CHUNK", "50")),
+        JOB_RETRIES=int(os.environ.get("WAYMARK_JOB_RETRIES", "3")),
+        JOB_TIMEOUT=int(os.environ.get("WAYMARK_JOB_TIMEOUT", "3600")),
+        JOB_HEARTBEAT_SECONDS=int(os.environ.get("WAYMARK_JOB_HEARTBEAT_SECONDS", "120")),
+        JOB_MAINTENANCE_SECONDS=int(os.environ.get("WAYMARK_JOB_MAINTENANCE_SECONDS", "60")),
+        JOB_WORKER_TTL=int(os.environ.get("WAYMARK_JOB_WORKER_TTL", "60")),
+        # Test hooks, off by default: a pause after each item, a crash after N items.
+        JOB_ITEM_DELAY=float(os.environ.get("WAYMARK_JOB_ITEM_DELAY", "0")),
+        JOB_CRASH_AFTER_ITEMS=int(os.environ.get("WAYMARK_JOB_CRASH_AFTER_ITEMS", "0")),
         # Departed people's personal data is anonymised this many years after deactivation.
         RETENTION_YEARS=int(os.environ.get("WAYMARK_RETENTION_YEARS", "6")),
     )

@@ -24,6 +24,7 @@ from learning.assessments.models import Attempt
 from learning.catalogue.models import Course
 from learning.certificates.models import Certificate
 from learning.extensions import db
+from learning.jobs.service import enqueue
 from learning.timeutil import utcnow
 from tests.conftest import FIXTURE_CONTENT
 from tests.test_certificates import pass_final, read_all_lessons
@@ -132,6 +133,14 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "admin.reset_user_mfa": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.send_password_reset": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.set_user_active": ({"user_id": "{officer_a}"}, (405,) * 7),
+    # Background jobs: one's own list; manager A's export job is theirs (and admins') alone.
+    "jobs.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
+    "jobs.show": ({"job_id": "{job}"}, (302, 404, 404, 404, 200, 404, 200)),
+    "jobs.result": ({"job_id": "{job}"}, (302, 404, 404, 404, 200, 404, 200)),
+    "jobs.retry_job": ({"job_id": "{job}"}, (405,) * 7),
+    "jobs.start_certificates": ({}, (405,) * 7),
+    "jobs.start_export": ({}, (405,) * 7),
+    "jobs.start_reminders": ({}, (405,) * 7),
 }
 
 # The same URLs with objects that do not exist: 404 for whoever may look at all.
@@ -223,6 +232,14 @@ UNSAFE: dict[str, Refused] = {
     "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",
                                                "display_name": "Rogue", "role": "admin"}),
     "admin.certificate": Refused({"code": "{code}"}, ADMIN_ONLY, {"reason": "Forged"}),
+    # Refused jobs: not theirs (404), wrong role (403), or no idempotency token (400).
+    "jobs.retry_job": Refused({"job_id": "{job}"}, {"anonymous": 302, "officer_a": 404,
+                                                    "manager_b": 404, "manager_a": 400}),
+    "jobs.start_certificates": Refused({}, {"anonymous": 302, "officer_a": 403,
+                                            "trainer": 403, "manager_a": 400}),
+    "jobs.start_export": Refused({}, {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                                      "manager_b": 400}, {"format": "csv"}),
+    "jobs.start_reminders": Refused({}, {**ADMIN_ONLY, "admin": 400}),
     # The API is read-only: a known path answers 405 to any other method, token or not.
     "api.unknown": Refused({"path": "officers"}, {"anonymous": 405, "manager_a": 405}),
 }
@@ -283,7 +300,9 @@ def world(app, client, synced, agency, make_user, login_as) -> World:
                                    [officer_a.email])
     token_a, raw_a = api_service.create_token(users["manager_a"], "HR A")
     _token_b, raw_b = api_service.create_token(users["manager_b"], "HR B")
-    values = {"attempt": str(attempt.id), "code": certificate.code,
+    job, _created = enqueue("export", {"format": "csv", "filters": {}}, users["manager_a"],
+                            "route-table")
+    values = {"attempt": str(attempt.id), "code": certificate.code, "job": str(job.id),
               "certificate": str(certificate.id), "officer_a": str(officer_a.id),
               "agency_a": str(agency.id), "course": str(course.id),
               "token_a": str(token_a.id), "assignment": str(assignment.id),
