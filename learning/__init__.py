@@ -94,6 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.api.views import tokens_bp as api_tokens_bp
     from learning.assessments.views import bp as assessments_bp
     from learning.audit.cli import audit_cli
+    from learning.author.version_views import bp as versions_bp
     from learning.author.views import bp as author_bp
     from learning.catalogue.cli import content_cli
     from learning.catalogue.views import bp as catalogue_bp
@@ -113,9 +114,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     sessions.init_app(app)
     for blueprint in (core_bp, accounts_bp, mfa_bp, training_bp, catalogue_bp, assessments_bp,
-                      certificates_bp, transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
-                      agency_exports_bp, api_bp, api_tokens_bp, privacy_bp, jobs_bp,
-                      languages_bp):
+                      certificates_bp, transcript_bp, author_bp, versions_bp, admin_bp,
+                      agency_bp, staff_bp, agency_exports_bp, api_bp, api_tokens_bp, privacy_bp,
+                      jobs_bp, languages_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
                     notify_cli, privacy_cli, audit_cli, backup_command, restore_command,

@@ -4,6 +4,7 @@ import learning.accounts.auth_models  # noqa: F401
 import learning.agency.reminders_models  # noqa: F401
 import learning.agency.staff_models  # noqa: F401
 import learning.api.models  # noqa: F401
+import learning.catalogue.import_models  # noqa: F401
 import learning.jobs.models  # noqa: F401
 from learning.accounts.models import Agency, PasswordReset, Unit, User
 from learning.agency.models import Assignment, AssignmentTarget

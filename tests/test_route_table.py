@@ -79,6 +79,16 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                        (302, 403, 403, 200, 403, 403, 200)),
     "author.item_statistics": ({"course_slug": "field-basics"},
                                (302, 403, 403, 200, 403, 403, 200)),
+    "versions.history": ({"course_slug": "field-basics"}, (302, 403, 403, 200, 403, 403, 200)),
+    "versions.diff": ({"course_slug": "field-basics", "from": 1, "to": 1},
+                      (302, 403, 403, 200, 403, 403, 200)),
+    "versions.download": ({"course_slug": "field-basics", "number": 1},
+                          (302, 403, 403, 200, 403, 403, 200)),
+    # Version 1 is the current one: the page says there is nothing to roll back.
+    "versions.rollback": ({"course_slug": "field-basics", "number": 1},
+                          (302, 403, 403, 200, 403, 403, 200)),
+    "versions.import_zip": ({}, (302, 403, 403, 200, 403, 403, 200)),
+    "versions.confirm_import": ({}, (405,) * 7),
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
@@ -150,6 +160,13 @@ MISSING = {
     "/courses/field-basics/assessments/no-such-quiz/": (302, 404, 404, 404, 404, 404, 404),
     "/author/preview/field-basics/nope/": (302, 403, 403, 404, 403, 403, 404),
     "/author/courses/no-such-course/items/": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/no-such-course/versions/": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/field-basics/versions/99.zip": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/field-basics/versions/diff?from=1&to=99": (302, 403, 403, 404, 403, 403,
+                                                               404),
+    "/author/courses/field-basics/versions/diff?from=x&to=1": (302, 403, 403, 400, 403, 403,
+                                                              400),
+    "/author/courses/field-basics/versions/99/rollback": (302, 403, 403, 404, 403, 403, 404),
     "/certificates/" + "0" * 32 + ".pdf": (302, 404, 404, 404, 404, 404, 404),
     "/verify/" + "0" * 32: (404, 404, 404, 404, 404, 404, 404),
     "/admin/certificates/" + "0" * 32: (302, 403, 403, 403, 403, 403, 404),
@@ -171,6 +188,8 @@ class Refused:
 ADMIN_ONLY = {"anonymous": 302, "officer_a": 403, "trainer": 403, "manager_a": 403}
 AGENCY_MANAGERS = {"anonymous": 302, "officer_a": 403, "trainer": 403, "admin": 403}
 SIGNED_IN = {"anonymous": 302}
+STAFF_REFUSED = {"anonymous": 302, "officer_a": 403, "officer_b": 403, "manager_a": 403,
+                 "manager_b": 403}
 OTHERS_ATTEMPT = {"anonymous": 302, "officer_b": 404, "trainer": 404, "manager_a": 404,
                   "admin": 404}
 A_OFFICER = {"user_id": "{officer_a}"}
@@ -194,6 +213,12 @@ UNSAFE: dict[str, Refused] = {
     "languages.choose": Refused({}, {"anonymous": 400, "officer_a": 400, "admin": 400},
                                 {"language": "xx"}),
     "admin.reset_user_mfa": Refused(A_OFFICER, ADMIN_ONLY),
+    # Trainers and admins only; the version named is the current one.
+    "versions.rollback": Refused({"course_slug": "field-basics", "number": 1},
+                                 {**STAFF_REFUSED, "trainer": 409, "admin": 409}),
+    "versions.import_zip": Refused({}, STAFF_REFUSED),
+    "versions.confirm_import": Refused({}, {**STAFF_REFUSED, "trainer": 409, "admin": 409},
+                                       {"pending_id": "1", "sha256": "0" * 64}),
     "admin.send_password_reset": Refused(A_OFFICER, ADMIN_ONLY),
     "admin.set_user_active": Refused(A_OFFICER, ADMIN_ONLY, {"deactivate": "1"}),
     "staff.invite": Refused({"token": "not-a-real-invitation"},

@@ -7,12 +7,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from learning.catalogue.archive_cli import import_zip_command, write_zip
 from learning.catalogue.models import Course, CourseVersion
 from learning.catalogue.service import export_version, sync_catalogue
 from learning.content import load_catalogue
 from learning.extensions import db
 
 content_cli = AppGroup("content", help="Validate, import and export course files.")
+content_cli.add_command(import_zip_command)
 
 
 def _dirs() -> tuple[Path, Path]:
@@ -128,9 +130,14 @@ def sync_command(editorial, notes, recertify, plan_only, skip_newer):
 @click.argument("course_slug")
 @click.option("--version", "number", type=int, help="Version number (default: current).")
 @click.option("--out", "destination", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder to write courses/ and quizzes/ into.")
-def export_command(course_slug: str, number: int | None, destination: Path):
-    """Write a stored course version back to files (with a marker naming the version)."""
+              help="Folder to write courses/ and quizzes/ into.")
+@click.option("--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a zip of courses/<slug>/ and quizzes/<slug>/ instead.")
+def export_command(course_slug: str, number: int | None, destination: Path | None,
+                   zip_path: Path | None):
+    """Write a stored course version back to files (with a marker naming the version), or a zip."""
+    if (destination is None) == (zip_path is None):
+        raise click.UsageError("Give either --out FOLDER or --zip FILE.")
     course = db.session.scalar(sa.select(Course).where(Course.slug == course_slug))
     if course is None:
         raise click.ClickException(f"No course '{course_slug}'.")
@@ -140,6 +147,9 @@ def export_command(course_slug: str, number: int | None, destination: Path):
     version = db.session.scalar(query)
     if version is None:
         raise click.ClickException(f"Course '{course_slug}' has no version {number}.")
+    if zip_path is not None:
+        write_zip(version, zip_path)
+        return
     written = export_version(version, destination)
     click.echo(f"Wrote {len(written)} files of {course_slug} version {version.number} "
                f"({version.short_hash}) to {destination}.")

@@ -33,10 +33,9 @@ class CourseVersion(db.Model):
     the outline), so reading a course never renders Markdown.
     """
 
-    __table_args__ = (
-        sa.UniqueConstraint("course_id", "content_hash"),
-        sa.UniqueConstraint("course_id", "number"),
-    )
+    # The same content may be published twice (a rollback is a new version with an old
+    # hash), so only the number is unique within a course.
+    __table_args__ = (sa.UniqueConstraint("course_id", "number"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     course_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("course.id"), index=True)

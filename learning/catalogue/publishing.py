@@ -154,8 +154,13 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
         course = Course(slug=files.slug)
         db.session.add(course)
         db.session.flush()
-    existing = db.session.scalar(sa.select(CourseVersion).where(
-        CourseVersion.course_id == course.id, CourseVersion.content_hash == files.content_hash))
+    # A rollback is always a new version, so one content hash may be published twice;
+    # otherwise the current version with these files, else the newest, is the match.
+    existing = None if origin == "rollback" else db.session.scalar(
+        sa.select(CourseVersion).where(CourseVersion.course_id == course.id,
+                                       CourseVersion.content_hash == files.content_hash)
+        .order_by((CourseVersion.id == course.current_version_id).desc(),
+                  CourseVersion.number.desc()).limit(1))
     if existing is not None:
         if course.current_version_id == existing.id:
             return existing, "unchanged"

@@ -1,7 +1,7 @@
 """background jobs: a job row with progress and its files
 
 Revision ID: 0022
-Revises: 0016
+Revises: 0020
 Create Date: 2026-12-02 06:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0022'
-down_revision = '0016'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
