@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
 
-from learning import ratelimit
+from learning import ops, ratelimit
 from learning.config import PROJECT_ROOT, configure
 from learning.core import errors, headers, inputs, redact
 from learning.core.inputs import ascii_int
@@ -102,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.core.views import bp as core_bp
     from learning.languages.cli import languages_cli
     from learning.languages.views import bp as languages_bp
+    from learning.ops.cli import backup_command, restore_command
     from learning.privacy.cli import privacy_cli
     from learning.privacy.views import bp as privacy_bp
     from learning.quizimport_cli import quizzes_cli
@@ -114,7 +115,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                       agency_exports_bp, api_bp, api_tokens_bp, privacy_bp, languages_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
-                    notify_cli, privacy_cli, audit_cli, languages_cli):
+                    notify_cli, privacy_cli, audit_cli, languages_cli, backup_command,
+                    restore_command):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals
@@ -131,4 +133,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     redact.init_app(app)
+    ops.init_app(app)
     return app

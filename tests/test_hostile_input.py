@@ -150,7 +150,9 @@ def test_no_hostile_value_gives_a_server_error(app, world):
                 db.session.rollback()
                 failures.append(f"{name} {method} {path[:100]} -> {exc!r:.150}")
                 continue
-            if response.status_code >= 500:
+            # /readyz answers 503 by design here: the test database has no migration revision.
+            not_ready = path.partition("?")[0] == "/readyz" and response.status_code == 503
+            if response.status_code >= 500 and not not_ready:
                 failures.append(f"{name} {method} {path[:100]} -> {response.status_code}")
             if response.status_code == 200:
                 reached.add((name, path.partition("?")[0]))

@@ -51,6 +51,8 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "core.home": ({}, (200, 302, 302, 302, 302, 302, 302)),  # public landing page
     "training.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "core.healthz": ({}, (200, 200, 200, 200, 200, 200, 200)),
+    # Public; 503 here because the test database is made without migrations (no revision).
+    "core.readyz": ({}, (503,) * 7),
     "catalogue.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "catalogue.course": ({"course_slug": "field-basics"}, (302, 200, 200, 200, 200, 200, 200)),
     "catalogue.lesson": ({"course_slug": "field-basics", "lesson_slug": "first-steps"},
