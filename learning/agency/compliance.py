@@ -218,17 +218,23 @@ def _scoped_unit(viewer: User | Viewer, filters: Filters) -> int | None:
     return filters.unit_id
 
 
-def _state_query(viewer: User | Viewer, filters: Filters, today: date, window_days: int
-                 ) -> tuple[sa.Select, tuple]:
-    """The viewer's matching state rows with each officer's email, and their page order."""
+def _state_query(viewer: User | Viewer, filters: Filters, today: date, window_days: int,
+                 user_ids: list[int] | None = None) -> tuple[sa.Select, tuple]:
+    """The viewer's matching state rows with each officer's email, and their page order.
+
+    With ``user_ids`` (one page's officers), only theirs, found through the officer index.
+    """
     state = ComplianceState
     query = scope_people(sa.select(*state.__table__.c, User.email)
-                         .join(User, User.id == state.user_id)
-                         .where(state.agency_id == viewer.agency_id), viewer)
+                         .join(User, User.id == state.user_id), viewer)
     unit_id = _scoped_unit(viewer, filters)
     order = (state.unit_name, state.officer_name, state.user_id)
-    if unit_id is not None:
-        query, order = query.where(state.unit_id == unit_id), order[1:]
+    if user_ids is not None:
+        query = query.where(state.user_id.in_(user_ids))
+    else:
+        query = query.where(state.agency_id == viewer.agency_id)
+        if unit_id is not None:
+            query, order = query.where(state.unit_id == unit_id), order[1:]
     if filters.course_id is not None:
         query = query.where(state.course_id == filters.course_id)
     if filters.state is not None:
@@ -329,8 +335,8 @@ def page_view(viewer: User | Viewer, today: date, window_days: int, filters: Fil
               page: int, page_size: int) -> PageView:
     """Totals per unit over every matching row and the matrix for one page of officers.
 
-    The same statements at any size: one keyset-ordered page of officer ids, their
-    rows, and the tally's totals.
+    The same statements at any size: the tally's totals, one page of officer ids in a
+    stable order (LIMIT/OFFSET along an index), and those officers' rows.
     """
     if viewer.agency_id is None or viewer.role not in ("admin", "manager"):
         return PageView([], [], False, 0, {})
@@ -340,8 +346,11 @@ def page_view(viewer: User | Viewer, today: date, window_days: int, filters: Fil
     ids = list(db.session.scalars(
         query.with_only_columns(ComplianceState.user_id).group_by(*order).order_by(*order)
         .limit(page_size + 1).offset((page - 1) * page_size)))
-    rows = db.session.execute(query.where(ComplianceState.user_id.in_(ids[:page_size]))
-                              .order_by(*order))
+    page_ids = ids[:page_size]
+    position = {user_id: n for n, user_id in enumerate(page_ids)}
+    rows = sorted((row for row in db.session.execute(_state_query(
+        viewer, filters, today, window_days, page_ids)[0])
+        if row.agency_id == viewer.agency_id), key=lambda row: position[row.user_id])
     kept = [(cells[0].officer, {c.requirement.course_id: c for c in cells})
             for cells in _by_officer(rows, requirements, today, window_days) if cells]
     return PageView(totals, kept, len(ids) > page_size, sum(t.total for t in totals),
