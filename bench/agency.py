@@ -503,7 +503,7 @@ def describe_sql(counter: Counters) -> None:
         print(f"    {seconds * 1000:>7,.0f} ms in {count:>3} x {text}")
 
 
-def measure(app, client, agency: Agency, size: Size, runs: int) -> None:
+def measure(app, client, agency: Agency, size: Size, runs: int, export_runs: int) -> None:
     """The page and the export at the agency's current size, filling ``size``.
 
     Every timed GET starts right after ``gc.collect()``, so each run meets the
@@ -540,7 +540,7 @@ def measure(app, client, agency: Agency, size: Size, runs: int) -> None:
         print(f"  APP BUG: GET /agency/export.csv breaks off after the header line "
               f"({size.export_error}); measuring it again inside an app context pushed "
               "around the request, as the test suite does")
-    for run in range(runs):
+    for run in range(export_runs):
         gc.collect()
         if run == 0:
             with Counters(engine) as export:
@@ -561,14 +561,14 @@ def measure(app, client, agency: Agency, size: Size, runs: int) -> None:
     if traced_rows != rows:
         raise BenchError(f"the traced export had {traced_rows} rows, the first {rows}")
     print(f"  GET /agency/export.csv: median {statistics.median(size.export_ms):,.0f} ms of "
-          f"{plural(runs, 'run')}, first row after {first_row:,.0f} ms; {rows:,} rows, "
+          f"{plural(export_runs, 'run')}, first row after {first_row:,.0f} ms; {rows:,} rows, "
           f"{produced:,} bytes, {size.export_statements} SQL statements, peak Python memory "
           f"{size.export_peak_bytes / 2**20:.2f} MiB; one GET spent "
           f"{size.export_sql_ms:,.0f} ms inside cursor.execute and "
           f"{size.export_gc_ms:,.0f} ms in the GC ({export.gc_full} full collections)")
     describe_sql(export)
 
-    measure_dashboard(client, engine, size, runs)
+    measure_dashboard(client, engine, size, export_runs)
     breakdown(app, agency, size)
     print(f"  in-process, alone: compliance.page_view {size.page_view_ms:,.0f} ms, "
           f"compliance.stream {size.stream_ms:,.0f} ms")
@@ -625,7 +625,7 @@ def run_backend(root: Path, args: argparse.Namespace, label: str, sizes: list[Si
             size = Size(officers, time.perf_counter() - started)
             print(f"== {label}, {officers:,} officers ({size.pairs:,} assigned pairs; "
                   f"added in {size.build_s:.1f} s)")
-            measure(app, client, agency, size, args.runs)
+            measure(app, client, agency, size, args.runs, args.export_runs)
             sizes.append(size)
             check(size)
         if args.profile:
@@ -737,6 +737,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="officers at the second measure (100000)")
     parser.add_argument("--runs", type=positive, default=5,
                         help="timed GETs of the page and of the export per size (5)")
+    parser.add_argument("--export-runs", type=positive, default=1,
+                        help="timed GETs of the export and of the dashboard per size (1)")
     parser.add_argument("--postgres", action="store_true",
                         help="measure on a throwaway PostgreSQL server too")
     parser.add_argument("--profile", type=int, default=0, metavar="N",

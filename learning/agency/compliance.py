@@ -218,7 +218,7 @@ def _scoped_unit(viewer: User | Viewer, filters: Filters) -> int | None:
     return filters.unit_id
 
 
-def _state_query(viewer: User | Viewer, filters: Filters, today: date, window_days: int,
+def state_query(viewer: User | Viewer, filters: Filters, today: date, window_days: int,
                  user_ids: list[int] | None = None) -> tuple[sa.Select, tuple]:
     """The viewer's matching state rows with each officer's email, and their page order.
 
@@ -273,7 +273,7 @@ def stream(viewer: User | Viewer, today: date, window_days: int, filters: Filter
     if viewer.agency_id is None:
         return
     requirements = _ordered_requirements(viewer.agency_id, filters.course_id)
-    query, order = _state_query(viewer, filters, today, window_days)
+    query, order = state_query(viewer, filters, today, window_days)
     result = db.session.execute(query.order_by(*order).execution_options(yield_per=chunk))
     for cells in _by_officer(result, requirements, today, window_days):
         yield from cells
@@ -342,13 +342,13 @@ def page_view(viewer: User | Viewer, today: date, window_days: int, filters: Fil
         return PageView([], [], False, 0, {})
     totals = unit_totals(viewer, today, filters)
     requirements = _ordered_requirements(viewer.agency_id, filters.course_id)
-    query, order = _state_query(viewer, filters, today, window_days)
+    query, order = state_query(viewer, filters, today, window_days)
     ids = list(db.session.scalars(
         query.with_only_columns(ComplianceState.user_id).group_by(*order).order_by(*order)
         .limit(page_size + 1).offset((page - 1) * page_size)))
     page_ids = ids[:page_size]
     position = {user_id: n for n, user_id in enumerate(page_ids)}
-    rows = sorted((row for row in db.session.execute(_state_query(
+    rows = sorted((row for row in db.session.execute(state_query(
         viewer, filters, today, window_days, page_ids)[0])
         if row.agency_id == viewer.agency_id), key=lambda row: position[row.user_id])
     kept = [(cells[0].officer, {c.requirement.course_id: c for c in cells})
