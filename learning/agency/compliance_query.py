@@ -78,11 +78,17 @@ def steps(due_on: date, started: bool, completed_on: date | None, expires_on: da
     return result
 
 
+def _index_order(key: TallyKey) -> tuple:
+    agency_id, unit_key, course_id, day, state = key
+    return agency_id, day, unit_key, course_id, state  # the unique index's order
+
+
 def add_to_tally(session, counts: Counter[TallyKey]) -> None:
-    """Add the non-zero counts to the tally (one upsert, in key order so writers never
-    deadlock on each other's rows)."""
+    """Add the non-zero counts to the tally (one upsert, in the unique index's order, as
+    ``fold_tally`` does, so writers do not deadlock on each other's rows)."""
     values = [{"agency_id": a, "unit_key": u, "course_id": c, "day": d, "state": s,
-               "delta": n} for (a, u, c, d, s), n in sorted(counts.items()) if n]
+               "delta": n} for (a, u, c, d, s), n in sorted(
+                   counts.items(), key=lambda item: _index_order(item[0])) if n]
     if not values:
         return
     table = ComplianceTally.__table__
@@ -107,7 +113,8 @@ def fold_tally(session, agency_id: int, upto: date) -> None:
         sa.select(table.c.agency_id, table.c.unit_key, table.c.course_id,
                   sa.literal(BASE_DAY, sa.Date), table.c.state, sa.func.sum(table.c.delta))
         .where(due).group_by(table.c.agency_id, table.c.unit_key, table.c.course_id,
-                             table.c.state))
+                             table.c.state)
+        .order_by(table.c.agency_id, table.c.unit_key, table.c.course_id, table.c.state))
     session.execute(statement.on_conflict_do_update(
         index_elements=["agency_id", "day", "unit_key", "course_id", "state"],
         set_={"delta": table.c.delta + statement.excluded.delta}))
