@@ -62,6 +62,7 @@ def main(officers: int, bulk: int, password: str) -> dict:
                        role="manager", password_hash=password_hash, agency_id=agency.id)
         db.session.add(manager)
         db.session.commit()
+        manager_id = manager.id
         lessons = [f"/courses/{COURSE}/{lesson['slug']}/"
                    for module in course.current_version.outline for lesson in module["lessons"]]
         form = correct_form(app)
@@ -69,7 +70,7 @@ def main(officers: int, bulk: int, password: str) -> dict:
             "start_path": f"/courses/{COURSE}/assessments/final/", "form": form,
             "saved_question": "smuggling-ends", "submit_sequence": 10**15,
             "course": COURSE, "course_id": course.id, "bulk_officers": bulk_ids,
-            "manager_id": manager.id}
+            "manager_id": manager_id}
 
 
 if __name__ == "__main__":
