@@ -247,7 +247,11 @@ def start_cluster(stack: ExitStack, root: Path, args: argparse.Namespace) -> tup
                WAYMARK_BASE_URL=f"http://127.0.0.1:{nginx_port}", WAYMARK_PROXIES="1",
                WAYMARK_REQUIRE_MFA="0", WAYMARK_COURSES_DIR=str(root / "courses"),
                WAYMARK_QUIZZES_DIR=str(root / "quizzes"), FLASK_APP="learning",
-               PYTHONDONTWRITEBYTECODE="1")
+               PYTHONDONTWRITEBYTECODE="1",
+               # A killed worker's job is requeued within heartbeat + maintenance seconds;
+               # small chunks keep each within the heartbeat on a loaded machine.
+               WAYMARK_JOB_HEARTBEAT_SECONDS="20", WAYMARK_JOB_MAINTENANCE_SECONDS="10",
+               WAYMARK_JOB_WORKER_TTL="30", WAYMARK_JOB_CHUNK="10")
     env.pop("FLASK_DEBUG", None)
     cluster = Cluster(root, env, postgres, nginx_port, others=[redis])
     log(f"seeding {args.officers} officers and {args.bulk} awaiting certificates")
