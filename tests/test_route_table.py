@@ -42,6 +42,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "accounts.logout": ({}, (302, 200, 200, 200, 200, 200, 200)),  # GET asks to confirm
     "accounts.change_password": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "accounts.forgot_password": ({}, (200, 200, 200, 200, 200, 200, 200)),  # public
+    "accounts.account": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "accounts.login_mfa": ({}, (302, 302, 302, 302, 302, 302, 302)),  # nothing pending
     "accounts.reset_password": ({"token": "not-a-real-token"}, (404,) * 7),
     "mfa.confirm": ({}, (302, 302, 302, 302, 302, 302, 302)),  # no second factor to give
@@ -77,6 +78,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "author.item_statistics": ({"course_slug": "field-basics"},
                                (302, 403, 403, 200, 403, 403, 200)),
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency.settings": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
@@ -95,6 +97,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "admin.new_user": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agencies": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agency": ({"agency_id": "{agency_a}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.agency_time_zone": ({"agency_id": "{agency_a}"}, (405,) * 7),
     "admin.certificate": ({"code": "{code}"}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.audit": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.settings": ({}, (302, 403, 403, 403, 403, 403, 200)),
@@ -212,6 +215,12 @@ UNSAFE: dict[str, Refused] = {
     "staff.reactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
     "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
     "admin.agency": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY),
+    "admin.agency_time_zone": Refused({"agency_id": "{agency_a}"}, {**ADMIN_ONLY, "admin": 400},
+                                      {"time_zone": "Mars/Olympus_Mons"}),
+    "accounts.account": Refused({}, {"anonymous": 302, "officer_a": 400},
+                                {"time_zone": "Mars/Olympus_Mons"}),
+    "agency.settings": Refused({}, {**AGENCY_MANAGERS, "manager_a": 400},
+                               {"time_zone": "Mars/Olympus_Mons"}),
     "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),
     "admin.settings": Refused({}, ADMIN_ONLY, {"issuer_name": "Rogue"}),
     "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",
