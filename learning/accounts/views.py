@@ -1,5 +1,5 @@
-"""Sign in (password, then the second factor when the account has one), sign out, and
-change or reset a password."""
+"""Sign in (password, then the second factor when the account has one), sign out,
+change or reset a password, and one's account page (time zone)."""
 
 from flask import (
     Blueprint,
