@@ -76,7 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         user_id, _, generation = (ascii_int(part) for part in session_id.partition(":"))
         if user_id is None or generation is None:
             return None
-        user = database.session.get(User, user_id)
+        # The agency comes in the same query: its time zone is on most pages.
+        user = database.session.get(User, user_id, options=[sa.orm.joinedload(User.agency)])
         if user is None or user.session_generation != generation:
             return None
         return user

@@ -43,6 +43,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "accounts.logout": ({}, (302, 200, 200, 200, 200, 200, 200)),  # GET asks to confirm
     "accounts.change_password": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "accounts.forgot_password": ({}, (200, 200, 200, 200, 200, 200, 200)),  # public
+    "accounts.account": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "accounts.login_mfa": ({}, (302, 302, 302, 302, 302, 302, 302)),  # nothing pending
     "accounts.reset_password": ({"token": "not-a-real-token"}, (404,) * 7),
     "mfa.confirm": ({}, (302, 302, 302, 302, 302, 302, 302)),  # no second factor to give
@@ -90,6 +91,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "versions.import_zip": ({}, (302, 403, 403, 200, 403, 403, 200)),
     "versions.confirm_import": ({}, (405,) * 7),
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency.settings": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
@@ -108,6 +110,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "admin.new_user": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agencies": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agency": ({"agency_id": "{agency_a}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.agency_time_zone": ({"agency_id": "{agency_a}"}, (405,) * 7),
     "admin.certificate": ({"code": "{code}"}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.audit": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.settings": ({}, (302, 403, 403, 403, 403, 403, 200)),
@@ -252,6 +255,12 @@ UNSAFE: dict[str, Refused] = {
     "staff.reactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
     "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
     "admin.agency": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY),
+    "admin.agency_time_zone": Refused({"agency_id": "{agency_a}"}, {**ADMIN_ONLY, "admin": 400},
+                                      {"time_zone": "Mars/Olympus_Mons"}),
+    "accounts.account": Refused({}, {"anonymous": 302, "officer_a": 400},
+                                {"time_zone": "Mars/Olympus_Mons"}),
+    "agency.settings": Refused({}, {**AGENCY_MANAGERS, "manager_a": 400},
+                               {"time_zone": "Mars/Olympus_Mons"}),
     "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),
     "admin.settings": Refused({}, ADMIN_ONLY, {"issuer_name": "Rogue"}),
     "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",

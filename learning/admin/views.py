@@ -15,10 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from learning.access import fresh_mfa_required, role_required
+from learning.accounts.forms import AgencyTimeZoneForm
 from learning.accounts.mfa import has_mfa, reset_mfa
 from learning.accounts.models import Agency, Unit, User
 from learning.accounts.passwords import send_reset_link
-from learning.accounts.service import find_user_by_email
+from learning.accounts.service import AccountError, find_user_by_email, set_agency_time_zone
 from learning.admin.forms import (
     ActiveForm,
     AgencyForm,
@@ -116,9 +117,37 @@ def agency(agency_id: int):
             flash(str(exc), "error")
         else:
             return redirect(url_for(".agency", agency_id=agency_id))
+    return _agency_page(found, form, AgencyTimeZoneForm(data={"time_zone": found.time_zone}))
+
+
+def _agency_page(found: Agency, form: UnitForm, zone_form: AgencyTimeZoneForm,
+                 status: int = 200):
+    """An agency's page: units, time zone and managers."""
     managers = db.session.scalars(sa.select(User).where(
-        User.agency_id == agency_id, User.role == "manager").order_by(User.display_name)).all()
-    return render_template("admin/agency.html", agency=found, form=form, managers=managers)
+        User.agency_id == found.id, User.role == "manager").order_by(User.display_name)).all()
+    return render_template("admin/agency.html", agency=found, form=form, managers=managers,
+                           zone_form=zone_form), status
+
+
+@bp.post("/agencies/<int:agency_id>/time-zone")
+@role_required("admin")
+def agency_time_zone(agency_id: int):
+    """Set an agency's time zone (its managers can too, from their settings page)."""
+    found = db.session.get(Agency, agency_id) or abort(404)
+    zone_form = AgencyTimeZoneForm()
+    if zone_form.validate_on_submit():
+        try:
+            zone = set_agency_time_zone(found, zone_form.time_zone.data)
+        except AccountError as exc:
+            db.session.rollback()
+            zone_form.time_zone.errors = [str(exc)]
+        else:
+            record_audit(current_user, "agency.time_zone", found.slug, {"time_zone": zone},
+                         agency_id=found.id)
+            db.session.commit()
+            flash(_("The agency's time zone is saved."), "success")
+            return redirect(url_for(".agency", agency_id=agency_id))
+    return _agency_page(found, UnitForm(formdata=None), zone_form, 400)
 
 
 @bp.get("/users/")

@@ -11,6 +11,7 @@ from learning.catalogue.forms import MarkCompleteForm
 from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
 from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
 from learning.certificates.service import valid_certificates
+from learning.core.localtime import viewer_today
 from learning.progress.service import (
     completed_by_course,
     completed_lessons,
@@ -19,7 +20,6 @@ from learning.progress.service import (
     next_lesson_slug,
     progress_against,
 )
-from learning.timeutil import utcnow
 
 bp = Blueprint("catalogue", __name__)
 
@@ -37,7 +37,7 @@ def index():
         for course, version in published_courses()
     ]
     return render_template("catalogue/index.html", entries=entries,
-                           certificates=valid_certificates(current_user.id, utcnow().date()))
+                           certificates=valid_certificates(current_user.id, viewer_today()))
 
 
 @bp.get("/courses/<course_slug>/")
