@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # WAYMARK_REQUIRE_MFA=0 exempts the demo accounts from the second factor.
 prepare: $(STAMP) run-deps translations
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
-	FLASK_DEBUG=1 $(BIN)/flask content sync
+	FLASK_DEBUG=1 $(BIN)/flask content sync --skip-newer
 	FLASK_DEBUG=1 $(BIN)/flask demo
 
 run: prepare
@@ -41,13 +41,13 @@ dev: prepare
 
 # Debian packages, installed only when missing and only when we are root:
 # DejaVu fonts for certificate PDFs (make run and make test); for the suite also Chromium
-# (browser tests), PostgreSQL (the second database run), and poppler and zbar (to read
-# PDFs and QR codes back).
+# (browser tests), PostgreSQL (the second database run), poppler and zbar (to read
+# PDFs and QR codes back), Redis (shared throttles) and nginx (the deployment layout).
 RUN_PACKAGES := fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
   fonts-droid-fallback:/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 TEST_PACKAGES := $(RUN_PACKAGES) chromium:/usr/bin/chromium \
 	postgresql:/usr/lib/postgresql/15/bin/initdb poppler-utils:/usr/bin/pdftoppm \
-	zbar-tools:/usr/bin/zbarimg
+	zbar-tools:/usr/bin/zbarimg redis-server:/usr/bin/redis-server nginx-light:/usr/sbin/nginx
 
 define install_missing
 	@missing=""; for pair in $(1); do \

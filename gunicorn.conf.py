@@ -1,8 +1,11 @@
-"""Gunicorn settings for `make run` and production: sync workers and a redacting log.
+"""Gunicorn settings for `make run` and production: sync workers, JSON logs, graceful stop.
 
-Use: gunicorn -c gunicorn.conf.py 'learning:create_app()'. Every access and error line
-goes through learning.core.redact: invitation and reset tokens, verify codes and signed
-payloads become [redacted], and CR/LF in user text is escaped.
+Use: gunicorn -c gunicorn.conf.py 'learning:create_app()'. Settings come from the
+environment: PORT (or -b), WEB_CONCURRENCY (workers), WAYMARK_GRACEFUL_TIMEOUT (seconds
+a SIGTERM waits for requests in flight), WAYMARK_LOG_FORMAT (json by default here;
+"plain" for gunicorn's own access lines). Every line goes through learning.core.redact:
+invitation and reset tokens, verify codes and signed payloads become [redacted], and
+CR/LF in user text is escaped.
 """
 
 import os
@@ -14,7 +17,15 @@ from learning.core.redact import install_redaction
 bind = f"127.0.0.1:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
-accesslog = "-"
+# SIGTERM (systemd stop, a deploy): stop accepting, finish requests in flight, then exit.
+graceful_timeout = int(os.environ.get("WAYMARK_GRACEFUL_TIMEOUT", "30"))
+timeout = int(os.environ.get("WAYMARK_WORKER_TIMEOUT", "60"))
+# JSON unless told otherwise: the app then writes one line per request (with its id),
+# so gunicorn's own access line is off. raw_env sets it in the workers' environment.
+LOG_FORMAT = os.environ.get("WAYMARK_LOG_FORMAT", "json").strip().lower()
+JSON_LOGS = LOG_FORMAT == "json"
+raw_env = [f"WAYMARK_LOG_FORMAT={LOG_FORMAT}"]
+accesslog = None if JSON_LOGS else "-"
 errorlog = "-"
 # The request line (%(r)s) and the referrer (%(f)s) hold paths and query strings:
 # the logger class below redacts them before the line is written.
@@ -25,8 +36,13 @@ class RedactingLogger(Logger):
     """Gunicorn's logger, with secrets and line breaks taken out of every line."""
 
     def setup(self, cfg):
-        """Set up gunicorn's handlers, then put the redacting filter on both logs."""
+        """Set up gunicorn's handlers (JSON lines if asked), then the redacting filter."""
         super().setup(cfg)
+        if JSON_LOGS:
+            from learning.ops.requestlog import JsonFormatter
+
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
         install_redaction(self.error_log, self.access_log)
 
 

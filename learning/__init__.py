@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
 
-from learning import ratelimit
+from learning import ops, ratelimit
 from learning.config import PROJECT_ROOT, configure
 from learning.core import errors, headers, inputs, redact
 from learning.core.inputs import ascii_int
@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.accounts.mfa_views import bp as mfa_bp
     from learning.accounts.views import bp as accounts_bp
     from learning.admin.views import bp as admin_bp
+    from learning.agency.compliance_cli import compliance_cli
     from learning.agency.notify_cli import notify_cli
     from learning.agency.reminders_views import bp as agency_exports_bp
     from learning.agency.staff_views import bp as staff_bp
@@ -94,14 +95,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.api.views import tokens_bp as api_tokens_bp
     from learning.assessments.views import bp as assessments_bp
     from learning.audit.cli import audit_cli
+    from learning.author.version_views import bp as versions_bp
     from learning.author.views import bp as author_bp
     from learning.catalogue.cli import content_cli
     from learning.catalogue.views import bp as catalogue_bp
     from learning.certificates.cli import certificates_cli
     from learning.certificates.views import bp as certificates_bp
     from learning.core.views import bp as core_bp
+    from learning.jobs.cli import jobs_cli
+    from learning.jobs.views import bp as jobs_bp
     from learning.languages.cli import languages_cli
     from learning.languages.views import bp as languages_bp
+    from learning.ops.cli import backup_command, restore_command
     from learning.privacy.cli import privacy_cli
     from learning.privacy.views import bp as privacy_bp
     from learning.quizimport_cli import quizzes_cli
@@ -110,16 +115,22 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     sessions.init_app(app)
     for blueprint in (core_bp, accounts_bp, mfa_bp, training_bp, catalogue_bp, assessments_bp,
-                      certificates_bp, transcript_bp, author_bp, admin_bp, agency_bp, staff_bp,
-                      agency_exports_bp, api_bp, api_tokens_bp, privacy_bp, languages_bp):
+                      certificates_bp, transcript_bp, author_bp, versions_bp, admin_bp,
+                      agency_bp, staff_bp, agency_exports_bp, api_bp, api_tokens_bp, privacy_bp,
+                      jobs_bp, languages_bp):
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
-                    notify_cli, privacy_cli, audit_cli, languages_cli):
+                    notify_cli, privacy_cli, audit_cli, backup_command, restore_command,
+                    jobs_cli, languages_cli, compliance_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals
 
     connect_signals()
+
+    from learning.agency.compliance_events import connect as keep_compliance_current
+
+    keep_compliance_current()
 
     from learning.audit.views import register as register_audit_hooks
 
@@ -131,4 +142,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     redact.init_app(app)
+    ops.init_app(app)
     return app

@@ -95,11 +95,28 @@ def configure(app: Flask, test_config: dict | None) -> None:
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
         FONT_DIR=os.environ.get("WAYMARK_FONT_DIR", ""),
         # Rate limits are shared between app servers through Redis when it is configured.
-        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL", "memory://"),
+        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL") or "memory://",
+        REDIS_URL=os.environ.get("REDIS_URL", "").strip(),
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        PROXIES=os.environ.get("WAYMARK_PROXIES", "0").strip(),
+        # "json": one JSON object per log line (gunicorn.conf.py's default); else plain text.
+        LOG_FORMAT=os.environ.get("WAYMARK_LOG_FORMAT", "plain").strip().lower(),
         EXPIRING_WITHIN_DAYS=int(os.environ.get("WAYMARK_EXPIRING_WITHIN_DAYS", "90")),
+        # Days current holders get to recertify when a publication asks for it.
+        RECERTIFY_AFTER_CHANGE_DAYS=int(os.environ.get("WAYMARK_RECERTIFY_AFTER_CHANGE_DAYS",
+                                                       "90")),
         VERIFY_RATE_LIMIT=os.environ.get("WAYMARK_VERIFY_RATE_LIMIT", "30 per minute"),
         RESET_RATE_LIMIT=os.environ.get("WAYMARK_RESET_RATE_LIMIT", "10 per hour"),
         EXPORT_RATE_LIMIT=os.environ.get("WAYMARK_EXPORT_RATE_LIMIT", "3 per hour"),
+        JOB_CHUNK=int(os.environ.get("WAYMARK_JOB_CHUNK", "50")),
+        JOB_RETRIES=int(os.environ.get("WAYMARK_JOB_RETRIES", "3")),
+        JOB_TIMEOUT=int(os.environ.get("WAYMARK_JOB_TIMEOUT", "3600")),
+        JOB_HEARTBEAT_SECONDS=int(os.environ.get("WAYMARK_JOB_HEARTBEAT_SECONDS", "120")),
+        JOB_MAINTENANCE_SECONDS=int(os.environ.get("WAYMARK_JOB_MAINTENANCE_SECONDS", "60")),
+        JOB_WORKER_TTL=int(os.environ.get("WAYMARK_JOB_WORKER_TTL", "60")),
+        # Test hooks, off by default: a pause after each item, a crash after N items.
+        JOB_ITEM_DELAY=float(os.environ.get("WAYMARK_JOB_ITEM_DELAY", "0")),
+        JOB_CRASH_AFTER_ITEMS=int(os.environ.get("WAYMARK_JOB_CRASH_AFTER_ITEMS", "0")),
         # Departed people's personal data is anonymised this many years after deactivation.
         RETENTION_YEARS=int(os.environ.get("WAYMARK_RETENTION_YEARS", "6")),
     )
@@ -114,6 +131,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
             "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'."
         )
     check_public_address(app)
+    check_proxies(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True}
 
@@ -135,3 +153,13 @@ def check_public_address(app: Flask) -> None:
     problem = check_base_url(value)
     if problem:
         raise ConfigurationError(f"WAYMARK_BASE_URL={value!r} is not usable: {problem}.")
+
+
+def check_proxies(app: Flask) -> None:
+    """``PROXIES`` as a small whole number: how many X-Forwarded-* hops to believe."""
+    value = str(app.config.get("PROXIES", 0)).strip()
+    if not value.isascii() or not value.isdigit() or int(value) > 10:
+        raise ConfigurationError(
+            f"WAYMARK_PROXIES={value!r} is not usable: give the number of reverse proxies in "
+            "front of Waymark (0 when clients connect directly, 1 behind one nginx).")
+    app.config["PROXIES"] = int(value)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from limits import parse
-from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+
+from learning.ops.redisconn import limits_storage
 
 EXTENSION = "waymark_rate_limiter"
 
 
 def init_app(app: Flask) -> None:
     """Create the app's limiter on its configured storage."""
-    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    storage = limits_storage(app.config["RATELIMIT_STORAGE_URI"])
     app.extensions[EXTENSION] = FixedWindowRateLimiter(storage)
 
 

@@ -18,6 +18,7 @@ from learning.accounts.service import get_or_create_agency, get_or_create_unit, 
 from learning.catalogue.service import sync_catalogue
 from learning.extensions import db
 from tests.pgserver import ThrowawayPostgres
+from tests.redisserver import ThrowawayRedis
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CONTENT = FIXTURES / "content"
@@ -46,6 +47,27 @@ def postgres() -> Iterator[ThrowawayPostgres]:
 @pytest.fixture(scope="session")
 def postgres_url(postgres: ThrowawayPostgres) -> str:
     return postgres.create_database("waymark_test")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[ThrowawayRedis]:
+    """A redis-server for this session, started only when a test asks for it."""
+    server = ThrowawayRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: ThrowawayRedis) -> str:
+    """The throwaway Redis server's URL (shared by the session: see ``fresh_redis``)."""
+    return redis_server.url
+
+
+@pytest.fixture
+def fresh_redis(redis_server: ThrowawayRedis, redis_url: str) -> str:
+    """The Redis URL, with every key from earlier tests forgotten."""
+    redis_server.flush()
+    return redis_url
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from learning.assessments.service import attempt_questions
 from learning.catalogue.models import Course
 from learning.certificates.models import Certificate
 from learning.extensions import db
+from learning.jobs.service import enqueue
 from tests.test_assessments import start
 from tests.test_certificates import pass_final, read_all_lessons
 
@@ -84,13 +85,14 @@ def world(client, make_user, login_as, synced, agency):
     course = db.session.scalar(sa.select(Course))
     assignment = create_assignment(users["manager"], course.id, date(2031, 1, 31), "none", None,
                                    [], [target.email])
-    db.session.commit()
+    job, _created = enqueue("export", {"format": "csv", "filters": {}}, users["manager"],
+                            "hostile-input")
     valid = {
         "course_slug": "field-basics", "lesson_slug": "first-steps", "slug": "check-basics",
         "attempt_id": attempt.id, "code": certificate.code, "agency_id": agency.id,
         "user_id": target.id, "officer_id": target.id, "course_id": course.id,
         "certificate_id": certificate.id, "token": token, "token_id": api_token.id,
-        "assignment_id": assignment.id,
+        "assignment_id": assignment.id, "job_id": job.id, "number": 1,
         "sha256": "0" * 64, "extension": "png", "filename": "style.css", "path": "x",
     }
     return {"users": users, "valid": valid, "names": field_names(attempt),
@@ -150,7 +152,9 @@ def test_no_hostile_value_gives_a_server_error(app, world):
                 db.session.rollback()
                 failures.append(f"{name} {method} {path[:100]} -> {exc!r:.150}")
                 continue
-            if response.status_code >= 500:
+            # /readyz answers 503 by design here: the test database has no migration revision.
+            not_ready = path.partition("?")[0] == "/readyz" and response.status_code == 503
+            if response.status_code >= 500 and not not_ready:
                 failures.append(f"{name} {method} {path[:100]} -> {response.status_code}")
             if response.status_code == 200:
                 reached.add((name, path.partition("?")[0]))

@@ -112,9 +112,9 @@ def test_privileged_account_without_mfa_is_sent_to_enrolment_from_every_page(
 
 
 def test_gate_exemptions_are_only_the_way_out(mfa_app):
-    """Nothing but signing out, the second-factor pages, static files and the health check."""
-    assert GATE_EXEMPT == {"static", "core.healthz", "accounts.logout", "accounts.login_mfa",
-                           "mfa.enrol", "mfa.qr", "mfa.confirm"}
+    """Nothing but signing out, the second-factor pages, static files and the health checks."""
+    assert GATE_EXEMPT == {"static", "core.healthz", "core.readyz", "accounts.logout",
+                           "accounts.login_mfa", "mfa.enrol", "mfa.qr", "mfa.confirm"}
 
 
 def test_officer_is_not_asked(mfa_app, client, make_user, login_as, synced):

@@ -24,6 +24,7 @@ from learning.assessments.models import Attempt
 from learning.catalogue.models import Course
 from learning.certificates.models import Certificate
 from learning.extensions import db
+from learning.jobs.service import enqueue
 from learning.timeutil import utcnow
 from tests.conftest import FIXTURE_CONTENT
 from tests.test_certificates import pass_final, read_all_lessons
@@ -51,6 +52,8 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "core.home": ({}, (200, 302, 302, 302, 302, 302, 302)),  # public landing page
     "training.index": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "core.healthz": ({}, (200, 200, 200, 200, 200, 200, 200)),
+    # Public; 503 here because the test database is made without migrations (no revision).
+    "core.readyz": ({}, (503,) * 7),
     "catalogue.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "catalogue.course": ({"course_slug": "field-basics"}, (302, 200, 200, 200, 200, 200, 200)),
     "catalogue.lesson": ({"course_slug": "field-basics", "lesson_slug": "first-steps"},
@@ -76,6 +79,16 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                        (302, 403, 403, 200, 403, 403, 200)),
     "author.item_statistics": ({"course_slug": "field-basics"},
                                (302, 403, 403, 200, 403, 403, 200)),
+    "versions.history": ({"course_slug": "field-basics"}, (302, 403, 403, 200, 403, 403, 200)),
+    "versions.diff": ({"course_slug": "field-basics", "from": 1, "to": 1},
+                      (302, 403, 403, 200, 403, 403, 200)),
+    "versions.download": ({"course_slug": "field-basics", "number": 1},
+                          (302, 403, 403, 200, 403, 403, 200)),
+    # Version 1 is the current one: the page says there is nothing to roll back.
+    "versions.rollback": ({"course_slug": "field-basics", "number": 1},
+                          (302, 403, 403, 200, 403, 403, 200)),
+    "versions.import_zip": ({}, (302, 403, 403, 200, 403, 403, 200)),
+    "versions.confirm_import": ({}, (405,) * 7),
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
@@ -130,6 +143,14 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "admin.reset_user_mfa": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.send_password_reset": ({"user_id": "{officer_a}"}, (405,) * 7),
     "admin.set_user_active": ({"user_id": "{officer_a}"}, (405,) * 7),
+    # Background jobs: one's own list; manager A's export job is theirs (and admins') alone.
+    "jobs.index": ({}, (302, 200, 200, 200, 200, 200, 200)),
+    "jobs.show": ({"job_id": "{job}"}, (302, 404, 404, 404, 200, 404, 200)),
+    "jobs.result": ({"job_id": "{job}"}, (302, 404, 404, 404, 200, 404, 200)),
+    "jobs.retry_job": ({"job_id": "{job}"}, (405,) * 7),
+    "jobs.start_certificates": ({}, (405,) * 7),
+    "jobs.start_export": ({}, (405,) * 7),
+    "jobs.start_reminders": ({}, (405,) * 7),
 }
 
 # The same URLs with objects that do not exist: 404 for whoever may look at all.
@@ -139,6 +160,13 @@ MISSING = {
     "/courses/field-basics/assessments/no-such-quiz/": (302, 404, 404, 404, 404, 404, 404),
     "/author/preview/field-basics/nope/": (302, 403, 403, 404, 403, 403, 404),
     "/author/courses/no-such-course/items/": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/no-such-course/versions/": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/field-basics/versions/99.zip": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/field-basics/versions/diff?from=1&to=99": (302, 403, 403, 404, 403, 403,
+                                                               404),
+    "/author/courses/field-basics/versions/diff?from=x&to=1": (302, 403, 403, 400, 403, 403,
+                                                              400),
+    "/author/courses/field-basics/versions/99/rollback": (302, 403, 403, 404, 403, 403, 404),
     "/certificates/" + "0" * 32 + ".pdf": (302, 404, 404, 404, 404, 404, 404),
     "/verify/" + "0" * 32: (404, 404, 404, 404, 404, 404, 404),
     "/admin/certificates/" + "0" * 32: (302, 403, 403, 403, 403, 403, 404),
@@ -160,6 +188,8 @@ class Refused:
 ADMIN_ONLY = {"anonymous": 302, "officer_a": 403, "trainer": 403, "manager_a": 403}
 AGENCY_MANAGERS = {"anonymous": 302, "officer_a": 403, "trainer": 403, "admin": 403}
 SIGNED_IN = {"anonymous": 302}
+STAFF_REFUSED = {"anonymous": 302, "officer_a": 403, "officer_b": 403, "manager_a": 403,
+                 "manager_b": 403}
 OTHERS_ATTEMPT = {"anonymous": 302, "officer_b": 404, "trainer": 404, "manager_a": 404,
                   "admin": 404}
 A_OFFICER = {"user_id": "{officer_a}"}
@@ -183,6 +213,12 @@ UNSAFE: dict[str, Refused] = {
     "languages.choose": Refused({}, {"anonymous": 400, "officer_a": 400, "admin": 400},
                                 {"language": "xx"}),
     "admin.reset_user_mfa": Refused(A_OFFICER, ADMIN_ONLY),
+    # Trainers and admins only; the version named is the current one.
+    "versions.rollback": Refused({"course_slug": "field-basics", "number": 1},
+                                 {**STAFF_REFUSED, "trainer": 409, "admin": 409}),
+    "versions.import_zip": Refused({}, STAFF_REFUSED),
+    "versions.confirm_import": Refused({}, {**STAFF_REFUSED, "trainer": 409, "admin": 409},
+                                       {"pending_id": "1", "sha256": "0" * 64}),
     "admin.send_password_reset": Refused(A_OFFICER, ADMIN_ONLY),
     "admin.set_user_active": Refused(A_OFFICER, ADMIN_ONLY, {"deactivate": "1"}),
     "staff.invite": Refused({"token": "not-a-real-invitation"},
@@ -221,6 +257,14 @@ UNSAFE: dict[str, Refused] = {
     "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",
                                                "display_name": "Rogue", "role": "admin"}),
     "admin.certificate": Refused({"code": "{code}"}, ADMIN_ONLY, {"reason": "Forged"}),
+    # Refused jobs: not theirs (404), wrong role (403), or no idempotency token (400).
+    "jobs.retry_job": Refused({"job_id": "{job}"}, {"anonymous": 302, "officer_a": 404,
+                                                    "manager_b": 404, "manager_a": 400}),
+    "jobs.start_certificates": Refused({}, {"anonymous": 302, "officer_a": 403,
+                                            "trainer": 403, "manager_a": 400}),
+    "jobs.start_export": Refused({}, {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                                      "manager_b": 400}, {"format": "csv"}),
+    "jobs.start_reminders": Refused({}, {**ADMIN_ONLY, "admin": 400}),
     # The API is read-only: a known path answers 405 to any other method, token or not.
     "api.unknown": Refused({"path": "officers"}, {"anonymous": 405, "manager_a": 405}),
 }
@@ -281,7 +325,9 @@ def world(app, client, synced, agency, make_user, login_as) -> World:
                                    [officer_a.email])
     token_a, raw_a = api_service.create_token(users["manager_a"], "HR A")
     _token_b, raw_b = api_service.create_token(users["manager_b"], "HR B")
-    values = {"attempt": str(attempt.id), "code": certificate.code,
+    job, _created = enqueue("export", {"format": "csv", "filters": {}}, users["manager_a"],
+                            "route-table")
+    values = {"attempt": str(attempt.id), "code": certificate.code, "job": str(job.id),
               "certificate": str(certificate.id), "officer_a": str(officer_a.id),
               "agency_a": str(agency.id), "course": str(course.id),
               "token_a": str(token_a.id), "assignment": str(assignment.id),

@@ -26,7 +26,7 @@ MFA_AT = "mfa_at"  # when the second factor was last typed in this session (epoc
 PENDING = "mfa_pending"  # password accepted, second factor still to come
 PENDING_SECONDS = 5 * 60
 # Endpoints a privileged account without a second factor may still reach.
-GATE_EXEMPT = {"static", "core.healthz", "accounts.logout", "accounts.login_mfa",
+GATE_EXEMPT = {"static", "core.healthz", "core.readyz", "accounts.logout", "accounts.login_mfa",
                "mfa.enrol", "mfa.qr", "mfa.confirm"}
 
 

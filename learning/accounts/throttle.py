@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from limits import RateLimitItemPerSecond
-from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.dialects import postgresql, sqlite
 
 from learning.accounts.auth_models import LoginThrottle
 from learning.accounts.service import normalise_email
 from learning.extensions import db
+from learning.ops.redisconn import limits_storage
 from learning.timeutil import utcnow
 
 EXTENSION = "waymark_login_throttle"
@@ -54,7 +54,7 @@ def _limiter() -> FixedWindowRateLimiter | None:
     limiter = current_app.extensions.get(EXTENSION)
     if limiter is None:
         limiter = current_app.extensions[EXTENSION] = FixedWindowRateLimiter(
-            storage_from_string(uri))
+            limits_storage(uri))
     return limiter
 
 

@@ -1,4 +1,4 @@
-"""Home redirect and ``/healthz`` (error pages: errors.py; headers: headers.py)."""
+"""Home redirect, ``/healthz`` and ``/readyz`` (error pages: errors.py; headers: headers.py)."""
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, redirect, render_template, url_for
@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning.extensions import db
+from learning.ops.readiness import readiness
 
 bp = Blueprint("core", __name__)
 
@@ -30,3 +31,10 @@ def healthz():
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """200 when this server may take traffic (database, Redis, migrations), else 503."""
+    ready, parts = readiness()
+    return jsonify(parts), 200 if ready else 503

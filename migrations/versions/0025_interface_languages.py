@@ -1,14 +1,14 @@
 """Interface languages: an agency's language; a person's own choice becomes optional.
 
 Revision ID: 0025
-Revises: 0016
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0016"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

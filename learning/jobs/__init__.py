@@ -1,0 +1,1 @@
+"""Background jobs: bulk certificates, large exports and reminders, on RQ or in-process."""

@@ -1,0 +1,152 @@
+"""Start, run and look up background jobs: on RQ when ``REDIS_URL`` is set, else in-process.
+
+Without Redis a job runs synchronously inside the request that starts it (chunked and
+committed as it goes, exactly as a worker would run it) and the browser is then sent to
+its page: one machine needs no worker process, and a crash leaves a job that
+``flask jobs retry`` finishes without duplicating anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from learning.accounts.models import User
+from learning.extensions import db
+from learning.jobs.handlers import KINDS
+from learning.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, JobFile
+from learning.timeutil import utcnow
+
+log = logging.getLogger("learning.jobs")
+RECENT = 20
+
+
+class JobError(ValueError):
+    """A job that cannot be started or retried as asked."""
+
+
+def new_token() -> str:
+    """A form's idempotency token: the same form posted twice starts one job."""
+    return secrets.token_hex(16)
+
+
+def valid_token(token: str | None) -> bool:
+    """32 lowercase hex characters, as ``new_token`` makes them."""
+    return bool(token) and len(token) == 32 and all(c in "0123456789abcdef" for c in token)
+
+
+def enqueue(kind: str, params: dict, owner: User | None, key: str) -> tuple[Job, bool]:
+    """The job for (kind, key), created and started if new; (job, created)."""
+    if kind not in KINDS:
+        raise JobError(f"Unknown job kind {kind!r}.")
+    existing = find_by_key(kind, key)
+    if existing is not None:
+        return existing, False
+    job = Job(kind=kind, idempotency_key=key, params=params,
+              owner_id=owner.id if owner else None,
+              agency_id=owner.agency_id if owner else None, state=QUEUED)
+    db.session.add(job)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same click arrived twice at once: keep the first
+        db.session.rollback()
+        return find_by_key(kind, key), False
+    dispatch(job)
+    return job, True
+
+
+def find_by_key(kind: str, key: str) -> Job | None:
+    """The job a kind and idempotency key already started, if any."""
+    return db.session.scalar(sa.select(Job).where(Job.kind == kind, Job.idempotency_key == key))
+
+
+def dispatch(job: Job) -> None:
+    """Hand the job to RQ (``REDIS_URL``), or run it here and now."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        run_job(job.id)
+        return
+    from learning.jobs.worker import QueueUnavailable, enqueue_on_redis
+
+    try:
+        enqueue_on_redis(url, job.id, current_app.config)
+    except QueueUnavailable as exc:  # say so on the job's page; the app stays up
+        log.warning("Could not queue job %s: %s", job.id, exc)
+        fail(job, f"The job queue is unreachable ({exc}); retry later.")
+
+
+def fail(job: Job, message: str) -> None:
+    """Mark a job failed with a message for its page."""
+    job.state, job.error, job.finished_at = FAILED, message[:2000], utcnow()
+    db.session.commit()
+
+
+def run_job(job_id: int, retries_left: int = 0, reraise: bool = False) -> Job | None:
+    """Run a job to the end (resuming where an earlier run stopped); a done job is left alone.
+
+    On an error the job goes back to ``queued`` when RQ will retry it, else ``failed``.
+    """
+    job = db.session.get(Job, job_id)
+    if job is None or job.state == DONE:
+        return job
+    job.state, job.started_at, job.error = RUNNING, utcnow(), None
+    job.attempts += 1
+    db.session.commit()
+    try:
+        KINDS[job.kind].run(job)
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("Job %s (%s) failed on attempt %s", job_id, job.kind, job.attempts)
+        job = db.session.get(Job, job_id)
+        job.state = QUEUED if retries_left else FAILED
+        job.error = f"{type(exc).__name__}: {exc}"[:2000]
+        job.finished_at = None if retries_left else utcnow()
+        db.session.commit()
+        if reraise:
+            raise
+        return job
+    job.state, job.finished_at = DONE, utcnow()
+    db.session.commit()
+    return job
+
+
+def retry(job: Job) -> Job:
+    """Start an unfinished or failed job again; it resumes from its last committed chunk."""
+    if job.state == DONE:
+        raise JobError(f"Job {job.id} is done; there is nothing to retry.")
+    job.state, job.error, job.finished_at = QUEUED, None, None
+    db.session.commit()
+    dispatch(job)
+    return job
+
+
+def visible_job(viewer: User, job_id: int) -> Job | None:
+    """The job if the viewer started it (admins see every job); None otherwise."""
+    job = db.session.get(Job, job_id)
+    if job is None or (job.owner_id != viewer.id and viewer.role != "admin"):
+        return None
+    return job
+
+
+def recent_jobs(viewer: User, limit: int = RECENT) -> list[Job]:
+    """The viewer's own most recent jobs, newest first."""
+    return list(db.session.scalars(sa.select(Job).where(Job.owner_id == viewer.id)
+                                   .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
+
+
+def all_jobs(limit: int = 100) -> list[Job]:
+    """The most recent jobs of everyone (for ``flask jobs list``)."""
+    return list(db.session.scalars(sa.select(Job).order_by(Job.id.desc()).limit(limit)))
+
+
+def result_file(job: Job) -> JobFile | None:
+    """The job's result file, once it is done."""
+    if job.state != DONE or not job.result_name:
+        return None
+    return db.session.scalar(sa.select(JobFile).where(
+        JobFile.job_id == job.id, JobFile.name == job.result_name)
+        .options(sa.orm.undefer(JobFile.data)))

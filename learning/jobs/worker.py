@@ -1,0 +1,95 @@
+"""RQ glue: the queue, the function a worker runs, and a worker whose heartbeat is ours.
+
+The worker is RQ's ``SimpleWorker`` (no fork): the job runs in the worker process with
+the app context of ``flask jobs worker``, so killing the worker kills its job too. Its
+registration in RQ's started-job registry lives ``JOB_HEARTBEAT_SECONDS`` and every
+committed chunk renews it; when a worker dies (SIGKILL, lost machine) the entry runs
+out, and the next maintenance pass of any live worker (every ``JOB_MAINTENANCE_SECONDS``)
+requeues the job through its ``Retry`` (at most ``JOB_RETRIES`` times). The job then
+resumes from its last committed chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry, SimpleWorker, get_current_job
+
+from learning.jobs import steps
+
+QUEUE_NAME = "waymark"
+
+
+class QueueUnavailable(RuntimeError):
+    """Redis could not take the job."""
+
+
+def rq_job_id(job_id: int) -> str:
+    """RQ's id for our job: the same number, so a re-queue replaces rather than adds."""
+    return f"waymark-job-{job_id}"
+
+
+def queue_for(url: str) -> Queue:
+    """The jobs queue on the Redis at ``url``."""
+    return Queue(QUEUE_NAME, connection=Redis.from_url(url))
+
+
+def enqueue_on_redis(url: str, job_id: int, config: Mapping[str, Any]) -> None:
+    """Put our job on the RQ queue, retried if it fails or its worker dies."""
+    try:
+        queue_for(url).enqueue(
+            "learning.jobs.worker.perform", job_id, job_id=rq_job_id(job_id),
+            retry=Retry(max=int(config.get("JOB_RETRIES", 3))),
+            job_timeout=int(config.get("JOB_TIMEOUT", 3600)), result_ttl=86400,
+            failure_ttl=7 * 86400)
+    except RedisError as exc:
+        raise QueueUnavailable(type(exc).__name__) from exc
+
+
+def perform(job_id: int) -> None:
+    """What the worker runs: our job, re-raising errors so RQ retries while it may."""
+    from learning.jobs.service import run_job
+
+    current = get_current_job()
+    retries_left = (current.retries_left or 0) if current is not None else 0
+    run_job(job_id, retries_left=retries_left, reraise=True)
+
+
+class WaymarkWorker(SimpleWorker):
+    """A SimpleWorker whose job registration lives ``heartbeat_seconds`` between chunks."""
+
+    heartbeat_seconds = 120
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        """How long a job may go without a committed chunk before it counts as abandoned."""
+        return self.heartbeat_seconds
+
+    def beat(self) -> None:
+        """Renew the running job's registration (called after each committed chunk)."""
+        job, execution = self.get_current_job(), self.execution
+        if job is not None and execution is not None:
+            self.maintain_heartbeats(job, execution)
+
+    def execute_job(self, job, queue) -> None:
+        """Run one job with chunk heartbeats on, and a fresh database session after it."""
+        from learning.extensions import db
+
+        steps.set_heartbeat(self.beat)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            steps.set_heartbeat(None)
+            db.session.remove()
+
+
+def make_worker(url: str, config: Mapping[str, Any]) -> WaymarkWorker:
+    """A worker on our queue, timed by the app's configuration."""
+    worker = WaymarkWorker(
+        [QUEUE_NAME], connection=Redis.from_url(url),
+        maintenance_interval=int(config.get("JOB_MAINTENANCE_SECONDS", 60)),
+        worker_ttl=int(config.get("JOB_WORKER_TTL", 60)))
+    worker.heartbeat_seconds = int(config.get("JOB_HEARTBEAT_SECONDS", 120))
+    return worker

@@ -1,0 +1,132 @@
+"""A request id on every request and response, and one log line per request.
+
+The id comes from a well-formed ``X-Request-Id`` (set by nginx, or a caller) or is made
+here; it is echoed in the response header and printed on error pages as the reference,
+so a report from an officer finds its log line. With ``LOG_FORMAT = "json"`` every line
+of the app's log is one JSON object and each request adds one line with its method,
+path (never the query string), status, duration and user id; secrets are redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, g, has_request_context, request
+from flask.logging import default_handler
+
+from learning.core.redact import RedactSecrets, escape_controls, redact_secrets
+
+HEADER = "X-Request-Id"
+REQUEST_LOGGER = "learning.request"
+_WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,63}")
+
+
+def request_id() -> str:
+    """This request's id: the caller's if well-formed, else a new random one (kept in g)."""
+    if "request_id" not in g:
+        given = request.headers.get(HEADER, "")
+        g.request_id = given if _WELL_FORMED.fullmatch(given) else uuid.uuid4().hex
+    return g.request_id
+
+
+class RequestContext(logging.Filter):
+    """Stamp each record made during a request with the request's id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Always keep the record; add ``request_id`` when there is a request."""
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id() if has_request_context() else None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request fields if any."""
+
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id", "address")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single line of JSON (newlines inside are escaped by JSON)."""
+        line = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                    timespec="milliseconds").replace("+00:00", "Z"),
+                "level": record.levelname, "logger": record.name,
+                "message": record.getMessage()}
+        for field in self.FIELDS:
+            value = getattr(record, field, None)
+            if value is not None:
+                line[field] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = redact_secrets(record.exc_text)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def json_handler(stream=None) -> logging.Handler:
+    """A stream handler writing JSON lines, with request ids and redaction."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestContext())
+    handler.addFilter(RedactSecrets())
+    handler.waymark_json = True
+    return handler
+
+
+def _start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def _finish(response):
+    """Echo the request id, and write the request's line in JSON mode."""
+    response.headers[HEADER] = request_id()
+    logger = logging.getLogger(REQUEST_LOGGER)
+    if logger.isEnabledFor(logging.INFO):
+        started = g.get("request_started")
+        user = g.get("_login_user")  # only if this request loaded it: no extra query
+        user_id = None if user is None or user.is_anonymous else user.id
+        logger.info("%s %s %s", request.method, escape_controls(redact_secrets(request.path)),
+                    response.status_code, extra={
+                        "request_id": request_id(), "method": request.method,
+                        "path": escape_controls(redact_secrets(request.path)),
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)
+                        if started else None,
+                        "user_id": user_id,
+                        "address": request.remote_addr})
+    return response
+
+
+def configure_logging(app: Flask) -> None:
+    """JSON lines on stderr for the app's log (and the request log) when asked for."""
+    app_logger = logging.getLogger(app.import_name)
+    request_logger = logging.getLogger(REQUEST_LOGGER)
+    if app.config["LOG_FORMAT"] != "json":
+        request_logger.setLevel(logging.WARNING)  # gunicorn or werkzeug logs each request
+        ours = [h for h in app_logger.handlers if getattr(h, "waymark_json", False)]
+        for handler in ours:  # an earlier app in this process logged JSON: undo it
+            app_logger.removeHandler(handler)
+        if ours:
+            app_logger.setLevel(logging.DEBUG if app.debug else logging.NOTSET)
+            app_logger.addHandler(default_handler)
+        return
+    for handler in list(app_logger.handlers):
+        app_logger.removeHandler(handler)  # Flask's default handler, or ours from before
+    app_logger.addHandler(json_handler())
+    # logging.config.fileConfig (Alembic's env.py, run in-process) disables existing loggers.
+    app_logger.disabled = request_logger.disabled = False
+    app_logger.setLevel(logging.INFO)
+    request_logger.setLevel(logging.INFO)
+
+
+def init_app(app: Flask) -> None:
+    """Time every request from its first hook; id and log line on every response."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
+    app.after_request(_finish)
+    app.context_processor(lambda: {"request_id": request_id() if has_request_context()
+                                   else None})
+    configure_logging(app)

@@ -1,0 +1,17 @@
+"""The app, plus one slow route, for the graceful-shutdown test (gunicorn loads this)."""
+
+import os
+import time
+from pathlib import Path
+
+from learning import create_app
+
+app = create_app()
+
+
+@app.get("/test-slow")
+def slow():
+    """Answer after a pause; a marker file says the request has started."""
+    Path(os.environ["SLOW_MARKER"]).write_text("started")
+    time.sleep(float(os.environ.get("SLOW_SECONDS", "2")))
+    return "finished"

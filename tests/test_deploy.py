@@ -1,0 +1,67 @@
+"""deploy/: the nginx site nginx accepts, and an env file documenting every setting."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+
+
+def render_site(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["sh", str(DEPLOY / "nginx-site.sh"), *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_nginx_site_proxies_to_every_app_server_and_nginx_accepts_it(tmp_path):
+    site = render_site("training.example", str(ROOT / "static"), "8001", "8002", "8003")
+    assert site.returncode == 0, site.stderr
+    text = site.stdout
+    assert re.findall(r"server 127\.0\.0\.1:(\d+)", text) == ["8001", "8002", "8003"]
+    assert "server_name training.example;" in text and "@" not in text.replace("$", "")
+    for header in ("X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme",
+                   "X-Request-Id $request_id", "client_max_body_size 6m"):
+        assert header in text
+    (tmp_path / "waymark.conf").write_text(text)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n"
+        + "".join(f"  {kind}_temp_path {temp}/{kind};\n"
+                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + f"  include {tmp_path}/waymark.conf;\n}}\n")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    checked = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c",
+                              str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
+
+
+def test_nginx_site_refuses_odd_arguments():
+    assert render_site("x.example", "/srv/static", "8001").returncode == 0
+    assert render_site("x.example", "/srv/static").returncode == 2  # no app server
+    assert render_site("x.example", "/srv/static", "80; evil").returncode == 2
+    assert render_site("x.example;", "/srv/static", "8001").returncode == 2
+
+
+def test_env_example_documents_every_setting_the_code_reads():
+    read = set()
+    for path in [*ROOT.glob("learning/**/*.py"), ROOT / "gunicorn.conf.py"]:
+        read |= set(re.findall(r"environ(?:\.get)?[\[(]\"([A-Z_]+)\"", path.read_text()))
+    documented = set(re.findall(r"^#?([A-Z_]+)=", (DEPLOY / "waymark.env.example").read_text(),
+                                re.MULTILINE))
+    read -= {"SECRET_KEY"}  # the older name of WAYMARK_SECRET_KEY, kept for compatibility
+    assert {"DATABASE_URL", "REDIS_URL", "WAYMARK_PROXIES", "WAYMARK_BASE_URL"} <= read
+    assert read - documented == set()
+
+
+def test_units_run_gunicorn_with_the_repository_settings():
+    app = (DEPLOY / "systemd/waymark-app@.service").read_text()
+    assert "gunicorn -c /opt/waymark/app/gunicorn.conf.py -b 127.0.0.1:%i" in app
+    assert "EnvironmentFile=/etc/waymark/waymark.env" in app
+    assert int(re.search(r"TimeoutStopSec=(\d+)", app).group(1)) > 30  # > graceful_timeout
