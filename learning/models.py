@@ -4,6 +4,7 @@ import learning.accounts.auth_models  # noqa: F401
 import learning.agency.reminders_models  # noqa: F401
 import learning.agency.staff_models  # noqa: F401
 import learning.api.models  # noqa: F401
+import learning.author.models  # noqa: F401
 from learning.accounts.models import Agency, PasswordReset, Unit, User
 from learning.agency.models import Assignment, AssignmentTarget
 from learning.assessments.models import Attempt
