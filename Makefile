@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # WAYMARK_REQUIRE_MFA=0 exempts the demo accounts from the second factor.
 prepare: $(STAMP) run-deps
 	FLASK_DEBUG=1 $(BIN)/flask db upgrade
-	FLASK_DEBUG=1 $(BIN)/flask content sync
+	FLASK_DEBUG=1 $(BIN)/flask content sync --skip-newer
 	FLASK_DEBUG=1 $(BIN)/flask demo
 
 run: prepare

@@ -184,13 +184,15 @@ def requirements_for(agency_id: int, course_id: int | None = None) -> list[Requi
 def _held_and_started(user_filter, course_ids: set[int]
                       ) -> tuple[dict[tuple[int, int], Held], set[tuple[int, int]]]:
     held: dict[tuple[int, int], Held] = {}
-    for user_id, course_id, issued_on, expires_on, score in db.session.execute(
+    for user_id, course_id, issued_on, expires_on, recertify_by, score in db.session.execute(
             sa.select(Certificate.user_id, Certificate.course_id, Certificate.issued_on,
-                      Certificate.expires_on, Certificate.score)
+                      Certificate.expires_on, Certificate.recertify_by, Certificate.score)
             .where(user_filter(Certificate.user_id), Certificate.course_id.in_(course_ids),
                    Certificate.revoked_at.is_(None))
             .order_by(Certificate.issued_on, Certificate.id)):
-        held[(user_id, course_id)] = Held(issued_on, expires_on, score)  # newest wins
+        # A course change that asked holders to recertify brings the expiry forward.
+        expiry = min((d for d in (expires_on, recertify_by) if d is not None), default=None)
+        held[(user_id, course_id)] = Held(issued_on, expiry, score)  # newest wins
     started = {(user_id, course_id) for user_id, course_id in db.session.execute(
         sa.select(LessonProgress.user_id, LessonProgress.course_id).distinct()
         .where(user_filter(LessonProgress.user_id), LessonProgress.course_id.in_(course_ids))

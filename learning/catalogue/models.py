@@ -61,6 +61,15 @@ class CourseVersion(db.Model):
     sources_html: so.Mapped[list[str]] = so.mapped_column(sa.JSON, deferred=True)
     files: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, deferred=True)
     assets: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON, deferred=True)  # path: sha256
+    # Where it came from (files|browser|import|rollback), what it was made from, and by whom.
+    origin: so.Mapped[str] = so.mapped_column(sa.String(12), default="files",
+                                              server_default="files")
+    based_on_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    published_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    # Lesson slug -> "editorial" | "substantive", for lessons changed from the previous version.
+    significance: so.Mapped[dict[str, str] | None] = so.mapped_column(sa.JSON)
+    # True when publishing asked current certificate holders to recertify.
+    recertify: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     course: so.Mapped[Course] = so.relationship(foreign_keys=[course_id])
 
@@ -100,6 +109,13 @@ class Lesson(db.Model):
     html: so.Mapped[str] = so.mapped_column(sa.Text)
     toc_html: so.Mapped[str] = so.mapped_column(sa.Text)
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # What progress is compared with: changes only on a substantive change (an editorial
+    # change carries the previous one), so a typo fix never asks anyone to re-read.
+    reading_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # The last substantive change's "what changed" note and changed passages, shown to
+    # officers who read the lesson before it (carried while the reading hash is).
+    change_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    changed_passages: so.Mapped[list[str] | None] = so.mapped_column(sa.JSON)
     recertification: so.Mapped[bool] = so.mapped_column(default=False)
     check_slug: so.Mapped[str | None] = so.mapped_column(sa.String(100))  # knowledge check
 

@@ -37,7 +37,7 @@ class LessonPage:
     module_title: str
     previous: dict[str, Any] | None
     following: dict[str, Any] | None
-    lesson_hashes: dict[str, str]  # slug -> hash of the current text, for every lesson
+    lesson_hashes: dict[str, str]  # slug -> current reading hash, for every lesson
 
 
 class VersionCache:
@@ -99,7 +99,7 @@ def _build_page(course_id: int, course_slug: str, version_id: int,
         module_title=outline[index]["module_title"],
         previous=outline[index - 1] if index > 0 else None,
         following=outline[index + 1] if index + 1 < len(outline) else None,
-        lesson_hashes=dict(db.session.execute(sa.select(Lesson.slug, Lesson.content_hash)
+        lesson_hashes=dict(db.session.execute(sa.select(Lesson.slug, Lesson.reading_hash)
                                               .where(Lesson.version_id == version_id)).all()),
     )
 

@@ -1,19 +1,36 @@
-"""Publishing course files as versions, and reading the published catalogue."""
+"""Syncing course files into published versions, exporting them, reading the catalogue."""
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
+from learning.catalogue.models import Course, CourseVersion, MediaAsset
+from learning.catalogue.publishing import (
+    PublishError,
+    PublishPlan,
+    check_base,
+    plan_publish,
+    publish_course,
+)
 from learning.content import CatalogueLoad, Problem, load_catalogue
-from learning.content import Course as CourseFiles
-from learning.content.render import link_rewriter, render_course_texts, render_inline
 from learning.extensions import db
-from learning.timeutil import utcnow
+
+__all__ = ["MARKER", "SyncReport", "export_version", "find_course", "media_asset",
+           "publish_course", "published_courses", "sync_catalogue"]
+
+MARKER = ".published-hash"  # hidden, so the loader skips it: not content, not hashed
+
+
+class MarkerError(ValueError):
+    """A course folder's export marker cannot be trusted."""
 
 
 @dataclass
@@ -24,128 +41,89 @@ class SyncReport:
     switched: list[tuple[str, int]] = field(default_factory=list)  # back to an older version
     unchanged: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (slug, why): not based on
+    # the latest published version, or a publishing choice that does not fit the change
+    newer: list[str] = field(default_factory=list)  # refused: the database holds a newer version
+    plans: list[PublishPlan] = field(default_factory=list)  # --plan: what would be published
     problems: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
 
-def _outline(course: CourseFiles) -> list[dict]:
-    return [
-        {
-            "title": module.title,
-            "lessons": [
-                {
-                    "slug": slug,
-                    "title": course.lesson(slug).title,
-                    "minutes": course.lesson(slug).estimated_minutes,
-                    "hash": course.lesson(slug).content_hash,
-                }
-                for slug in module.lesson_slugs
-            ],
-        }
-        for module in course.modules
-    ]
+def read_marker(course_dir: Path) -> str | None:
+    """The version hash an export left in the course folder, or None (never follows links)."""
+    try:
+        fd = os.open(course_dir / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise MarkerError(f"{course_dir.name}/{MARKER}: cannot be read ({exc.strerror})") from exc
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise MarkerError(f"{course_dir.name}/{MARKER}: not a regular file")
+        text = os.read(fd, 200).decode("ascii", errors="replace").strip()
+    finally:
+        os.close(fd)
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise MarkerError(f"{course_dir.name}/{MARKER}: not a version hash; export the course "
+                          "again")
+    return text
 
 
-def _store_assets(course: CourseFiles) -> None:
-    known = set(db.session.scalars(
-        sa.select(MediaAsset.sha256).where(MediaAsset.sha256.in_([a.sha256
-                                                                   for a in course.assets]))))
-    for asset in course.assets:
-        if asset.sha256 not in known:
-            db.session.add(MediaAsset(sha256=asset.sha256, extension=asset.extension,
-                                      data=asset.data))
-            known.add(asset.sha256)
-
-
-def publish_course(files: CourseFiles) -> tuple[CourseVersion, str]:
-    """Make ``files`` the current version of its course.
-
-    Returns the version and what happened: "created", "switched" (the files
-    match an older version, which becomes current again) or "unchanged".
-    The caller commits; nothing is written if this raises.
-    """
-    course = db.session.scalar(sa.select(Course).where(Course.slug == files.slug))
-    if course is None:
-        course = Course(slug=files.slug)
-        db.session.add(course)
-        db.session.flush()
-    existing = db.session.scalar(sa.select(CourseVersion).where(
-        CourseVersion.course_id == course.id, CourseVersion.content_hash == files.content_hash))
-    if existing is not None:
-        if course.current_version_id == existing.id:
-            return existing, "unchanged"
-        course.current_version_id = existing.id
-        course.updated_at = utcnow()
-        return existing, "switched"
-
-    number = (db.session.scalar(sa.select(sa.func.max(CourseVersion.number))
-                                .where(CourseVersion.course_id == course.id)) or 0) + 1
-    rendered = render_course_texts(files)
-    rewrite = link_rewriter(files.slug, {a.path: a for a in files.assets})
-    version = CourseVersion(
-        course_id=course.id,
-        number=number,
-        content_hash=files.content_hash,
-        title=files.title,
-        summary=files.summary,
-        language=files.language,
-        estimated_minutes=files.estimated_minutes,
-        pass_mark=files.pass_mark,
-        certificate_validity_months=files.certificate_validity_months,
-        completion_lessons=files.completion_lessons,
-        completion_assessment=files.completion_assessment,
-        audience=list(files.audience),
-        objectives=list(files.objectives),
-        prerequisites=list(files.prerequisites),
-        outline=_outline(files),
-        overview_html=rendered[""].html,
-        sources_html=[render_inline(source, rewrite) for source in files.sources],
-        files=dict(files.files),
-        assets={asset.path: asset.sha256 for asset in files.assets},
-    )
-    db.session.add(version)
-    db.session.flush()
-    for position, lesson in enumerate(files.lessons, start=1):
-        db.session.add(Lesson(
-            version_id=version.id,
-            slug=lesson.slug,
-            position=position,
-            module_index=files.module_of(lesson.slug),
-            title=lesson.title,
-            estimated_minutes=lesson.estimated_minutes,
-            content_warning=lesson.content_warning,
-            objectives=list(lesson.objectives),
-            sources_html=[render_inline(source, rewrite) for source in lesson.sources],
-            html=rendered[lesson.slug].html,
-            toc_html=rendered[lesson.slug].toc_html,
-            content_hash=lesson.content_hash,
-            recertification=lesson.recertification,
-            check_slug=lesson.check,
-        ))
-    _store_assets(files)
-    course.current_version_id = version.id
-    course.updated_at = utcnow()
-    return version, "created"
+def write_marker(course_dir: Path, content_hash: str) -> None:
+    """Record in the course folder which published version its files are based on."""
+    course_dir.mkdir(parents=True, exist_ok=True)
+    (course_dir / MARKER).write_text(content_hash + "\n", encoding="ascii")
 
 
 def sync_catalogue(courses_dir: Path, quizzes_dir: Path | None = None,
-                   catalogue: CatalogueLoad | None = None) -> SyncReport:
-    """Import every valid course folder; each course commits or rolls back whole."""
+                   catalogue: CatalogueLoad | None = None, *,
+                   significance: Mapping[str, Mapping[str, str]] | None = None,
+                   notes: Mapping[str, Mapping[str, str]] | None = None,
+                   recertify: Iterable[str] = (), plan_only: bool = False) -> SyncReport:
+    """Publish every valid course folder based on the latest version; each all or nothing.
+
+    ``significance`` and ``notes`` are per course, then per lesson. A course whose
+    files are not based on its current published version is refused, never
+    published over it. With ``plan_only`` nothing is written: the report holds plans.
+    """
     catalogue = catalogue or load_catalogue(courses_dir, quizzes_dir)
     report = SyncReport(problems=catalogue.problems)
+    significance, notes, recertify = significance or {}, notes or {}, set(recertify)
     for load in catalogue.loads:
         if load.course is None:
             report.failed.append(load.slug)
             continue
+        course_dir = courses_dir / load.slug
         try:
-            version, outcome = publish_course(load.course)
+            marker = read_marker(course_dir)
+        except MarkerError as exc:
+            report.refused.append((load.slug, str(exc)))
+            continue
+        base = check_base(load.slug, load.course, marker)
+        if not base.ok:
+            report.refused.append((load.slug, base.message))
+            report.newer.append(load.slug)
+            continue
+        if plan_only:
+            report.plans.append(plan_publish(load.course))
+            continue
+        try:
+            version, outcome = publish_course(
+                load.course, significance=significance.get(load.slug),
+                notes=notes.get(load.slug), recertify=load.slug in recertify, origin="files")
             db.session.commit()
+        except PublishError as exc:
+            db.session.rollback()
+            report.refused.append((load.slug, str(exc)))
+            continue
         except Exception:
             db.session.rollback()
             raise
+        if marker is not None and marker != version.content_hash:
+            write_marker(course_dir, version.content_hash)
         if outcome == "created":
             report.created.append((load.slug, version.number))
         elif outcome == "switched":
@@ -156,7 +134,11 @@ def sync_catalogue(courses_dir: Path, quizzes_dir: Path | None = None,
 
 
 def export_version(version: CourseVersion, destination: Path) -> list[Path]:
-    """Write a stored version back to files, exactly as they were imported."""
+    """Write a stored version back to files, exactly as they were imported.
+
+    The course folder also gets a hidden marker naming the version, so a later
+    ``content sync`` of the edited files knows what they were based on.
+    """
     written = []
     for relative, text in sorted(version.files.items()):
         path = destination / relative
@@ -170,6 +152,7 @@ def export_version(version: CourseVersion, destination: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(asset.data)
         written.append(path)
+    write_marker(course_dir, version.content_hash)
     return written
 
 

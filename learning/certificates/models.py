@@ -62,14 +62,24 @@ class Certificate(db.Model):
     issuer_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     signatory_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     signatory_title: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    # Set when a course change asked holders to recertify: the certificate counts as
+    # expiring until then and expired after (the printed expiry date is unchanged).
+    recertify_by: so.Mapped[date | None]
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+
+    @property
+    def effective_expiry(self) -> date | None:
+        """The earlier of the printed expiry and a recertification deadline, if any."""
+        dates = [d for d in (self.expires_on, self.recertify_by) if d is not None]
+        return min(dates) if dates else None
 
     def status(self, today: date) -> str:
         """valid, expired or revoked (on ``today``)."""
         if self.revoked_at is not None:
             return "revoked"
-        if self.expires_on is not None and today >= self.expires_on:
+        expiry = self.effective_expiry
+        if expiry is not None and today >= expiry:
             return "expired"
         return "valid"
 

@@ -55,25 +55,31 @@ def current_version(course_id: int) -> CourseVersion | None:
 
 def due_for_recertification(certificate: Certificate | None, today: date,
                             window_days: int | None = None) -> bool:
-    """True when the certificate is revoked, expired or expires within the window."""
+    """True when the certificate is revoked, expired or expires within the window.
+
+    A recertification asked for by a course change (``recertify_by``) counts as an expiry.
+    """
     if certificate is None:
         return False
     if certificate.revoked_at is not None:
         return True
+    if certificate.recertify_by is not None:
+        return True
     if window_days is None:
         window_days = current_app.config.get("EXPIRING_WITHIN_DAYS", RECERTIFY_WITHIN_DAYS)
-    return certificate.expires_on is not None and \
-        certificate.expires_on - timedelta(days=window_days) <= today
+    expiry = certificate.effective_expiry
+    return expiry is not None and expiry - timedelta(days=window_days) <= today
 
 
 def check_rule(user_id: int, version: CourseVersion, today: date | None = None) -> RuleCheck:
     """Evaluate the version's completion rule for an officer.
 
-    First completion: every lesson completed on its current text (a lesson whose
-    text changed must be read again) and the final assessment passed. A
-    recertification (when the last certificate is expiring, expired or revoked)
-    needs the final assessment passed again after the last completion, and the
-    lessons marked ``recertification: true`` completed after it.
+    First completion: every lesson completed on its current reading hash (a lesson
+    changed substantively must be read again) and the final assessment passed. A
+    recertification (when the last certificate is expiring, expired, revoked or
+    asked to recertify by a course change) needs the final assessment passed again
+    after the last completion, the lessons marked ``recertification: true``
+    completed after it, and every lesson read before a substantive change re-read.
     """
     today = today or utcnow().date()
     last = db.session.scalar(
@@ -88,7 +94,7 @@ def check_rule(user_id: int, version: CourseVersion, today: date | None = None) 
         if not due_for_recertification(certificate, today):
             return RuleCheck(cycle, (), version.completion_assessment, None, open=False)
 
-    lessons = db.session.execute(sa.select(Lesson.slug, Lesson.content_hash,
+    lessons = db.session.execute(sa.select(Lesson.slug, Lesson.reading_hash,
                                            Lesson.recertification)
                                  .where(Lesson.version_id == version.id)).all()
     done = {slug: (lesson_hash, completed_at) for slug, lesson_hash, completed_at in
@@ -98,11 +104,13 @@ def check_rule(user_id: int, version: CourseVersion, today: date | None = None) 
                                       LessonProgress.course_id == version.course_id))}
     needed = []
     if version.completion_lessons == "all":
-        for slug, content_hash, for_recertification in lessons:
-            if since is not None and not for_recertification:
-                continue
+        for slug, reading_hash, for_recertification in lessons:
             record = done.get(slug)
-            if record is None or record[0] != content_hash or (since and record[1] <= since):
+            if since is not None and not for_recertification:
+                if record is not None and record[0] != reading_hash:
+                    needed.append(slug)  # changed substantively since it was read
+                continue
+            if record is None or record[0] != reading_hash or (since and record[1] <= since):
                 needed.append(slug)
 
     passing = None

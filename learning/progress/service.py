@@ -1,8 +1,11 @@
 """Reading and recording lesson progress.
 
-A completed lesson counts only while its text is unchanged: each progress row
-keeps the hash of the lesson as it was read, and a new course version whose
-lesson text changed asks the officer to read that lesson again.
+A completed lesson counts while its substance is unchanged: each progress row
+keeps the lesson's reading hash as it was read. An editorial change (a typo fix)
+carries the reading hash over, so nothing moves; a substantive change gives the
+lesson a new one, and the officer is asked to read it again (told what changed).
+A lesson to re-read still counts as read: it never turns a finished course back
+into one "in progress".
 """
 
 from __future__ import annotations
@@ -24,13 +27,18 @@ from learning.timeutil import utcnow
 class CourseProgress:
     """How far an officer is through the current version of one course."""
 
-    completed: frozenset[str]
+    completed: frozenset[str]  # read on the current substance
     total: int
-    changed: frozenset[str] = frozenset()  # read before, but the text has changed since
+    changed: frozenset[str] = frozenset()  # read before a substantive change: to re-read
 
     @property
     def done(self) -> int:
-        return len(self.completed)
+        """Lessons read (a lesson to re-read was read, so it counts)."""
+        return len(self.completed) + len(self.changed)
+
+    @property
+    def to_reread(self) -> int:
+        return len(self.changed)
 
     @property
     def percent(self) -> int:
@@ -40,11 +48,11 @@ class CourseProgress:
     def status(self) -> str:
         if self.total and self.done >= self.total:
             return "completed"
-        return "in_progress" if self.done or self.changed else "not_started"
+        return "in_progress" if self.done else "not_started"
 
 
 def completed_lessons(user_id: int, course_id: int) -> dict[str, str]:
-    """Lesson slug -> hash of the text that was read, for one course (one query)."""
+    """Lesson slug -> reading hash of the text that was read, for one course (one query)."""
     return dict(db.session.execute(
         sa.select(LessonProgress.lesson_slug, LessonProgress.lesson_hash)
         .where(LessonProgress.user_id == user_id, LessonProgress.course_id == course_id)).all())
@@ -63,7 +71,7 @@ def completed_by_course(user_id: int) -> dict[int, dict[str, str]]:
 
 def progress_against(lesson_hashes: Mapping[str, str | None],
                      completed: Mapping[str, str]) -> CourseProgress:
-    """Progress against a version's lessons (slug -> current hash, None if unknown)."""
+    """Progress against a version's lessons (slug -> current reading hash, None if unknown)."""
     current, changed = set(), set()
     for slug, read_hash in completed.items():
         if slug not in lesson_hashes:
@@ -82,9 +90,13 @@ def course_progress(version: CourseVersion, completed: Mapping[str, str]) -> Cou
 
 
 def next_lesson_slug(version: CourseVersion, progress: CourseProgress) -> str | None:
-    """The first lesson in reading order not yet completed on its current text."""
-    for lesson in version.flat_outline():
-        if lesson["slug"] not in progress.completed:
+    """The first lesson in reading order never read, else the first one to re-read."""
+    outline = version.flat_outline()
+    for lesson in outline:
+        if lesson["slug"] not in progress.completed and lesson["slug"] not in progress.changed:
+            return lesson["slug"]
+    for lesson in outline:
+        if lesson["slug"] in progress.changed:
             return lesson["slug"]
     return None
 
@@ -93,22 +105,22 @@ def mark_lesson_complete(user_id: int, course_id: int, lesson: Lesson) -> bool:
     """Record that a user completed a lesson; True if this call recorded something new.
 
     Repeated or concurrent calls leave exactly one row: the unique constraint
-    decides. Completing a lesson whose text changed since it was read updates
-    the row to the new text; completing a lesson required for recertification
+    decides. Completing a lesson changed substantively since it was read updates
+    the row to the new reading hash; completing a lesson required for recertification
     again records when it was read again.
     """
     row = db.session.scalar(sa.select(LessonProgress).where(
         LessonProgress.user_id == user_id, LessonProgress.course_id == course_id,
         LessonProgress.lesson_slug == lesson.slug))
-    if row is not None and row.lesson_hash == lesson.content_hash and not lesson.recertification:
+    if row is not None and row.lesson_hash == lesson.reading_hash and not lesson.recertification:
         return False
     if row is None:
         db.session.add(LessonProgress(user_id=user_id, course_id=course_id,
                                       lesson_slug=lesson.slug, version_id=lesson.version_id,
-                                      lesson_hash=lesson.content_hash))
+                                      lesson_hash=lesson.reading_hash))
     else:
         row.lesson_hash, row.version_id, row.completed_at = (
-            lesson.content_hash, lesson.version_id, utcnow())
+            lesson.reading_hash, lesson.version_id, utcnow())
     try:
         db.session.commit()
     except IntegrityError:

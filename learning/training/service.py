@@ -97,7 +97,7 @@ def my_training(user: User, today: date, window_days: int) -> MyTraining:
         by_course.setdefault(requirement.course_id, []).append(requirement)
     done = completed_by_course(user.id)
     newest = newest_unrevoked(user.id)
-    held = {course_id: Held(c.issued_on, c.expires_on) for course_id, c in newest.items()}
+    held = {course_id: Held(c.issued_on, c.effective_expiry) for course_id, c in newest.items()}
     attempted = set(db.session.scalars(
         sa.select(Attempt.course_id).distinct().where(Attempt.user_id == user.id))) \
         if by_course else set()

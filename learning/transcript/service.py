@@ -48,7 +48,7 @@ def course_status(has_progress: bool, certificate: Certificate | None, today: da
                   window_days: int) -> str:
     """not_started, in_progress, completed, expiring or expired."""
     if certificate is not None and certificate.revoked_at is None:
-        if certificate.expires_on is not None and today >= certificate.expires_on:
+        if certificate.status(today) == "expired":  # printed expiry or recertification deadline
             return "expired"
         if due_for_recertification(certificate, today, window_days):
             return "expiring"
