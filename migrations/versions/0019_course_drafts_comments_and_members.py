@@ -1,7 +1,7 @@
 """course drafts written in the browser, review comments, and course owners and editors
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-21 10:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0019'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
