@@ -19,7 +19,7 @@ from learning.author.models import OPEN_STATES, CourseDraft
 from learning.catalogue.models import Course, CourseVersion, MediaAsset
 from learning.content import CourseLoad, load_course
 from learning.content.loader import RESERVED_LESSON_SLUGS
-from learning.content.safety import MAX_TEXT_BYTES
+from learning.content.safety import MAX_TEXT_BYTES, is_image
 from learning.content.schema import SLUG
 from learning.extensions import db
 from learning.timeutil import utcnow
@@ -28,6 +28,7 @@ MAX_FILES = 300  # files in one draft: far more than any course holds
 _NAME = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _LESSON_PATH = re.compile(rf"courses/({_NAME})/({_NAME})\.md")
 _QUIZ_PATH = re.compile(rf"quizzes/({_NAME})/({_NAME})\.yaml")
+_ASSET_PATH = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9._-]*/)*[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 
 class DraftError(ValueError):
@@ -246,8 +247,8 @@ def check_files(course_slug: str, files: dict[str, str], assets: dict[str, str],
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         for rel, sha256 in assets.items():
-            if re.fullmatch(r"media/[0-9a-f]{64}\.(png|jpg|webp)", rel) and sha256 in blobs:
-                (course_dir / "media").mkdir(exist_ok=True)
+            if _ASSET_PATH.fullmatch(rel) and is_image(rel) and sha256 in blobs:
+                (course_dir / rel).parent.mkdir(parents=True, exist_ok=True)
                 (course_dir / rel).write_bytes(blobs[sha256])
         return load_course(course_dir, root / "quizzes" / course_slug, index, today)
 
