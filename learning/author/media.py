@@ -47,7 +47,7 @@ class StoredImage:
 
 def clean_alt(alt: str) -> str:
     """Alt text on one line, without the brackets that would end it in Markdown."""
-    return " ".join(re.sub(r"[\[\]\\<>]", " ", alt).split())[:MAX_ALT]
+    return " ".join(re.sub(r"[\[\]()\\<>]", " ", alt).split())[:MAX_ALT]
 
 
 def reencode(data: bytes) -> tuple[bytes, str]:
