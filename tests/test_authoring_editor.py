@@ -142,3 +142,31 @@ def test_preview_uses_the_officers_renderer_and_is_sanitised(client, trainer):
     page = client.post(f"/author/drafts/{draft_id}/check", data={"path": LESSON, "text": text})
     article = page.get_data(as_text=True).split('id="preview"')[1]
     assert "<script>alert" not in article and "onerror" not in article
+
+
+def test_item_writing_checks_show_on_the_question_preview(client, trainer):
+    draft_id = open_draft(client)
+    bank = f"quizzes/{COURSE}/check-bank.yaml"
+    fields = editor_fields(client, draft_id, bank)
+    text = fields["text"].replace("Whom do you ask about the journey?",
+                                  "Whom do you not ask about the journey?")
+    assert save(client, draft_id, bank, text, fields).status_code == 302
+    html = client.get(f"/author/drafts/{draft_id}/questions",
+                      query_string={"file": bank}).get_data(as_text=True)
+    line = text.splitlines().index("  - id: check-first-question") + 1
+    expected = (f"line {line}</code> <strong>warning</strong>: question "
+                "&#39;check-first-question&#39;: the negative word &#39;not&#39;")
+    assert expected in html
+
+
+def test_a_new_lesson_is_added_to_the_course_outline(client, trainer):
+    draft_id = open_draft(client)
+    response = client.post(f"/author/drafts/{draft_id}/files",
+                           data={"kind": "lesson", "name": "new-topic", "title": "New topic"})
+    assert response.status_code == 302
+    assert "new-topic.md" in response.headers["Location"]
+    course_md = draft(draft_id).files[f"courses/{COURSE}/course.md"]
+    assert '  - title: "New topic"\n    lessons: [new-topic]\n---' in course_md
+    page = client.get(f"/author/drafts/{draft_id}/publish")
+    assert page.status_code == 200  # the whole draft passes the check
+    assert "New topic" in page.get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +14,7 @@ from learning.author import drafts, media, ownership, previews, review, starters
 from learning.author.blueprint import bp
 from learning.author.gate import draft_or_abort, refuse, wants_json
 from learning.author.models import CourseDraft
+from learning.catalogue.service import published_courses
 from learning.core.inputs import ascii_int
 from learning.extensions import db
 
@@ -49,7 +50,6 @@ def _editor(draft: CourseDraft, path: str, text: str | None = None, status: int 
 
 
 def _review_for_all() -> bool:
-    from flask import current_app
     return bool(current_app.config.get("AUTHOR_REVIEW_REQUIRED", False))
 
 
@@ -60,7 +60,6 @@ def drafts_index():
     open_drafts = db.session.scalars(db.select(CourseDraft).where(
         CourseDraft.state.in_(("draft", "in_review", "approved")))
         .order_by(CourseDraft.updated_at.desc())).all()
-    from learning.catalogue.service import published_courses
     courses = [(c, v, ownership.may_edit(current_user, c.slug)) for c, v in published_courses()]
     return render_template("author/drafts.html", drafts=open_drafts, courses=courses)
 
