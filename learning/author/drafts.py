@@ -171,44 +171,46 @@ def _conflict(revision: int, theirs: str | None, yours: str) -> SaveResult:
     return SaveResult(False, revision, theirs, diff)
 
 
-def add_files(draft: CourseDraft, new: dict[str, str], user: User) -> int:
-    """Add new files (never overwriting one) and bump the revision; the caller commits."""
-    for path, text in new.items():
+def add_files(draft: CourseDraft, new: dict[str, str], user: User,
+              updates: dict[str, str] | None = None) -> int:
+    """Add new files (never overwriting one), optionally changing existing ones in the
+    same write (course.md gains a new lesson); the caller commits."""
+    for path, text in {**new, **(updates or {})}.items():
         _check_text(draft, path, text)
-        if path in draft.files:
+        if path in new and path in draft.files:
             raise DraftError("exists")
     if len(draft.files) + len(new) > MAX_FILES:
         raise DraftError("size")
-    draft.files = {**draft.files, **new}
-    _touch(draft, user)
-    return draft.revision
+    return _write(draft, user, {**draft.files, **(updates or {}), **new}, draft.assets)
 
 
-def insert_text(draft: CourseDraft, path: str, snippet: str, user: User) -> None:
-    """Append a line (an image) to one file of the draft; the caller commits."""
+def add_image(draft: CourseDraft, path: str, markdown: str, rel_path: str, sha256: str,
+              user: User) -> int:
+    """Record an uploaded image and append its Markdown to one file; the caller commits."""
     text = draft.files.get(path)
     if text is None:
         raise DraftError("path")
-    new = text.rstrip("\n") + "\n\n" + snippet + "\n"
+    new = text.rstrip("\n") + "\n\n" + markdown + "\n"
     _check_text(draft, path, new)
-    draft.files = {**draft.files, path: new}
-    _touch(draft, user)
+    return _write(draft, user, {**draft.files, path: new}, {**draft.assets, rel_path: sha256})
 
 
-def set_asset(draft: CourseDraft, rel_path: str, sha256: str, user: User) -> None:
-    """Record an uploaded image as part of the draft; the caller commits."""
-    if draft.state not in OPEN_STATES:
-        raise DraftError("state")
-    draft.assets = {**draft.assets, rel_path: sha256}
-    _touch(draft, user)
-
-
-def _touch(draft: CourseDraft, user: User) -> None:
-    draft.revision = draft.revision + 1
-    draft.updated_at = utcnow()
-    draft.contributors = sorted(set(draft.contributors) | {user.id})
+def _write(draft: CourseDraft, user: User, files: dict[str, str],
+           assets: dict[str, str]) -> int:
+    """Replace files and assets if nobody saved since the draft was read (compare-and-set)."""
+    values = {"files": files, "assets": assets, "revision": draft.revision + 1,
+              "updated_at": utcnow(),
+              "contributors": sorted(set(draft.contributors) | {user.id})}
     if draft.state != "draft":
-        draft.state, draft.reviewer_id = "draft", None
+        values |= {"state": "draft", "reviewer_id": None}
+    result = db.session.execute(
+        sa.update(CourseDraft).where(CourseDraft.id == draft.id,
+                                     CourseDraft.revision == draft.revision)
+        .values(**values).execution_options(synchronize_session=False))
+    db.session.expire(draft)
+    if result.rowcount != 1:
+        raise DraftError("stale")
+    return values["revision"]
 
 
 def published_lesson_index() -> dict[str, set[str]]:

@@ -146,6 +146,7 @@ def _draft_error(code: str) -> str:
             "path": _("That is not a file this course can hold."),
             "size": _("The file is too large, or the draft holds too many files."),
             "exists": _("A file with that name already exists."),
+            "stale": _("Someone saved the draft at the same moment: try again."),
             }.get(code, _("The request could not be carried out."))
 
 
@@ -175,10 +176,10 @@ def add_file(draft_id: int):
     draft = draft_or_abort(draft_id, "edit")
     kind, name, title = _text("kind", 20), _text("name", 90).lower(), _text("title")
     slug = draft.course_slug
+    course_path = f"courses/{slug}/course.md"
     if kind not in NEW_KINDS or not drafts.SLUG.fullmatch(name or "-"):
         return refuse(_("A file name is lower-case words joined by hyphens."))
     if kind == "lesson":
-        course_path = f"courses/{slug}/course.md"
         new = {f"courses/{slug}/{name}.md": starters.lesson_text(title or name, date.today())}
         opened = f"courses/{slug}/{name}.md"
     elif kind == "bank":
@@ -187,14 +188,15 @@ def add_file(draft_id: int):
     else:
         new = starters.assessment_files(slug, name)
         opened = f"quizzes/{slug}/{name}.yaml"
+    updates = {}
+    if kind == "lesson" and course_path in draft.files:
+        updates[course_path] = starters.add_lesson_to_course(draft.files[course_path], name,
+                                                             title or name)
     try:
-        drafts.add_files(draft, new, current_user)
-        if kind == "lesson" and course_path in draft.files:
-            draft.files = {**draft.files, course_path: starters.add_lesson_to_course(
-                draft.files[course_path], name, title or name)}
+        drafts.add_files(draft, new, current_user, updates)
     except drafts.DraftError as exc:
         db.session.rollback()
-        return refuse(_draft_error(str(exc)))
+        return refuse(_draft_error(str(exc)), 409 if str(exc) == "stale" else 400)
     record_audit(current_user, "author.file_added", slug, {"draft": draft.id, "path": opened})
     db.session.commit()
     return redirect(url_for("author.editor", draft_id=draft.id, file=opened))
@@ -213,14 +215,13 @@ def upload(draft_id: int):
     data = storage.read(media.MAX_UPLOAD_BYTES + 1) if storage else b""
     try:
         stored = media.store_image(data, request.form.get("alt") or "")
-        drafts.insert_text(draft, path, stored.markdown, current_user)
-        drafts.set_asset(draft, stored.path, stored.sha256, current_user)
+        drafts.add_image(draft, path, stored.markdown, stored.path, stored.sha256, current_user)
     except media.ImageRefused as exc:
         db.session.rollback()
         return refuse(_image_error(exc.reason), 413 if exc.reason == "too_large" else 400)
     except drafts.DraftError as exc:
         db.session.rollback()
-        return refuse(_draft_error(str(exc)))
+        return refuse(_draft_error(str(exc)), 409 if str(exc) == "stale" else 400)
     record_audit(current_user, "author.image_uploaded", draft.course_slug,
                  {"draft": draft.id, "path": stored.path})
     db.session.commit()
