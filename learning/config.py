@@ -96,6 +96,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
         # Rate limits are shared between app servers through Redis when it is configured.
         RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL", "memory://"),
         EXPIRING_WITHIN_DAYS=int(os.environ.get("WAYMARK_EXPIRING_WITHIN_DAYS", "90")),
+        # Days current holders get to recertify when a publication asks for it.
+        RECERTIFY_AFTER_CHANGE_DAYS=int(os.environ.get("WAYMARK_RECERTIFY_AFTER_CHANGE_DAYS",
+                                                       "90")),
         VERIFY_RATE_LIMIT=os.environ.get("WAYMARK_VERIFY_RATE_LIMIT", "30 per minute"),
         RESET_RATE_LIMIT=os.environ.get("WAYMARK_RESET_RATE_LIMIT", "10 per hour"),
         EXPORT_RATE_LIMIT=os.environ.get("WAYMARK_EXPORT_RATE_LIMIT", "3 per hour"),

@@ -31,6 +31,11 @@ def entries() -> list[AuditEntry]:
     return list(db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)))
 
 
+def published(entry: AuditEntry) -> bool:
+    """A row the catalogue's publishing wrote (the fixtures publish courses)."""
+    return entry.action.startswith("content.")
+
+
 def record_some(count: int, actor: User | None = None) -> None:
     for n in range(count):
         record_audit(actor, "test.event", f"thing {n}", {"n": n, "nested": {"b": 1, "a": [n]}},
@@ -338,7 +343,7 @@ def test_a_refused_request_changes_nothing_and_is_recorded(world, client, login_
     login_as(world.manager)
     response = client.post("/admin/agencies/", data={"name": "Sneaky", "slug": "sneaky"})
     assert response.status_code == 403
-    (row,) = [e for e in entries() if e.action != "auth.login"]
+    (row,) = [e for e in entries() if e.action != "auth.login" and not published(e)]
     assert (row.action, row.outcome, row.actor_id, row.target, row.details) == (
         "request.denied", "denied", world.manager.id, "POST /admin/agencies/",
         {"reason": "forbidden", "status": 403})
@@ -352,7 +357,7 @@ def test_a_failed_csrf_check_is_recorded(app, world, client, login_as):
         "course_id": world.course.id, "due_on": "2030-01-31", "recurrence": "none",
         "unit_ids": [world.north.id]})
     assert response.status_code == 400
-    (row,) = [e for e in entries() if e.action != "auth.login"]
+    (row,) = [e for e in entries() if e.action != "auth.login" and not published(e)]
     assert (row.action, row.outcome, row.actor_id, row.details["reason"]) == (
         "request.denied", "denied", world.manager.id, "csrf")
 
@@ -360,7 +365,7 @@ def test_a_failed_csrf_check_is_recorded(app, world, client, login_as):
 def test_api_calls_without_a_valid_token_write_nothing(world, client):
     assert client.get("/api/v1/officers",
                       headers={"Authorization": "Bearer wm_nope"}).status_code == 401
-    assert entries() == []
+    assert [e for e in entries() if not published(e)] == []
 
 
 # The admin page --------------------------------------------------------------------------

@@ -76,9 +76,10 @@ def users_snapshot() -> list[tuple]:
 
 
 def audit_actions() -> list[str]:
-    """Audited actions in order, without sign-ins and sign-outs."""
+    """Audited actions in order, without sign-ins, sign-outs and the catalogue's publishing."""
     return list(db.session.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.action.not_like("auth.%")).order_by(AuditEntry.id)))
+        AuditEntry.action.not_like("auth.%"), AuditEntry.action.not_like("content.%"))
+        .order_by(AuditEntry.id)))
 
 
 def upload(client, data: bytes, name: str = "staff.csv"):

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from learning.catalogue.models import Course, CourseVersion, MediaAsset
+from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
 from learning.catalogue.publishing import (
     PublishError,
     PublishPlan,
@@ -23,7 +23,7 @@ from learning.catalogue.publishing import (
 from learning.content import CatalogueLoad, Problem, load_catalogue
 from learning.extensions import db
 
-__all__ = ["MARKER", "SyncReport", "export_version", "find_course", "media_asset",
+__all__ = ["MARKER", "SyncReport", "change_notes", "export_version", "find_course", "media_asset",
            "publish_course", "published_courses", "sync_catalogue"]
 
 MARKER = ".published-hash"  # hidden, so the loader skips it: not content, not hashed
@@ -175,6 +175,16 @@ def find_course(slug: str) -> tuple[Course, CourseVersion] | None:
         .where(Course.slug == slug)
     ).first()
     return (row[0], row[1]) if row else None
+
+
+def change_notes(version_id: int, slugs: Iterable[str]) -> dict[str, str | None]:
+    """Lesson slug -> the "what changed" note of its last substantive change (one query)."""
+    wanted = list(slugs)
+    if not wanted:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Lesson.slug, Lesson.change_note)
+        .where(Lesson.version_id == version_id, Lesson.slug.in_(wanted))).all())
 
 
 def media_asset(sha256: str) -> MediaAsset | None:

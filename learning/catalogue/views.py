@@ -9,7 +9,7 @@ from markupsafe import Markup
 from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
 from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
-from learning.catalogue.service import find_course, media_asset, published_courses
+from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
 from learning.certificates.service import valid_certificates
 from learning.progress.service import (
     completed_by_course,
@@ -51,6 +51,7 @@ def course(course_slug: str):
     return render_template(
         "catalogue/course.html", course=course, version=version, completed=progress.completed,
         progress=progress, assessments=assessments, next_slug=next_lesson_slug(version, progress),
+        notes=change_notes(version.id, progress.changed),
     )
 
 

@@ -46,7 +46,7 @@ class CourseProgress:
 
     @property
     def status(self) -> str:
-        if self.total and self.done >= self.total:
+        if self.total and self.done >= self.total and not self.changed:
             return "completed"
         return "in_progress" if self.done else "not_started"
 
