@@ -13,6 +13,8 @@
   var preview = document.getElementById("preview");
   var checkTimer = null, saveTimer = null, stopped = text.readOnly;
 
+  function label(name) { return form.getAttribute("data-" + name) || name; }
+
   function say(message) { if (status) { status.textContent = message; } }
 
   function post(url) {
@@ -33,15 +35,19 @@
       var item = document.createElement("li");
       item.className = "problem-" + problem.severity;
       var code = document.createElement("code");
-      code.textContent = "line " + problem.line;
+      code.textContent = label("line") + " " + problem.line;
       item.appendChild(code);
-      item.appendChild(document.createTextNode(" " + problem.severity + ": " + problem.message));
+      var severity = document.createElement("strong");
+      severity.textContent = label(problem.severity === "warning" ? "warning" : "error");
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(severity);
+      item.appendChild(document.createTextNode(": " + problem.message));
       problems.appendChild(item);
     });
     if (!list.length) {
       var none = document.createElement("li");
       none.className = "problem-none";
-      none.textContent = "None.";
+      none.textContent = label("none");
       problems.appendChild(none);
     }
   }
