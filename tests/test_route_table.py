@@ -38,6 +38,9 @@ DIAGRAM = FIXTURE_CONTENT / "courses/field-basics/images/diagram.png"
 # endpoint: (url values, statuses for GET in IDENTITIES order). Values in braces are
 # filled from the world: {attempt}, {code}, {officer_a}, {agency_a}, {course}, {token_a}.
 ANON, STAFF_ONLY = 302, 403
+NO_DRAFT = {"draft_id": 999999}
+DRAFT_POSTS = ("save", "check", "add_file", "upload", "submit", "approve", "request_changes",
+               "comment", "withdraw")
 EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "accounts.login": ({}, (200, 302, 302, 302, 302, 302, 302)),
     "accounts.logout": ({}, (302, 200, 200, 200, 200, 200, 200)),  # GET asks to confirm
@@ -90,6 +93,16 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                           (302, 403, 403, 200, 403, 403, 200)),
     "versions.import_zip": ({}, (302, 403, 403, 200, 403, 403, 200)),
     "versions.confirm_import": ({}, (405,) * 7),
+    "author.drafts_index": ({}, (302, 403, 403, 200, 403, 403, 200)),
+    "author.members": ({"course_slug": "field-basics"}, (302, 403, 403, 200, 403, 403, 200)),
+    # No draft exists in this world: trainers and admins get a 404, everyone else is refused.
+    "author.editor": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
+    "author.questions": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
+    "author.publish": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
+    "author.open_course_draft": ({"course_slug": "field-basics"}, (405,) * 7),
+    "author.new_course": ({}, (405,) * 7),
+    "author.revoke_member": ({"course_slug": "field-basics", "member_id": 999999}, (405,) * 7),
+    **{f"author.{name}": (NO_DRAFT, (405,) * 7) for name in DRAFT_POSTS},
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.settings": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
@@ -274,6 +287,20 @@ UNSAFE: dict[str, Refused] = {
     "jobs.start_export": Refused({}, {"anonymous": 302, "officer_a": 403, "trainer": 403,
                                       "manager_b": 400}, {"format": "csv"}),
     "jobs.start_reminders": Refused({}, {**ADMIN_ONLY, "admin": 400}),
+    "author.open_course_draft": Refused({"course_slug": "field-basics"},
+                                        {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                                         "manager_a": 403}),
+    "author.new_course": Refused({}, {"anonymous": 302, "officer_a": 403, "manager_a": 403,
+                                      "trainer": 400, "admin": 400}),
+    "author.members": Refused({"course_slug": "field-basics"},
+                              {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                               "manager_a": 403, "admin": 400}, {"email": "nobody@x.test"}),
+    "author.revoke_member": Refused({"course_slug": "field-basics", "member_id": 999999},
+                                    {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                                     "manager_a": 403, "admin": 404}),
+    **{f"author.{name}": Refused(NO_DRAFT, {"anonymous": 302, "officer_a": 403, "trainer": 404,
+                                            "manager_a": 403, "admin": 404})
+       for name in (*DRAFT_POSTS, "publish")},
     # The API is read-only: a known path answers 405 to any other method, token or not.
     "api.unknown": Refused({"path": "officers"}, {"anonymous": 405, "manager_a": 405}),
 }

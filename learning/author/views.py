@@ -3,14 +3,16 @@
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import abort, current_app, render_template
 
 from learning.access import role_required
 from learning.assessments.stats import course_item_stats, final_summaries
+from learning.author import editor_views, member_views, review_views  # noqa: F401 (routes)
+from learning.author.blueprint import bp
 from learning.author.service import catalogue_health, lessons_due_for_review, preview_lesson
 from learning.catalogue.service import find_course, published_courses
 
-bp = Blueprint("author", __name__, url_prefix="/author")
+__all__ = ["bp"]
 
 
 def _health():
