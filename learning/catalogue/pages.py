@@ -120,6 +120,12 @@ def cached_fragment(key: tuple, render: Callable[[], str]) -> str:
     return version_cache().get_or_build(("fragment", *key), render)
 
 
+def cached_shell(key: tuple, render: Callable[[], Any]) -> Any:
+    """A page shell of an immutable version (key names version item, locale and role)."""
+    cache = current_app.extensions.setdefault("waymark_shell_cache", VersionCache(4096))
+    return cache.get_or_build(key, render)
+
+
 def quiz_set(version_id: int) -> QuizSet:
     """The questions and assessments of a version, parsed once per process."""
 

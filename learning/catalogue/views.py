@@ -1,15 +1,33 @@
 """The catalogue, a course's overview and its lessons."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
-from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
+from learning.catalogue.pages import (
+    LessonPage,
+    cached_fragment,
+    cached_shell,
+    lesson_page,
+    quiz_set,
+)
 from learning.catalogue.service import find_course, media_asset, published_courses
+from learning.catalogue.shell import Shell, shell_context, slot
 from learning.certificates.service import valid_certificates
 from learning.progress.service import (
     completed_by_course,
@@ -54,17 +72,35 @@ def course(course_slug: str):
     )
 
 
-def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
+def _render_lesson(page: LessonPage, status: int = 200):
+    """The lesson page: the version's shell filled with this reader's values.
+
+    With flashed messages waiting (after marking a lesson complete, or a refused form)
+    the page is rendered whole, as those messages belong to this request alone.
+    """
     progress = progress_against(page.lesson_hashes,
                                 completed_lessons(current_user.id, page.course_id))
     lesson = page.lesson
+    locale = str(get_locale())
     article = cached_fragment(
-        ("article", lesson.id, str(get_locale())),
+        ("article", lesson.id, locale),
         lambda: render_template("catalogue/lesson_body.html", **_article_context(page)))
-    return render_template(
-        "catalogue/lesson.html", page=page, lesson=lesson, form=form, article=Markup(article),
-        completed=progress.completed, progress=progress,
-    ), status
+    progress_html = render_template("partials/progress.html", progress=progress,
+                                    label=_("Your progress in this course"))
+    context = dict(page=page, lesson=lesson, completed=progress.completed)
+    if "_flashes" in session:
+        return render_template("catalogue/lesson.html", article=Markup(article),
+                               progress_html=Markup(progress_html), **context), status
+    role = current_user.role
+    shell = cached_shell(
+        ("lesson", lesson.id, locale, role, lesson.slug in progress.completed,
+         request.script_root),
+        lambda: Shell.split(render_template(
+            "catalogue/lesson.html", article=slot("article"),
+            progress_html=slot("progress"), **context, **shell_context(role))))
+    return shell.fill({"name": str(escape(current_user.display_name)),
+                       "csrf": str(escape(generate_csrf())), "article": article,
+                       "progress": progress_html}), status
 
 
 def _article_context(page: LessonPage) -> dict:
@@ -82,7 +118,7 @@ def _article_context(page: LessonPage) -> dict:
 def lesson(course_slug: str, lesson_slug: str):
     """One lesson of the current version, with its place in the course."""
     page = lesson_page(course_slug, lesson_slug) or abort(404)
-    return _render_lesson(page, MarkCompleteForm())
+    return _render_lesson(page)
 
 
 @bp.post("/courses/<course_slug>/<lesson_slug>/")
@@ -93,7 +129,7 @@ def complete_lesson(course_slug: str, lesson_slug: str):
     form = MarkCompleteForm()
     if not form.validate_on_submit():
         flash(_("Your session expired. Please press the button again."), "error")
-        return _render_lesson(page, form, status=400)
+        return _render_lesson(page, status=400)
     mark_lesson_complete(current_user.id, page.course_id, page.lesson)
     flash(_("Lesson marked as complete."), "success")
     if page.following:
