@@ -110,6 +110,12 @@ def lesson_page(course_slug: str, lesson_slug: str) -> LessonPage | None:
     if current is None:
         return None
     course_id, version_id = current
+    return version_lesson_page(course_id, course_slug, version_id, lesson_slug)
+
+
+def version_lesson_page(course_id: int, course_slug: str, version_id: int,
+                        lesson_slug: str) -> LessonPage | None:
+    """A lesson page of a given version (built once per process), or None if there is none."""
     return version_cache().get_or_build(
         ("lesson", version_id, lesson_slug),
         lambda: _build_page(course_id, course_slug, version_id, lesson_slug))

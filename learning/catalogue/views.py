@@ -25,6 +25,7 @@ from learning.catalogue.pages import (
     cached_shell,
     lesson_page,
     quiz_set,
+    version_lesson_page,
 )
 from learning.catalogue.service import find_course, media_asset, published_courses
 from learning.catalogue.shell import Shell, shell_context, slot
@@ -36,6 +37,7 @@ from learning.progress.service import (
     mark_lesson_complete,
     next_lesson_slug,
     progress_against,
+    reader_state,
 )
 from learning.timeutil import utcnow
 
@@ -72,14 +74,13 @@ def course(course_slug: str):
     )
 
 
-def _render_lesson(page: LessonPage, status: int = 200):
+def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 200):
     """The lesson page: the version's shell filled with this reader's values.
 
     With flashed messages waiting (after marking a lesson complete, or a refused form)
     the page is rendered whole, as those messages belong to this request alone.
     """
-    progress = progress_against(page.lesson_hashes,
-                                completed_lessons(current_user.id, page.course_id))
+    progress = progress_against(page.lesson_hashes, completed)
     lesson = page.lesson
     locale = str(get_locale())
     article = cached_fragment(
@@ -117,8 +118,10 @@ def _article_context(page: LessonPage) -> dict:
 @login_required
 def lesson(course_slug: str, lesson_slug: str):
     """One lesson of the current version, with its place in the course."""
-    page = lesson_page(course_slug, lesson_slug) or abort(404)
-    return _render_lesson(page)
+    state = reader_state(current_user.id, course_slug) or abort(404)
+    page = version_lesson_page(state.course_id, course_slug, state.version_id,
+                               lesson_slug) or abort(404)
+    return _render_lesson(page, state.completed)
 
 
 @bp.post("/courses/<course_slug>/<lesson_slug>/")
@@ -129,7 +132,8 @@ def complete_lesson(course_slug: str, lesson_slug: str):
     form = MarkCompleteForm()
     if not form.validate_on_submit():
         flash(_("Your session expired. Please press the button again."), "error")
-        return _render_lesson(page, status=400)
+        return _render_lesson(page, completed_lessons(current_user.id, page.course_id),
+                              status=400)
     mark_lesson_complete(current_user.id, page.course_id, page.lesson)
     flash(_("Lesson marked as complete."), "success")
     if page.following:
