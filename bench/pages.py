@@ -404,6 +404,7 @@ def _load_tests(root: Path, args: argparse.Namespace, wrk: str, figures: dict,
         figures["size"], sets_cookie = check_lesson_page(port, dataset, cookies[0])
         if sets_cookie:
             print("  note: the lesson page sets a cookie on every request")
+        warm_up(port, paths, cookies, args)
         figures["lesson"] = run_wrk_script(wrk, port, mix_script(paths, cookies),
                                            root / "lessons.lua", args)
         check_lesson_page(port, dataset, cookies[-1])  # still signed in after the run
@@ -411,9 +412,28 @@ def _load_tests(root: Path, args: argparse.Namespace, wrk: str, figures: dict,
 
     print("== Minimal Flask app under the same gunicorn and wrk settings: GET /")
     with gunicorn("minimal_app:app", dataset.env, args, root / "minimal.log", "/") as port:
+        warm_up(port, ["/"] * len(paths), cookies, args)
         figures["minimal"] = run_wrk_script(wrk, port, mix_script(["/"], cookies),
                                             root / "minimal.lua", args)
         describe("minimal app", figures["minimal"])
+
+
+def warm_up(port: int, paths: list[str], cookies: list[str], args: argparse.Namespace) -> None:
+    """Request every path 4 times per worker with different readers, before timing.
+
+    A server that runs for days has every version's pages built; the first request of
+    a lesson in each worker builds them (templates compiled, version caches filled),
+    which a 10-second run would otherwise mostly measure.
+    """
+    requests = [(path, cookies[(n * 7 + k) % len(cookies)])
+                for n, path in enumerate(paths) for k in range(4 * args.workers)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.connections) as pool:
+        statuses = list(pool.map(lambda pair: http(port, "GET", pair[0],
+                                                   {"Cookie": pair[1]})[0], requests))
+    bad = len([s for s in statuses if s != 200])
+    print(f"  warm-up: {len(requests):,} requests in {time.perf_counter() - started:.1f} s"
+          + (f", {bad} not 200" if bad else ""))
 
 
 def describe(label: str, result: LoadResult) -> None:
