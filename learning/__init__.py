@@ -70,14 +70,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.accounts.models import User
     from learning.extensions import db as database
 
+    _user_by_id = sa.select(User).where(User.id == sa.bindparam("id"))  # built once
+
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
         """The signed-in user, unless their sessions were ended since this one began."""
         user_id, _, generation = (ascii_int(part) for part in session_id.partition(":"))
         if user_id is None or generation is None:
             return None
-        # The agency comes in the same query: its time zone is on most pages.
-        user = database.session.get(User, user_id, options=[sa.orm.joinedload(User.agency)])
+        # The agency comes in the same query (User.agency is joined): its language and
+        # time zone are on most pages.
+        user = database.session.execute(_user_by_id, {"id": user_id}).scalar()
         if user is None or user.session_generation != generation:
             return None
         return user

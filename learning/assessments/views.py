@@ -151,7 +151,7 @@ def _save(course_slug: str, slug: str, attempt_id: int, then: str):
         return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
                                 attempt_id=attempt_id)), 303
     try:
-        result = service.save_answers(attempt.id, values, sequence)
+        result = service.save_answers(attempt.id, values, sequence, seen=attempt)
     except AttemptRefused as exc:
         if _wants_json():
             status = 409 if not isinstance(exc, DeadlinePassed) else 410
@@ -178,7 +178,8 @@ def submit(course_slug: str, slug: str, attempt_id: int):
                 flash(message, "error")
             return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
                                     attempt_id=attempt_id), 303)
-        graded = service.submit_attempt(attempt.id, values=values, sequence=sequence)
+        graded = service.submit_attempt(attempt.id, values=values, sequence=sequence,
+                                        seen=attempt)
         if graded.submitted_by == "deadline":
             flash(_("The time for this attempt is up. It was graded on the answers saved "
                     "before the deadline."), "error")
