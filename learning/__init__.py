@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.accounts.mfa_views import bp as mfa_bp
     from learning.accounts.views import bp as accounts_bp
     from learning.admin.views import bp as admin_bp
+    from learning.agency.compliance_cli import compliance_cli
     from learning.agency.notify_cli import notify_cli
     from learning.agency.reminders_views import bp as agency_exports_bp
     from learning.agency.staff_views import bp as staff_bp
@@ -120,12 +121,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
                     notify_cli, privacy_cli, audit_cli, backup_command, restore_command,
-                    jobs_cli, languages_cli):
+                    jobs_cli, languages_cli, compliance_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals
 
     connect_signals()
+
+    from learning.agency.compliance_events import connect as keep_compliance_current
+
+    keep_compliance_current()
 
     from learning.audit.views import register as register_audit_hooks
 

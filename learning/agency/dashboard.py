@@ -1,13 +1,13 @@
 """The manager's dashboard: compliance per unit, its 12-month trend, and certificates expiring.
 
-Everything comes from one fetch (a fixed number of statements, whatever the agency's
-size) fed to the pure ``compliance.evaluate`` on each date, so the dashboard and the
-compliance page never disagree about what "compliant" means.
+Compliance per unit and the certificates expiring come from the compliance state
+table (two queries, states derived in SQL exactly as ``compliance.evaluate`` says).
+The trend needs the certificates' history, so it is one fetch fed to the pure
+``evaluate`` on each month's last day; a fixed number of statements either way.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -23,7 +23,10 @@ from learning.agency.compliance import (
     _officer_query,
     evaluate,
     requirements_for,
+    state_query,
 )
+from learning.agency.compliance_models import ComplianceState
+from learning.agency.compliance_query import state_sql
 from learning.agency.models import Assignment
 from learning.certificates.models import Certificate
 from learning.extensions import db
@@ -144,7 +147,7 @@ def _day(moment: datetime | None) -> date | None:
 
 
 def build(viewer: User | Viewer, today: date, window_days: int) -> Dashboard:
-    """The whole dashboard in five statements, whatever the number of officers."""
+    """The whole dashboard in a fixed number of statements, whatever the number of officers."""
     if viewer.agency_id is None:
         return Dashboard([], [], [], by_week([], today))
     requirements = requirements_for(viewer.agency_id)
@@ -161,16 +164,38 @@ def build(viewer: User | Viewer, today: date, window_days: int) -> Dashboard:
                   Certificate.issued_on, Certificate.expires_on, Certificate.revoked_at)
         .where(Certificate.user_id.in_(scoped))
         .order_by(Certificate.issued_on, Certificate.id))]
-    now = compliant_officers(officers, requirements, created, certificates, today, window_days)
-    units: dict[str, list[bool]] = defaultdict(list)
-    for officer, _joined in officers:
-        if officer.id in now:
-            units[officer.unit_name or "—"].append(now[officer.id])
     trend = []
     for end in month_ends(today):
         states = compliant_officers(officers, requirements, created, certificates, end,
                                     window_days)
         trend.append(Share(end.strftime("%Y-%m"), sum(states.values()), len(states)))
-    expiring = expiring_soon(officers, certificates, today)
-    return Dashboard([Share(name, sum(flags), len(flags)) for name, flags in sorted(
-        units.items())], trend, expiring, by_week(expiring, today))
+    expiring = expiring_from_state(viewer, today, window_days)
+    return Dashboard(unit_shares(viewer, today, window_days), trend, expiring,
+                     by_week(expiring, today))
+
+
+def unit_shares(viewer: User | Viewer, today: date, window_days: int) -> list[Share]:
+    """Per unit, officers whose every assigned course is compliant today (one query)."""
+    rows, _order = state_query(viewer, Filters(), today, window_days)
+    ok = sa.case((state_sql(today, window_days).in_(COMPLIANT), 1), else_=0)
+    officers = rows.with_only_columns(ComplianceState.unit_name, sa.func.min(ok).label("ok")
+                                      ).group_by(ComplianceState.user_id,
+                                                 ComplianceState.unit_name).subquery()
+    shares = [Share(name or "—", int(compliant or 0), total) for name, total, compliant in
+              db.session.execute(sa.select(officers.c.unit_name, sa.func.count(),
+                                           sa.func.sum(officers.c.ok))
+                                 .group_by(officers.c.unit_name))]
+    return sorted(shares, key=lambda share: share.label)
+
+
+def expiring_from_state(viewer: User | Viewer, today: date, window_days: int,
+                        days: int = EXPIRING_DAYS) -> list[Expiring]:
+    """Assigned officers' current certificates expiring within ``days``, soonest first."""
+    rows, _order = state_query(viewer, Filters(), today, window_days)
+    titles = {r.course_id: r.course_title for r in requirements_for(viewer.agency_id)}
+    found = {(row.user_id, row.course_id): Expiring(
+        Officer(row.user_id, row.officer_name, row.email, row.unit_id, row.unit_name or None),
+        titles.get(row.course_id, ""), row.expires_on) for row in db.session.execute(
+        rows.where(ComplianceState.expires_on >= today,
+                   ComplianceState.expires_on <= today + timedelta(days)))}
+    return sorted(found.values(), key=lambda e: (e.expires_on, e.officer.name, e.course_title))

@@ -80,7 +80,7 @@ def index():
                                 PAGE_SIZE)
     return render_template(
         "agency/index.html", totals=view.totals, filters=filters, officers=view.officers,
-        page=page, pages=max(1, -(-view.officer_count // PAGE_SIZE)), courses=view.courses,
+        page=page, has_next=view.has_next, courses=view.courses,
         states=compliance.STATES, labels=compliance.STATE_LABELS, row_count=view.row_count,
         units=units_of(current_user.agency_id) if current_user.agency_id else [],
         all_courses=[(c.id, v.title) for c, v in published_courses()])

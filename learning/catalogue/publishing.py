@@ -30,6 +30,7 @@ from learning.certificates.models import Certificate
 from learning.content import Course as CourseFiles
 from learning.content.render import link_rewriter, render_course_texts, render_inline
 from learning.extensions import db
+from learning.signals import certificates_changed
 from learning.timeutil import utcnow
 
 __all__ = ["BaseCheck", "LessonChange", "PublishError", "PublishPlan", "check_base",
@@ -239,8 +240,12 @@ def _ask_to_recertify(course_id: int, within_days: int | None) -> int:
     deadline = today + timedelta(days=within_days)
     valid = (Certificate.course_id == course_id, Certificate.revoked_at.is_(None),
              sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on > today))
+    marked = (*valid, sa.or_(Certificate.recertify_by.is_(None),
+                             Certificate.recertify_by > deadline))
+    holders = set(db.session.scalars(sa.select(Certificate.user_id).where(*marked)))
     result = db.session.execute(
-        sa.update(Certificate).where(*valid, sa.or_(Certificate.recertify_by.is_(None),
-                                                    Certificate.recertify_by > deadline))
+        sa.update(Certificate).where(*marked)
         .values(recertify_by=deadline).execution_options(synchronize_session=False))
+    if holders:
+        certificates_changed.send(db.session(), user_ids=holders)
     return result.rowcount or 0
