@@ -216,7 +216,7 @@ def test_certificate_labels_follow_the_holders_language(client, certificate, off
 
 def test_a_manager_sets_the_agency_language_and_officers_follow(
         client, make_user, login_as, agency, isolated_requests):
-    manager, officer = make_user("manager", agency=agency), make_user("officer", agency=agency)
+    manager, reader = make_user("manager", agency=agency), make_user("officer", agency=agency)
     login_as(manager)
     assert 'name="language"' in client.get("/agency/settings/").get_data(as_text=True)
     assert client.post("/agency/settings/language", data={"language": "xx"}).status_code == 400
@@ -225,7 +225,7 @@ def test_a_manager_sets_the_agency_language_and_officers_follow(
     db.session.refresh(agency)
     assert agency.language == "fr"
     client.post("/logout")
-    login_as(officer)
+    login_as(reader)
     assert page_language(client.get("/account/").get_data(as_text=True))[0] == "fr"
     client.post("/language", data={"language": "ar", "next": "/account/"})
     html = client.get("/account/").get_data(as_text=True)
