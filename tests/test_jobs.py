@@ -29,7 +29,7 @@ from learning.jobs import steps
 from learning.jobs.models import DONE, FAILED, QUEUED, Job, JobFile
 from learning.jobs.service import enqueue, new_token, run_job
 from learning.progress.models import LessonProgress
-from tests.jobs_redis import ThrowawayRedis
+from tests.redisserver import ThrowawayRedis
 from tests.test_certificates import pass_final, read_all_lessons
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -105,6 +105,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     **{f"author.{name}": (NO_DRAFT, (405,) * 7) for name in DRAFT_POSTS},
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.settings": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
+    "agency.settings_language": ({}, (405,) * 7),
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
@@ -272,6 +273,8 @@ UNSAFE: dict[str, Refused] = {
                                       {"time_zone": "Mars/Olympus_Mons"}),
     "accounts.account": Refused({}, {"anonymous": 302, "officer_a": 400},
                                 {"time_zone": "Mars/Olympus_Mons"}),
+    "agency.settings_language": Refused({}, {**AGENCY_MANAGERS, "manager_a": 400,
+                                             "manager_b": 400}, {"language": "xx"}),
     "agency.settings": Refused({}, {**AGENCY_MANAGERS, "manager_a": 400},
                                {"time_zone": "Mars/Olympus_Mons"}),
     "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),

@@ -48,6 +48,7 @@ from learning.core.inputs import MAX_PAGE, ascii_int
 from learning.core.localtime import viewer_today
 from learning.core.spreadsheets import spreadsheet_safe
 from learning.extensions import db
+from learning.languages.service import native_name, normalise, shipped
 from learning.transcript.service import transcript
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -278,6 +279,24 @@ def grant_attempts(user_id: int, course_id: int):
     return redirect(url_for(".officer", user_id=user_id))
 
 
+@bp.post("/settings/language")
+@role_required("manager")
+def settings_language():
+    """The agency's interface language: its people's default until they choose their own."""
+    agency = current_user.agency if current_user.unit_id is None else None
+    agency = agency or abort(403)
+    requested = request.form.get("language", "")
+    language = normalise(requested, shipped()) if requested else ""
+    if language is None:
+        abort(400, description=_("That language is not offered here."))
+    agency.language = language or None
+    record_audit(current_user, "agency.language", agency.slug, {"language": language or None},
+                 agency_id=agency.id)
+    db.session.commit()
+    flash(_("The agency's language is saved."), "success")
+    return redirect(url_for(".settings"), 303)
+
+
 @bp.route("/settings/", methods=["GET", "POST"])
 @role_required("manager")
 def settings():
@@ -298,4 +317,5 @@ def settings():
             flash(_("The agency's time zone is saved."), "success")
             return redirect(url_for(".settings"))
     status = 400 if request.method == "POST" else 200
-    return render_template("agency/settings.html", agency=agency, form=form), status
+    return render_template("agency/settings.html", agency=agency, form=form,
+                           languages=[(c, native_name(c)) for c in shipped()]), status
