@@ -252,6 +252,8 @@ UNSAFE: dict[str, Refused] = {
     "staff.reactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
     "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
     "admin.agency": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY),
+    "admin.agency_jurisdiction": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY,
+                                         {"jurisdiction": "uk"}),
     "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),
     "admin.settings": Refused({}, ADMIN_ONLY, {"issuer_name": "Rogue"}),
     "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",

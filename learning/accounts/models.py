@@ -24,6 +24,8 @@ class Agency(db.Model):
     # The interface language of its people unless they choose their own (None: English
     # or the browser's).
     language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    # Whose lesson passages and final items its officers get (None: the general text only).
+    jurisdiction: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     units: so.Mapped[list[Unit]] = so.relationship(back_populates="agency",

@@ -8,7 +8,14 @@ from markupsafe import Markup
 
 from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
-from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
+from learning.catalogue.pages import (
+    LessonPage,
+    cached_fragment,
+    lesson_page,
+    lesson_text,
+    quiz_set,
+    reader_jurisdiction,
+)
 from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
 from learning.certificates.service import valid_certificates
 from learning.progress.service import (
@@ -59,22 +66,25 @@ def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
     progress = progress_against(page.lesson_hashes,
                                 completed_lessons(current_user.id, page.course_id))
     lesson = page.lesson
+    jurisdiction = reader_jurisdiction(current_user)
     article = cached_fragment(
-        ("article", lesson.id, str(get_locale())),
-        lambda: render_template("catalogue/lesson_body.html", **_article_context(page)))
+        ("article", lesson.id, str(get_locale()), jurisdiction),
+        lambda: render_template("catalogue/lesson_body.html",
+                                **_article_context(page, jurisdiction)))
     return render_template(
         "catalogue/lesson.html", page=page, lesson=lesson, form=form, article=Markup(article),
         completed=progress.completed, progress=progress,
     ), status
 
 
-def _article_context(page: LessonPage) -> dict:
+def _article_context(page: LessonPage, jurisdiction: str | None) -> dict:
     lesson = page.lesson
+    html, toc_html = lesson_text(lesson, jurisdiction)
     check_url = (url_for("assessments.start_page", course_slug=page.course_slug,
                          slug=lesson.check_slug) if lesson.check_slug else None)
     # Sources follow the lesson's actions on the page (readers end the lesson before them).
     return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
-                toc_html=lesson.toc_html, html=lesson.html, sources_html=None,
+                toc_html=toc_html, html=html, sources_html=None,
                 check_url=check_url)
 
 
