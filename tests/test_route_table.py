@@ -108,6 +108,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "admin.new_user": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agencies": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agency": ({"agency_id": "{agency_a}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.agency_jurisdiction": ({"agency_id": "{agency_a}"}, (405,) * 7),
     "admin.certificate": ({"code": "{code}"}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.audit": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.settings": ({}, (302, 403, 403, 403, 403, 403, 200)),

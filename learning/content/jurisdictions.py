@@ -134,8 +134,8 @@ def body_for(body: str, jurisdiction: str | None, language: str = "en") -> str:
         out.extend(lines[position:variant.start])
         if jurisdiction in variant.codes:
             places = ", ".join(jurisdiction_name(c, language) for c in variant.codes)
-            out += ["", f'<div class="variant" data-jurisdictions="{" ".join(variant.codes)}" '
-                        'markdown="1">',
+            codes = escape(" ".join(variant.codes), quote=True)
+            out += ["", f'<div class="variant" data-jurisdictions="{codes}" markdown="1">',
                     f'<p class="variant-label">{escape(LABEL)} {escape(places)}</p>', ""]
             out += lines[variant.start + 1:variant.end]
             out += ["", "</div>", ""]
