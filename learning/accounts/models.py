@@ -28,6 +28,8 @@ class Agency(db.Model):
     time_zone: so.Mapped[str] = so.mapped_column(sa.String(MAX_ZONE_LENGTH),
                                                  default=DEFAULT_ZONE,
                                                  server_default=DEFAULT_ZONE)
+    # Whose lesson passages and final items its officers get (None: the general text only).
+    jurisdiction: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     units: so.Mapped[list[Unit]] = so.relationship(back_populates="agency",

@@ -11,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
@@ -25,6 +26,7 @@ from learning.admin.forms import (
     AgencyForm,
     CertificateSearchForm,
     IssuerForm,
+    JurisdictionForm,
     MfaResetForm,
     NewUserForm,
     ResetLinkForm,
@@ -41,12 +43,14 @@ from learning.admin.service import (
     create_account,
     create_agency,
     set_active,
+    set_jurisdiction,
 )
 from learning.audit.chain import OUTCOMES
 from learning.audit.service import record_audit
 from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
+from learning.content.jurisdictions import choices as jurisdiction_choices
 from learning.core.inputs import MAX_PAGE, ascii_int
 from learning.core.urls import DEBUG_BASE_URL
 from learning.extensions import db
@@ -117,16 +121,24 @@ def agency(agency_id: int):
             flash(str(exc), "error")
         else:
             return redirect(url_for(".agency", agency_id=agency_id))
-    return _agency_page(found, form, AgencyTimeZoneForm(data={"time_zone": found.time_zone}))
+    return _agency_page(found, form, AgencyTimeZoneForm(data={"time_zone": found.time_zone}),
+                        JurisdictionForm(formdata=None, jurisdiction=found.jurisdiction or ""))
 
 
 def _agency_page(found: Agency, form: UnitForm, zone_form: AgencyTimeZoneForm,
-                 status: int = 200):
-    """An agency's page: units, time zone and managers."""
+                 place: JurisdictionForm, status: int = 200):
+    """An agency's page: units, time zone, jurisdiction and managers."""
     managers = db.session.scalars(sa.select(User).where(
         User.agency_id == found.id, User.role == "manager").order_by(User.display_name)).all()
+    _jurisdiction_menu(place)
     return render_template("admin/agency.html", agency=found, form=form, managers=managers,
-                           zone_form=zone_form), status
+                           zone_form=zone_form, place=place), status
+
+
+def _jurisdiction_menu(form: JurisdictionForm) -> None:
+    """None, the EU and the UK, then every country by name (in the reader's language)."""
+    form.jurisdiction.choices = ([("", _("None (general text only)"))]
+                                 + jurisdiction_choices(str(get_locale())))
 
 
 @bp.post("/agencies/<int:agency_id>/time-zone")
@@ -147,7 +159,25 @@ def agency_time_zone(agency_id: int):
             db.session.commit()
             flash(_("The agency's time zone is saved."), "success")
             return redirect(url_for(".agency", agency_id=agency_id))
-    return _agency_page(found, UnitForm(formdata=None), zone_form, 400)
+    return _agency_page(found, UnitForm(formdata=None), zone_form,
+                        JurisdictionForm(formdata=None, jurisdiction=found.jurisdiction or ""),
+                        400)
+
+
+@bp.post("/agencies/<int:agency_id>/jurisdiction/")
+@role_required("admin")
+def agency_jurisdiction(agency_id: int):
+    """Set whose lesson passages and final items the agency's officers get."""
+    found = db.session.get(Agency, agency_id) or abort(404)
+    form = JurisdictionForm()
+    _jurisdiction_menu(form)
+    if not form.validate_on_submit():
+        flash(_("Choose a jurisdiction from the list."), "error")
+        return _agency_page(found, UnitForm(formdata=None),
+                            AgencyTimeZoneForm(data={"time_zone": found.time_zone}), form, 400)
+    set_jurisdiction(current_user, found, form.jurisdiction.data)
+    flash(_("Jurisdiction saved."), "success")
+    return redirect(url_for(".agency", agency_id=agency_id))
 
 
 @bp.get("/users/")

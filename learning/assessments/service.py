@@ -128,9 +128,10 @@ def start_status(assessment: Assessment, attempts: list[Attempt], now: datetime)
     return StartStatus(open_attempt, used, left, passed, available_at, reason)
 
 
-def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None = None
-                  ) -> Attempt:
-    """Start an attempt, or return the open one (a double click starts nothing twice)."""
+def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None = None,
+                  jurisdiction: str | None = None) -> Attempt:
+    """Start an attempt, or return the open one (a double click starts nothing twice);
+    items are drawn for the officer's jurisdiction (None: general items only)."""
     now = now or utcnow()
     attempts = attempts_of(user_id, context.course_id, context.assessment.slug)
     for attempt in attempts:
@@ -145,11 +146,12 @@ def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None
     if status.reason == "cooldown":
         raise AttemptRefused("You can start another attempt after the waiting time.")
     seed = secrets.randbits(62)
-    drawn = context.quizzes.draw(context.assessment, random.Random(seed))
+    drawn = context.quizzes.draw(context.assessment, random.Random(seed), jurisdiction)
     limit = context.assessment.time_limit_minutes
     attempt = Attempt(
         user_id=user_id, course_id=context.course_id, version_id=context.version_id,
         assessment_slug=context.assessment.slug, final=context.assessment.final, seed=seed,
+        jurisdiction=jurisdiction,
         question_ids=[q.id for q in drawn], started_at=now, answers={}, revision=0,
         deadline=now + timedelta(minutes=limit) if limit else None,
         pass_mark=context.assessment.pass_mark, status=OPEN,

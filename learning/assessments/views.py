@@ -13,6 +13,7 @@ from learning.assessments import service
 from learning.assessments.feedback import topic_feedback
 from learning.assessments.review import numbered
 from learning.assessments.service import AttemptRefused, DeadlinePassed
+from learning.catalogue.pages import reader_jurisdiction
 from learning.catalogue.service import find_course
 from learning.certificates.service import certificate_for_attempt
 from learning.core.inputs import ascii_int
@@ -62,7 +63,8 @@ def start(course_slug: str, slug: str):
     """Start an attempt (or continue the open one) and go to it."""
     context = _context(course_slug, slug)
     try:
-        attempt = service.start_attempt(current_user.id, context)
+        attempt = service.start_attempt(current_user.id, context,
+                                        jurisdiction=reader_jurisdiction(current_user))
     except AttemptRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for(".start_page", course_slug=course_slug, slug=slug))

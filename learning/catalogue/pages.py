@@ -121,6 +121,21 @@ def version_lesson_page(course_id: int, course_slug: str, version_id: int,
         lambda: _build_page(course_id, course_slug, version_id, lesson_slug))
 
 
+def reader_jurisdiction(user: Any) -> str | None:
+    """The jurisdiction whose passages and items a user gets: their agency's (or None)."""
+    agency = getattr(user, "agency", None)
+    return agency.jurisdiction if agency is not None else None
+
+
+def lesson_text(lesson: Lesson, jurisdiction: str | None) -> tuple[str, str]:
+    """(html, toc_html) of a lesson for a jurisdiction: its variant if the lesson has one,
+    else the general text (no Markdown work: both were rendered when it was published)."""
+    variant = (lesson.variants or {}).get(jurisdiction or "")
+    if variant is None:
+        return lesson.html, lesson.toc_html
+    return variant["html"], variant["toc_html"]
+
+
 def cached_fragment(key: tuple, render: Callable[[], str]) -> str:
     """A rendered fragment of an immutable version (key names version, item and locale)."""
     return version_cache().get_or_build(("fragment", *key), render)

@@ -28,7 +28,12 @@ from learning.catalogue.impact import (
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
 from learning.certificates.models import Certificate
 from learning.content import Course as CourseFiles
-from learning.content.render import link_rewriter, render_course_texts, render_inline
+from learning.content.render import (
+    link_rewriter,
+    render_course_texts,
+    render_inline,
+    render_variants,
+)
 from learning.extensions import db
 from learning.signals import certificates_changed
 from learning.timeutil import utcnow
@@ -189,6 +194,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
     number = (db.session.scalar(sa.select(sa.func.max(CourseVersion.number))
                                 .where(CourseVersion.course_id == course.id)) or 0) + 1
     rendered = render_course_texts(files)
+    variants = render_variants(files)
     rewrite = link_rewriter(files.slug, {a.path: a for a in files.assets})
     version = CourseVersion(
         course_id=course.id, number=number, content_hash=files.content_hash,
@@ -219,6 +225,9 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
             content_hash=lesson.content_hash, reading_hash=reading[lesson.slug],
             change_note=notes_of.get(lesson.slug), changed_passages=passages_of.get(lesson.slug),
             recertification=lesson.recertification, check_slug=lesson.check,
+            variants={code: {"html": text.html, "toc_html": text.toc_html}
+                      for code, text in variants[lesson.slug].items()}
+            if lesson.slug in variants else None,
         ))
     _store_assets(files)
     course.current_version_id = version.id

@@ -24,7 +24,9 @@ from learning.catalogue.pages import (
     cached_fragment,
     cached_shell,
     lesson_page,
+    lesson_text,
     quiz_set,
+    reader_jurisdiction,
     version_lesson_page,
 )
 from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
@@ -84,9 +86,11 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
     progress = progress_against(page.lesson_hashes, completed)
     lesson = page.lesson
     locale = str(get_locale())
+    jurisdiction = reader_jurisdiction(current_user)
     article = cached_fragment(
-        ("article", lesson.id, locale),
-        lambda: render_template("catalogue/lesson_body.html", **_article_context(page)))
+        ("article", lesson.id, locale, jurisdiction),
+        lambda: render_template("catalogue/lesson_body.html",
+                                **_article_context(page, jurisdiction)))
     progress_html = render_template("partials/progress.html", progress=progress,
                                     label=_("Your progress in this course"))
     changed = lesson.slug in progress.changed  # read on an earlier text: the note shows
@@ -106,13 +110,14 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
                        "progress": progress_html}), status
 
 
-def _article_context(page: LessonPage) -> dict:
+def _article_context(page: LessonPage, jurisdiction: str | None) -> dict:
     lesson = page.lesson
+    html, toc_html = lesson_text(lesson, jurisdiction)
     check_url = (url_for("assessments.start_page", course_slug=page.course_slug,
                          slug=lesson.check_slug) if lesson.check_slug else None)
     # Sources follow the lesson's actions on the page (readers end the lesson before them).
     return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
-                toc_html=lesson.toc_html, html=lesson.html, sources_html=None,
+                toc_html=toc_html, html=html, sources_html=None,
                 check_url=check_url)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from learning.content.casedata import find_case_data
 from learning.content.coursechecks import check_course_quality
 from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
+from learning.content.jurisdictions import check_codes, find_variants
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
 from learning.content.model import DEFAULT_REVIEW_MONTHS, Asset, Course, Lesson, Module, Problem
 from learning.content.quiz import QuizSet, load_quizzes
@@ -33,6 +34,7 @@ COURSE_SCHEMA = {
     "modules": Field("mapping_list", non_empty=True),
     "completion": Field("mapping", required=False),
     "review_every": Field("int", required=False, minimum=1, maximum=120, nullable=True),
+    "jurisdictions": Field("text_list", required=False),
 }
 COMPLETION_SCHEMA = {
     "lessons": Field("text", required=False),
@@ -132,6 +134,7 @@ def _check_body(body: str, first_line: int, path: str, course_slug: str,
             if target.asset not in asset_paths:
                 problems.append(Problem(path, ref.line, f"missing image '{ref.target}'"))
             used_assets.add(target.asset)
+    find_variants(body, first_line, path, problems)
     for offset, text in enumerate(body.splitlines()):
         match = ADMONITION.match(text)
         if match and match.group(1).lower() not in ADMONITION_KINDS:
@@ -279,7 +282,9 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         if text is not None:
             texts.append((path, text))
             quiz_texts.append((path, text))
-    quizzes = load_quizzes(quiz_texts, values.get("pass_mark", 80), problems)
+    declared = values.get("jurisdictions") or []
+    check_codes(declared, getattr(declared, "item_lines", []), course_path, problems)
+    quizzes = load_quizzes(quiz_texts, values.get("pass_mark", 80), problems, tuple(declared))
     completion = _completion_rule(doc.meta, values, quizzes, course_path, problems)
     for lesson in lessons.values():
         if lesson.check:
@@ -325,7 +330,7 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         quizzes=quizzes,
         completion_lessons=completion[0],
         completion_assessment=completion[1],
-        review_every=review_every,
+        review_every=review_every, jurisdictions=tuple(declared),
         content_hash=_files_hash([(path, text.encode()) for path, text in texts]
                                  + [(f"{base}/{a.path}", a.data) for a in assets]),
     )
