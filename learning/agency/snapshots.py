@@ -73,13 +73,13 @@ def officers_on(agency_id: int, day: date, window_days: int) -> sa.Subquery:
     after = datetime.combine(day + timedelta(days=1), datetime.min.time())
     ok = sa.case((sa.and_(sa.or_(state.completed_on.is_(None), state.completed_on <= day),
                           state_sql(day, window_days).in_(COMPLIANT)), 1), else_=0)
-    return (sa.select(sa.func.coalesce(state.unit_id, 0).label("unit_key"),
-                      sa.func.min(ok).label("ok"))
+    unit_key = sa.func.coalesce(state.unit_id, sa.literal_column("0"))  # same text twice
+    return (sa.select(unit_key.label("unit_key"), sa.func.min(ok).label("ok"))
             .join(User, User.id == state.user_id)
             .join(Assignment, Assignment.id == state.assignment_id)
             .where(state.agency_id == agency_id, User.created_at < after,
                    Assignment.created_at < after)
-            .group_by(state.user_id, sa.func.coalesce(state.unit_id, 0))).subquery()
+            .group_by(state.user_id, unit_key)).subquery()
 
 
 def write_snapshot(session, agency_id: int, month: date, window_days: int) -> None:
