@@ -61,3 +61,20 @@ class ComplianceTally(db.Model):
     day: so.Mapped[date]
     state: so.Mapped[str] = so.mapped_column(sa.String(12))
     delta: so.Mapped[int]
+
+
+class ComplianceSnapshot(db.Model):
+    """Officers compliant out of those with assigned training in one unit at a month's end.
+
+    Written once per (agency, unit, month): the unique constraint makes a second,
+    concurrent write a no-op. ``unit_key`` is the unit's id, 0 for officers without one.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("agency_id", "month", "unit_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agency_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("agency.id"))
+    unit_key: so.Mapped[int]
+    month: so.Mapped[date]  # the month's first day
+    total: so.Mapped[int]
+    compliant: so.Mapped[int]

@@ -99,7 +99,8 @@ def dashboard_page():
     return render_template(
         "agency/dashboard.html", view=view, today=today,
         units_chart=charts.horizontal_percent([(s.label, s.percent) for s in view.units]),
-        trend_chart=charts.columns([(s.label[5:], s.percent, f"{s.percent}") for s in view.trend
+        trend_chart=charts.columns([(s.label[5:], s.percent if s.known else 0,
+                                     f"{s.percent}" if s.known else "–") for s in view.trend
                                     ], 100, [0, 50, 100], "{:g} %"),
         weeks_chart=charts.columns([(start.strftime("%d/%m") if n % 2 == 0 else "", count,
                                      str(count)) for n, (start, count) in
