@@ -1,7 +1,7 @@
 """monthly compliance snapshots for the dashboard's trend
 
 Revision ID: 0028
-Revises: 0023
+Revises: 0027
 Create Date: 2026-12-02 08:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0028'
-down_revision = '0023'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
