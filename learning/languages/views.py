@@ -50,4 +50,20 @@ def language_context() -> dict:
     return {"interface_language": code, "interface_lang": html_lang(code),
             "interface_dir": direction(code),
             "forward_arrow": "←" if direction(code) == "rtl" else "→",
+            "language_next": _return_path(),
             "language_choices": [(c, native_name(c), html_lang(c)) for c in shipped()]}
+
+
+def _return_path() -> str:
+    """Where the switch returns to: this page, unless its address holds a secret or is unknown.
+
+    Certificate codes, invitation and reset tokens stay out of the page (a verify page
+    for an unknown code must be byte-identical to any other), as do addresses no route
+    matched (a 404 never echoes what was asked).
+    """
+    from flask import request
+
+    args = request.view_args or {}
+    if request.endpoint is None or {"code", "token"} & set(args):
+        return url_for("core.home")
+    return request.path
