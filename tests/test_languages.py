@@ -231,3 +231,15 @@ def test_a_manager_sets_the_agency_language_and_officers_follow(
     html = client.get("/account/").get_data(as_text=True)
     assert page_language(html) == ("ar", "rtl")
     assert '<option value="ar" lang="ar" selected>' in html  # the account page shows the choice
+
+
+def test_a_signed_in_switch_needs_its_csrf_token(app, client, make_user, login_as):
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/language", data={"language": "fr"}).status_code == 303  # a visitor
+    reader = make_user("officer")
+    app.config["WTF_CSRF_ENABLED"] = False
+    login_as(reader)
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/language", data={"language": "ar"}).status_code == 400
+    db.session.refresh(reader)
+    assert reader.language is None

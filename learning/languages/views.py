@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from learning.accounts.service import is_safe_redirect
-from learning.extensions import db
+from learning.extensions import csrf, db
 from learning.languages.service import (
     COOKIE,
     direction,
@@ -21,8 +21,15 @@ COOKIE_SECONDS = 60 * 60 * 24 * 365
 
 
 @bp.post("/language")
+@csrf.exempt
 def choose():
-    """Remember the choice: on the account when signed in, in a cookie otherwise."""
+    """Remember the choice: on the account when signed in, in a cookie otherwise.
+
+    Visitors' forms carry no CSRF token (it only sets their own cookie, and public pages
+    such as a refused sign-in must stay byte-identical); a signed-in person's must.
+    """
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
     requested = request.form.get("language", "")
     language = normalise(requested, shipped()) if requested else ""
     if language is None:
