@@ -20,7 +20,7 @@ from learning.accounts.forms import AgencyTimeZoneForm
 from learning.accounts.mfa import has_mfa, reset_mfa
 from learning.accounts.models import Agency, Unit, User
 from learning.accounts.passwords import send_reset_link
-from learning.accounts.service import AccountError, find_user_by_email, set_agency_time_zone
+from learning.accounts.service import find_user_by_email
 from learning.admin.forms import (
     ActiveForm,
     AgencyForm,
@@ -45,6 +45,7 @@ from learning.admin.service import (
     set_active,
     set_jurisdiction,
 )
+from learning.agency.service import save_time_zone
 from learning.audit.chain import OUTCOMES
 from learning.audit.service import record_audit
 from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
@@ -147,18 +148,9 @@ def agency_time_zone(agency_id: int):
     """Set an agency's time zone (its managers can too, from their settings page)."""
     found = db.session.get(Agency, agency_id) or abort(404)
     zone_form = AgencyTimeZoneForm()
-    if zone_form.validate_on_submit():
-        try:
-            zone = set_agency_time_zone(found, zone_form.time_zone.data)
-        except AccountError as exc:
-            db.session.rollback()
-            zone_form.time_zone.errors = [str(exc)]
-        else:
-            record_audit(current_user, "agency.time_zone", found.slug, {"time_zone": zone},
-                         agency_id=found.id)
-            db.session.commit()
-            flash(_("The agency's time zone is saved."), "success")
-            return redirect(url_for(".agency", agency_id=agency_id))
+    if zone_form.validate_on_submit() and save_time_zone(current_user, found, zone_form):
+        flash(_("The agency's time zone is saved."), "success")
+        return redirect(url_for(".agency", agency_id=agency_id))
     return _agency_page(found, UnitForm(formdata=None), zone_form,
                         JurisdictionForm(formdata=None, jurisdiction=found.jurisdiction or ""),
                         400)

@@ -25,7 +25,6 @@ from flask_login import current_user
 
 from learning.access import Viewer, role_required, visible_person_or_404
 from learning.accounts.forms import AgencyTimeZoneForm
-from learning.accounts.service import AccountError, set_agency_time_zone
 from learning.agency import charts, compliance, dashboard
 from learning.agency.forms import AssignmentForm, GrantAttemptsForm, RemoveAssignmentForm
 from learning.agency.models import Assignment
@@ -37,6 +36,7 @@ from learning.agency.service import (
     create_assignment,
     officer_emails_of,
     record_audit,
+    save_time_zone,
     units_of,
     update_assignment,
 )
@@ -305,18 +305,9 @@ def settings():
     agency = current_user.agency if current_user.unit_id is None else None
     agency = agency or abort(403)
     form = AgencyTimeZoneForm(data={"time_zone": agency.time_zone})
-    if form.validate_on_submit():
-        try:
-            zone = set_agency_time_zone(agency, form.time_zone.data)
-        except AccountError as exc:
-            db.session.rollback()
-            form.time_zone.errors = [str(exc)]
-        else:
-            record_audit(current_user, "agency.time_zone", agency.slug, {"time_zone": zone},
-                         agency_id=agency.id)
-            db.session.commit()
-            flash(_("The agency's time zone is saved."), "success")
-            return redirect(url_for(".settings"))
+    if form.validate_on_submit() and save_time_zone(current_user, agency, form):
+        flash(_("The agency's time zone is saved."), "success")
+        return redirect(url_for(".settings"))
     status = 400 if request.method == "POST" else 200
     return render_template("agency/settings.html", agency=agency, form=form,
                            languages=[(c, native_name(c)) for c in shipped()]), status
