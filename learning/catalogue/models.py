@@ -69,6 +69,9 @@ class CourseVersion(db.Model):
     significance: so.Mapped[dict[str, str] | None] = so.mapped_column(sa.JSON)
     # True when publishing asked current certificate holders to recertify.
     recertify: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # Course translations: {"policy": "notice"|"source", "stale": [paths],
+    # "courses": {lang: {"title", "summary", "stale"}}} (learning/catalogue/translated.py).
+    translations: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
     course: so.Mapped[Course] = so.relationship(foreign_keys=[course_id])
 
@@ -117,6 +120,9 @@ class Lesson(db.Model):
     changed_passages: so.Mapped[list[str] | None] = so.mapped_column(sa.JSON)
     recertification: so.Mapped[bool] = so.mapped_column(default=False)
     check_slug: so.Mapped[str | None] = so.mapped_column(sa.String(100))  # knowledge check
+    # Rendered translations, loaded with the lesson (no extra query on the page):
+    # {lang: {"title", "objectives", "content_warning", "html", "toc_html", "stale"}}.
+    translations: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
     version: so.Mapped[CourseVersion] = so.relationship()
 

@@ -32,6 +32,7 @@ class LessonPage:
     version_id: int
     version_number: int
     course_title: str
+    language: str  # the course's own language (translations: catalogue/translated.py)
     lesson: Lesson  # detached; read-only
     total: int
     module_title: str
@@ -94,6 +95,7 @@ def _build_page(course_id: int, course_slug: str, version_id: int,
         version_id=version_id,
         version_number=version.number,
         course_title=version.title,
+        language=version.language,
         lesson=lesson,
         total=len(outline),
         module_title=outline[index]["module_title"],

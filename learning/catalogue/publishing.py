@@ -26,6 +26,7 @@ from learning.catalogue.impact import (
     plan_publish,
 )
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
+from learning.catalogue.translated import render_translations
 from learning.certificates.models import Certificate
 from learning.content import Course as CourseFiles
 from learning.content.render import link_rewriter, render_course_texts, render_inline
@@ -188,6 +189,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
     number = (db.session.scalar(sa.select(sa.func.max(CourseVersion.number))
                                 .where(CourseVersion.course_id == course.id)) or 0) + 1
     rendered = render_course_texts(files)
+    translations, lesson_translations = render_translations(files)
     rewrite = link_rewriter(files.slug, {a.path: a for a in files.assets})
     version = CourseVersion(
         course_id=course.id, number=number, content_hash=files.content_hash,
@@ -204,6 +206,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
         origin=origin, based_on_hash=previous.content_hash if previous else None,
         published_by=actor.id if actor is not None else None,
         significance=kinds, recertify=bool(recertify and previous is not None),
+        translations=translations,
     )
     db.session.add(version)
     db.session.flush()
@@ -218,6 +221,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
             content_hash=lesson.content_hash, reading_hash=reading[lesson.slug],
             change_note=notes_of.get(lesson.slug), changed_passages=passages_of.get(lesson.slug),
             recertification=lesson.recertification, check_slug=lesson.check,
+            translations=lesson_translations.get(lesson.slug),
         ))
     _store_assets(files)
     course.current_version_id = version.id

@@ -1,6 +1,15 @@
 """The catalogue, a course's overview and its lessons."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +19,7 @@ from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
 from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
 from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
+from learning.catalogue.translated import LessonText, lesson_text
 from learning.certificates.service import valid_certificates
 from learning.progress.service import (
     completed_by_course,
@@ -59,22 +69,24 @@ def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
     progress = progress_against(page.lesson_hashes,
                                 completed_lessons(current_user.id, page.course_id))
     lesson = page.lesson
+    text = lesson_text(lesson, page.language, str(get_locale()),
+                       original=request.args.get("original") == "1")
     article = cached_fragment(
-        ("article", lesson.id, str(get_locale())),
-        lambda: render_template("catalogue/lesson_body.html", **_article_context(page)))
+        ("article", lesson.id, str(get_locale()), text.language),
+        lambda: render_template("catalogue/lesson_body.html", **_article_context(page, text)))
     return render_template(
         "catalogue/lesson.html", page=page, lesson=lesson, form=form, article=Markup(article),
-        completed=progress.completed, progress=progress,
+        completed=progress.completed, progress=progress, text=text,
     ), status
 
 
-def _article_context(page: LessonPage) -> dict:
+def _article_context(page: LessonPage, text: LessonText) -> dict:
     lesson = page.lesson
     check_url = (url_for("assessments.start_page", course_slug=page.course_slug,
                          slug=lesson.check_slug) if lesson.check_slug else None)
     # Sources follow the lesson's actions on the page (readers end the lesson before them).
-    return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
-                toc_html=lesson.toc_html, html=lesson.html, sources_html=None,
+    return dict(content_warning=text.content_warning, objectives=text.objectives,
+                toc_html=text.toc_html, html=text.html, sources_html=None,
                 check_url=check_url)
 
 

@@ -1,0 +1,104 @@
+"""Course translations at publish (rendered like the source) and when reading.
+
+A lesson stores its rendered translations next to its own HTML, so the lesson
+page loads them in the same query. Which text a reader gets: the translation in
+their interface language when it is current; a stale one with a notice, or the
+source, as the course sets (``stale_translations``); otherwise the source with a
+note that it is not translated yet. Progress is per lesson, whatever the language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from learning.catalogue.models import CourseVersion, Lesson
+from learning.content import Course as CourseFiles
+from learning.content.questions import Question
+from learning.content.render import link_rewriter, render_markdown
+from learning.content.translations import Translations
+
+RIGHT_TO_LEFT = frozenset({"ar"})
+HTML_LANG = {"zh_Hans": "zh-Hans"}
+
+
+@dataclass(frozen=True)
+class LessonText:
+    """What the lesson page shows: the source or a translation, and any note about it."""
+
+    language: str  # our code of the language shown
+    title: str
+    objectives: list[str]
+    content_warning: str | None
+    html: str
+    toc_html: str
+    note: str | None  # None | "stale" (an older source's translation) | "untranslated"
+
+    @property
+    def html_lang(self) -> str:
+        return HTML_LANG.get(self.language, self.language)
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language in RIGHT_TO_LEFT else "ltr"
+
+
+def render_translations(files: CourseFiles) -> tuple[dict[str, Any], dict[str, dict]]:
+    """(the version's translation summary, each lesson's rendered translations by slug)."""
+    found: Translations = files.translations
+    rewrite = link_rewriter(files.slug, {a.path: a for a in files.assets})
+    lessons: dict[str, dict] = {}
+    for item in found.lessons:
+        rendered = render_markdown(item.body, rewrite)
+        lessons.setdefault(item.slug, {})[item.language] = {
+            "title": item.title, "objectives": list(item.objectives),
+            "content_warning": item.content_warning, "html": rendered.html,
+            "toc_html": rendered.toc_html, "stale": item.stale,
+            "policy": found.stale_policy,
+        }
+    summary = {
+        "policy": found.stale_policy, "stale": list(found.stale()),
+        "courses": {c.language: {"title": c.title, "summary": c.summary, "stale": c.stale}
+                    for c in found.courses},
+        "languages": sorted({t.language for t in (*found.lessons, *found.courses,
+                                                  *found.banks)}),
+    }
+    return summary, lessons
+
+
+def lesson_text(lesson: Lesson, source_language: str, language: str,
+                original: bool = False) -> LessonText:
+    """The text of ``lesson`` for a reader of ``language`` (``original``: the source asked for)."""
+    source = LessonText(source_language, lesson.title, list(lesson.objectives),
+                        lesson.content_warning, lesson.html, lesson.toc_html, None)
+    if language == source_language:
+        return source
+    if original:
+        return source
+    found = (lesson.translations or {}).get(language)
+    if found is None or (found["stale"] and found["policy"] == "source"):
+        return LessonText(source_language, lesson.title, list(lesson.objectives),
+                          lesson.content_warning, lesson.html, lesson.toc_html, "untranslated")
+    return LessonText(language, found["title"], list(found["objectives"]) or
+                      list(lesson.objectives), found["content_warning"], found["html"],
+                      found["toc_html"], "stale" if found["stale"] else None)
+
+
+def course_title_in(version: CourseVersion, language: str | None) -> str:
+    """The course title in ``language`` when the version has a current translation of it."""
+    course = ((version.translations or {}).get("courses") or {}).get(language or "")
+    if course is None or course["stale"]:
+        return version.title
+    return course["title"]
+
+
+def stale_translations(version: CourseVersion | None) -> list[str]:
+    """Paths of the version's stale translations, for trainers."""
+    return list((version.translations or {}).get("stale", ())) if version else []
+
+
+def questions_in(translations: Translations, language: str | None,
+                 questions: list[Question]) -> list[Question]:
+    """The drawn questions as shown in ``language``: translated where the bank is, same keys."""
+    local = translations.questions(language) if language else {}
+    return [local.get(q.id, q) for q in questions]
