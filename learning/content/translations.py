@@ -288,6 +288,13 @@ def load_bank_translation(stem: str, lang: str, path: str, text: str, source_pat
         return None
     questions, seen = [], set()
     for item, line in zip(items, items.item_lines, strict=True):
+        raw_original = sources.get(item.get("id")) if isinstance(item, LocatedDict) else None
+        if raw_original is not None and item.get("kind") != raw_original.kind:
+            seen.add(raw_original.id)
+            problems.append(Problem(path, item.key_lines.get("kind", line), f"question "
+                                    f"'{raw_original.id}' kind '{item.get('kind')}' differs "
+                                    f"from the source's '{raw_original.kind}'"))
+            continue
         local: list[Problem] = []
         translated = parse_question(item, line, path, local)
         problems.extend(local)
