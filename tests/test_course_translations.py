@@ -201,3 +201,12 @@ def test_hash_is_the_source_files_sha256():
     source = (FIXTURE_CONTENT / "courses/field-basics/first-steps.md").read_bytes()
     text = (FIXTURE_CONTENT / LESSON_FR).read_text(encoding="utf-8")
     assert f"translates: {hashlib.sha256(source).hexdigest()}" in text
+
+
+def test_trainers_see_stale_translations_on_author(client, app, content, make_user, login_as):
+    edit(content / "courses/field-basics/first-steps.md", "The first lesson.", "The 1st lesson.")
+    app.config.update(COURSES_DIR=str(content / "courses"), QUIZZES_DIR=str(content / "quizzes"))
+    login_as(make_user("trainer"))
+    html = client.get("/author/").get_data(as_text=True)
+    assert f'<ul class="stale-translations"><li><code>{LESSON_FR}</code></li></ul>' in html
+    assert f"<code>{LESSON_FR}:2</code>" in html
