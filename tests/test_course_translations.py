@@ -210,3 +210,28 @@ def test_trainers_see_stale_translations_on_author(client, app, content, make_us
     html = client.get("/author/").get_data(as_text=True)
     assert f'<ul class="stale-translations"><li><code>{LESSON_FR}</code></li></ul>' in html
     assert f"<code>{LESSON_FR}:2</code>" in html
+
+
+def test_french_attempt_shows_french_grades_the_same_and_certifies_in_french(
+        client, app, synced, make_user, login_as):
+    from tests.test_assessments import attempt_row, correct_form, start
+    from tests.test_certificates import certificates, read_all_lessons
+
+    _reader(make_user, login_as, app, "fr")
+    read_all_lessons(client)
+    attempt_id, location = start(client)
+    attempt = attempt_row(attempt_id)
+    assert attempt.language == "fr"
+    page_html = client.get(location).get_data(as_text=True)
+    french = {"companion-holds-passport": "Un accompagnateur", "elements": "Quels sont",
+              "smuggling-ends": "Le trafic illicite", "notices": "Associez",
+              "peace": "Ordonnez", "recovery-days": "Combien de jours",
+              "protocol-city": "Quelle ville", "airport-case": "Une adolescente"}
+    shown = [qid for qid in attempt.question_ids if qid in french]
+    assert shown and all(french[qid] in page_html for qid in shown)
+    client.post(location + "submit", data=correct_form(attempt))
+    attempt = attempt_row(attempt_id)
+    assert attempt.passed and attempt.percent == 100
+    (certificate,) = certificates()
+    assert certificate.course_title == "Notions de terrain"
+    assert certificate.version_number == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -62,7 +63,7 @@ def start(course_slug: str, slug: str):
     """Start an attempt (or continue the open one) and go to it."""
     context = _context(course_slug, slug)
     try:
-        attempt = service.start_attempt(current_user.id, context)
+        attempt = service.start_attempt(current_user.id, context, language=str(get_locale()))
     except AttemptRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for(".start_page", course_slug=course_slug, slug=slug))

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from learning.catalogue.models import CourseVersion, Lesson
+from learning.catalogue.pages import quiz_set, version_cache
 from learning.content import Course as CourseFiles
+from learning.content.problems import Problem
 from learning.content.questions import Question
 from learning.content.render import link_rewriter, render_markdown
-from learning.content.translations import Translations
+from learning.content.translations import Translations, load_bank_translation, split_name
+from learning.extensions import db
 
 RIGHT_TO_LEFT = frozenset({"ar"})
 HTML_LANG = {"zh_Hans": "zh-Hans"}
@@ -97,8 +100,34 @@ def stale_translations(version: CourseVersion | None) -> list[str]:
     return list((version.translations or {}).get("stale", ())) if version else []
 
 
-def questions_in(translations: Translations, language: str | None,
-                 questions: list[Question]) -> list[Question]:
-    """The drawn questions as shown in ``language``: translated where the bank is, same keys."""
-    local = translations.questions(language) if language else {}
-    return [local.get(q.id, q) for q in questions]
+def translated_questions(version_id: int, language: str | None) -> dict[str, Question]:
+    """A version's questions translated into ``language``, by id (consistent banks only).
+
+    Each carries the source's option keys and answers, so grading is the source's.
+    """
+    if not language:
+        return {}
+
+    def build() -> dict[str, Question]:
+        version = db.session.get(CourseVersion, version_id)
+        prefix = f"quizzes/{version.course.slug}/"
+        sources = {q.id: q for q in quiz_set(version_id).questions}
+        found: dict[str, Question] = {}
+        for path, text in sorted(version.files.items()):
+            name = path.rsplit("/", 1)[-1]
+            parts = split_name(name)
+            if not path.startswith(prefix) or parts is None or parts[1] != language:
+                continue
+            folder = path.rsplit("/", 1)[0]
+            source_path = next((f"{folder}/{parts[0]}.{ext}" for ext in ("yaml", "yml")
+                                if f"{folder}/{parts[0]}.{ext}" in version.files), None)
+            if source_path is None:
+                continue
+            problems: list[Problem] = []
+            bank = load_bank_translation(parts[0], language, path, text, source_path,
+                                         version.files[source_path].encode(), sources, problems)
+            for question in bank.questions if bank else ():
+                found[question.id] = question
+        return found
+
+    return version_cache().get_or_build(("translated-questions", version_id, language), build)
