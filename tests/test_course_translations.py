@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import refresh
+from flask_babel import get_domain, refresh
 
 from learning.catalogue.service import sync_catalogue
 from learning.content import load_catalogue
@@ -27,6 +27,14 @@ BANK_FR = "quizzes/field-basics/bank.fr.yaml"
 def app_config(app_config):
     """Every UN language offered (no compiled catalogue needed to pick one)."""
     return dict(app_config, LANGUAGES=OFFERED)
+
+
+@pytest.fixture(autouse=True)
+def forget_catalogues(app):
+    """Flask-Babel caches catalogues per locale for the process: leave none for later tests."""
+    yield
+    with app.app_context():
+        get_domain().cache.clear()
 
 
 @pytest.fixture
