@@ -56,6 +56,8 @@ class Attempt(db.Model):
     results: so.Mapped[dict[str, float] | None] = so.mapped_column(sa.JSON)
     # False once a manager grants a fresh set of attempts: kept as history, not counted.
     counts_towards_limit: so.Mapped[bool] = so.mapped_column(default=True)
+    # The language the questions were shown in (None: the course's own), so reviews match.
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
 
     @property
     def is_open(self) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from learning.assessments.models import OPEN, SUBMITTED, Attempt
 from learning.catalogue.models import Course, CourseVersion
 from learning.catalogue.pages import quiz_set
+from learning.catalogue.translated import translated_questions
 from learning.content.questions import AnswerError, Question, grade_attempt
 from learning.content.quiz import Assessment, QuizSet
 from learning.extensions import db
@@ -129,9 +130,10 @@ def start_status(assessment: Assessment, attempts: list[Attempt], now: datetime)
 
 
 def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None = None,
-                  jurisdiction: str | None = None) -> Attempt:
+                  jurisdiction: str | None = None, language: str | None = None) -> Attempt:
     """Start an attempt, or return the open one (a double click starts nothing twice);
-    items are drawn for the officer's jurisdiction (None: general items only)."""
+    items are drawn for the officer's jurisdiction (None: general items only), and the
+    attempt remembers the language it is taken in."""
     now = now or utcnow()
     attempts = attempts_of(user_id, context.course_id, context.assessment.slug)
     for attempt in attempts:
@@ -154,7 +156,7 @@ def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None
         jurisdiction=jurisdiction,
         question_ids=[q.id for q in drawn], started_at=now, answers={}, revision=0,
         deadline=now + timedelta(minutes=limit) if limit else None,
-        pass_mark=context.assessment.pass_mark, status=OPEN,
+        pass_mark=context.assessment.pass_mark, status=OPEN, language=language,
     )
     db.session.add(attempt)
     try:
@@ -200,9 +202,14 @@ def own_attempt(attempt_id: int, user_id: int, course_slug: str,
 
 
 def attempt_questions(attempt: Attempt) -> list[Question]:
-    """The drawn questions of an attempt, in the attempt's order, from its own version."""
+    """The drawn questions of an attempt, in the attempt's order, from its own version.
+
+    Shown in the attempt's language where a consistent translation exists (same ids,
+    keys and answers: grading is the same in every language).
+    """
     by_id = {q.id: q for q in quiz_set(attempt.version_id).questions}
-    return [by_id[qid] for qid in attempt.question_ids]
+    local = translated_questions(attempt.version_id, attempt.language)
+    return [local.get(qid, by_id[qid]) for qid in attempt.question_ids]
 
 
 def question_rng(attempt: Attempt, question_id: str) -> random.Random:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -64,7 +65,8 @@ def start(course_slug: str, slug: str):
     context = _context(course_slug, slug)
     try:
         attempt = service.start_attempt(current_user.id, context,
-                                        jurisdiction=reader_jurisdiction(current_user))
+                                        jurisdiction=reader_jurisdiction(current_user),
+                                        language=str(get_locale()))
     except AttemptRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for(".start_page", course_slug=course_slug, slug=slug))

@@ -69,6 +69,9 @@ class CourseVersion(db.Model):
     significance: so.Mapped[dict[str, str] | None] = so.mapped_column(sa.JSON)
     # True when publishing asked current certificate holders to recertify.
     recertify: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # Course translations: {"policy": "notice"|"source", "stale": [paths],
+    # "courses": {lang: {"title", "summary", "stale"}}} (learning/catalogue/translated.py).
+    translations: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
     course: so.Mapped[Course] = so.relationship(foreign_keys=[course_id])
 
@@ -120,6 +123,10 @@ class Lesson(db.Model):
     # {jurisdiction: {"html", "toc_html"}} for the jurisdictions the lesson's variant
     # blocks name; ``html`` above is the general text.
     variants: so.Mapped[dict[str, dict[str, str]] | None] = so.mapped_column(sa.JSON)
+    # Rendered translations, loaded with the lesson (no extra query on the page):
+    # {lang: {"title", "objectives", "content_warning", "html", "toc_html", "stale",
+    #         "policy", "sources_html", "variants"}}.
+    translations: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
     version: so.Mapped[CourseVersion] = so.relationship()
 

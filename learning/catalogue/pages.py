@@ -32,6 +32,7 @@ class LessonPage:
     version_id: int
     version_number: int
     course_title: str
+    language: str  # the course's own language (translations: catalogue/translated.py)
     lesson: Lesson  # detached; read-only
     total: int
     module_title: str
@@ -94,6 +95,7 @@ def _build_page(course_id: int, course_slug: str, version_id: int,
         version_id=version_id,
         version_number=version.number,
         course_title=version.title,
+        language=version.language,
         lesson=lesson,
         total=len(outline),
         module_title=outline[index]["module_title"],
@@ -125,15 +127,6 @@ def reader_jurisdiction(user: Any) -> str | None:
     """The jurisdiction whose passages and items a user gets: their agency's (or None)."""
     agency = getattr(user, "agency", None)
     return agency.jurisdiction if agency is not None else None
-
-
-def lesson_text(lesson: Lesson, jurisdiction: str | None) -> tuple[str, str]:
-    """(html, toc_html) of a lesson for a jurisdiction: its variant if the lesson has one,
-    else the general text (no Markdown work: both were rendered when it was published)."""
-    variant = (lesson.variants or {}).get(jurisdiction or "")
-    if variant is None:
-        return lesson.html, lesson.toc_html
-    return variant["html"], variant["toc_html"]
 
 
 def cached_fragment(key: tuple, render: Callable[[], str]) -> str:

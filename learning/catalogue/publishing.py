@@ -26,6 +26,7 @@ from learning.catalogue.impact import (
     plan_publish,
 )
 from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
+from learning.catalogue.translated import render_translations
 from learning.certificates.models import Certificate
 from learning.content import Course as CourseFiles
 from learning.content.render import (
@@ -195,6 +196,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
                                 .where(CourseVersion.course_id == course.id)) or 0) + 1
     rendered = render_course_texts(files)
     variants = render_variants(files)
+    translations, lesson_translations = render_translations(files)
     rewrite = link_rewriter(files.slug, {a.path: a for a in files.assets})
     version = CourseVersion(
         course_id=course.id, number=number, content_hash=files.content_hash,
@@ -211,6 +213,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
         origin=origin, based_on_hash=previous.content_hash if previous else None,
         published_by=actor.id if actor is not None else None,
         significance=kinds, recertify=bool(recertify and previous is not None),
+        translations=translations,
     )
     db.session.add(version)
     db.session.flush()
@@ -228,6 +231,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
             variants={code: {"html": text.html, "toc_html": text.toc_html}
                       for code, text in variants[lesson.slug].items()}
             if lesson.slug in variants else None,
+            translations=lesson_translations.get(lesson.slug),
         ))
     _store_assets(files)
     course.current_version_id = version.id

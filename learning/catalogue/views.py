@@ -24,13 +24,13 @@ from learning.catalogue.pages import (
     cached_fragment,
     cached_shell,
     lesson_page,
-    lesson_text,
     quiz_set,
     reader_jurisdiction,
     version_lesson_page,
 )
 from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
 from learning.catalogue.shell import Shell, shell_context, slot
+from learning.catalogue.translated import LessonText, lesson_text
 from learning.certificates.service import valid_certificates
 from learning.core.localtime import viewer_today
 from learning.progress.service import (
@@ -87,21 +87,23 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
     lesson = page.lesson
     locale = str(get_locale())
     jurisdiction = reader_jurisdiction(current_user)
+    text = lesson_text(lesson, page.language, locale, jurisdiction,
+                       original=request.args.get("original") == "1")
     article = cached_fragment(
-        ("article", lesson.id, locale, jurisdiction),
-        lambda: render_template("catalogue/lesson_body.html",
-                                **_article_context(page, jurisdiction)))
+        ("article", lesson.id, locale, text.language, jurisdiction),
+        lambda: render_template("catalogue/lesson_body.html", **_article_context(page, text)))
     progress_html = render_template("partials/progress.html", progress=progress,
                                     label=_("Your progress in this course"))
     changed = lesson.slug in progress.changed  # read on an earlier text: the note shows
-    context = dict(page=page, lesson=lesson, completed=progress.completed, changed=changed)
+    context = dict(page=page, lesson=lesson, completed=progress.completed, changed=changed,
+                   text=text)
     if "_flashes" in session:
         return render_template("catalogue/lesson.html", article=Markup(article),
                                progress_html=Markup(progress_html), **context), status
     role = current_user.role
     shell = cached_shell(
-        ("lesson", lesson.id, locale, role, lesson.slug in progress.completed, changed,
-         request.script_root),
+        ("lesson", lesson.id, locale, text.language, text.note, role,
+         lesson.slug in progress.completed, changed, request.script_root),
         lambda: Shell.split(render_template(
             "catalogue/lesson.html", article=slot("article"),
             progress_html=slot("progress"), **context, **shell_context(role))))
@@ -110,14 +112,13 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
                        "progress": progress_html}), status
 
 
-def _article_context(page: LessonPage, jurisdiction: str | None) -> dict:
+def _article_context(page: LessonPage, text: LessonText) -> dict:
     lesson = page.lesson
-    html, toc_html = lesson_text(lesson, jurisdiction)
     check_url = (url_for("assessments.start_page", course_slug=page.course_slug,
                          slug=lesson.check_slug) if lesson.check_slug else None)
     # Sources follow the lesson's actions on the page (readers end the lesson before them).
-    return dict(content_warning=lesson.content_warning, objectives=lesson.objectives,
-                toc_html=toc_html, html=html, sources_html=None,
+    return dict(content_warning=text.content_warning, objectives=text.objectives,
+                toc_html=text.toc_html, html=text.html, sources_html=None,
                 check_url=check_url)
 
 

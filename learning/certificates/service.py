@@ -17,6 +17,7 @@ from learning.accounts.models import User
 from learning.assessments.models import SUBMITTED, Attempt
 from learning.audit.service import record_audit
 from learning.catalogue.models import Course, CourseVersion, Lesson
+from learning.catalogue.translated import course_title_in
 from learning.certificates.dates import add_months
 from learning.certificates.issuer import current_issuer
 from learning.certificates.models import Certificate, Completion
@@ -175,6 +176,12 @@ def record_completion(user_id: int, course_id: int, now: datetime | None = None
     return issue_certificate(completion)
 
 
+def _language_taken(completion: Completion, holder: User) -> str:
+    """The language the course was taken in: the passing attempt's, else the holder's."""
+    attempt = db.session.get(Attempt, completion.attempt_id) if completion.attempt_id else None
+    return (attempt.language if attempt is not None else None) or language_of(holder)
+
+
 def issue_certificate(completion: Completion) -> Certificate:
     """The certificate of a completion, created if it does not exist yet."""
     existing = db.session.scalar(sa.select(Certificate).where(
@@ -192,7 +199,8 @@ def issue_certificate(completion: Completion) -> Certificate:
         completion_id=completion.id, user_id=holder.id,
         course_id=completion.course_id, version_id=version.id,
         holder_name=holder.display_name, course_slug=version.course.slug,
-        course_title=version.title, version_number=version.number,
+        course_title=course_title_in(version, _language_taken(completion, holder)),
+        version_number=version.number,
         content_hash=version.content_hash, score=completion.score, issued_on=issued_on,
         expires_on=add_months(issued_on, months) if months else None)
     db.session.add(certificate)

@@ -18,6 +18,7 @@ from learning.content.model import DEFAULT_REVIEW_MONTHS, Asset, Course, Lesson,
 from learning.content.quiz import QuizSet, load_quizzes
 from learning.content.safety import check_entry, is_image, read_tree
 from learning.content.schema import SLUG, Field, check, line_of
+from learning.content.translations import STALE_POLICIES, load_translations, split_name
 
 COURSE_SCHEMA = {
     "title": Field("text"),
@@ -35,6 +36,7 @@ COURSE_SCHEMA = {
     "completion": Field("mapping", required=False),
     "review_every": Field("int", required=False, minimum=1, maximum=120, nullable=True),
     "jurisdictions": Field("text_list", required=False),
+    "stale_translations": Field("text", required=False),
 }
 COMPLETION_SCHEMA = {
     "lessons": Field("text", required=False),
@@ -239,7 +241,11 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
     asset_paths: set[str] = set()
     lesson_files: dict[str, str] = {}
     texts: list[tuple[str, str]] = []
+    translated = {path: data for path, data in entries + quiz_entries
+                  if split_name(path.rsplit("/", 1)[-1])}
     for path, _data in entries:
+        if path in translated:
+            continue
         rel = path[len(base) + 1:]
         name = rel.rsplit("/", 1)[-1]
         if name in IGNORED_FILES:
@@ -285,6 +291,17 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
     declared = values.get("jurisdictions") or []
     check_codes(declared, getattr(declared, "item_lines", []), course_path, problems)
     quizzes = load_quizzes(quiz_texts, values.get("pass_mark", 80), problems, tuple(declared))
+    stale_policy = values.get("stale_translations", "notice")
+    if stale_policy not in STALE_POLICIES:
+        problems.append(Problem(course_path, line_of(doc.meta, "stale_translations"),
+                                "'stale_translations' must be 'notice' or 'source'"))
+    translations = load_translations(
+        translated, by_path | dict(quiz_entries), base, lesson_files, quizzes.questions,
+        len(modules), stale_policy, problems,
+        lambda body, line, path: _check_body(body, line, path, slug, lesson_index, asset_paths,
+                                             used_assets, problems))
+    texts.extend((path, data.decode("utf-8", errors="replace").replace("\r\n", "\n"))
+                 for path, data in translated.items() if path.startswith(base + "/"))
     completion = _completion_rule(doc.meta, values, quizzes, course_path, problems)
     for lesson in lessons.values():
         if lesson.check:
@@ -331,6 +348,7 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         completion_lessons=completion[0],
         completion_assessment=completion[1],
         review_every=review_every, jurisdictions=tuple(declared),
+        translations=translations,
         content_hash=_files_hash([(path, text.encode()) for path, text in texts]
                                  + [(f"{base}/{a.path}", a.data) for a in assets]),
     )
@@ -381,7 +399,8 @@ def _completion_rule(meta: LocatedDict | None, values: dict, quizzes: QuizSet, p
 
 
 def _lesson_slugs(course_dir: Path) -> set[str]:
-    return {p.stem for p in course_dir.glob("*.md") if p.name not in ("course.md", "README.md")}
+    return {p.stem for p in course_dir.glob("*.md")
+            if p.name not in ("course.md", "README.md") and not split_name(p.name)}
 
 
 def load_catalogue(courses_root: Path, quizzes_root: Path | None = None,

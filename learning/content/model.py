@@ -7,6 +7,7 @@ from datetime import date
 
 from learning.content.problems import Problem, Severity
 from learning.content.quiz import QuizSet
+from learning.content.translations import Translations
 
 __all__ = ["Asset", "Course", "Lesson", "Module", "Problem", "Severity"]
 
@@ -83,6 +84,7 @@ class Course:
     # months between reviews of each lesson; None: the course needs no periodic review
     review_every: int | None = DEFAULT_REVIEW_MONTHS
     jurisdictions: tuple[str, ...] = ()  # declared: finals are checked for each of them
+    translations: Translations = field(default_factory=Translations)  # sibling *.<lang>.* files
 
     def lesson(self, slug: str) -> Lesson | None:
         """Return the lesson with this slug, or None."""

@@ -10,6 +10,7 @@ from learning.content.jurisdictions import valid_for
 from learning.content.problems import Problem
 from learning.content.questions import TAG, Question, parse_question
 from learning.content.schema import SLUG, Field, check
+from learning.content.translations import split_name
 
 REVIEW_POLICIES = ("score", "answers", "answers_after_last")
 ASSESSMENT_SCHEMA = {
@@ -220,7 +221,7 @@ def load_quizzes(files: list[tuple[str, str]], default_pass_mark: int,
     seen: dict[str, str] = {}
     for path, text in sorted(files):
         name = path.rsplit("/", 1)[-1]
-        if name == "README.md":
+        if name == "README.md" or split_name(name):  # translations: content/translations.py
             continue
         if not name.endswith((".yaml", ".yml")):
             problems.append(Problem(path, 1, "unexpected file: quiz folders hold .yaml files",

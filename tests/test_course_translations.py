@@ -1,0 +1,245 @@
+"""Course translations: sibling files tied to the source's hash, checked and served."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import get_domain, refresh
+
+from learning.catalogue.service import sync_catalogue
+from learning.content import load_catalogue
+from learning.content.questions import grade_attempt
+from learning.extensions import db
+from learning.progress.models import LessonProgress
+from tests.conftest import FIXTURE_CONTENT
+
+OFFERED = ["ar", "zh_Hans", "en", "fr", "ru", "es"]
+LESSON_FR = "courses/field-basics/first-steps.fr.md"
+BANK_FR = "quizzes/field-basics/bank.fr.yaml"
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Every UN language offered (no compiled catalogue needed to pick one)."""
+    return dict(app_config, LANGUAGES=OFFERED)
+
+
+@pytest.fixture(autouse=True)
+def forget_catalogues(app):
+    """Flask-Babel caches catalogues per locale for the process: leave none for later tests."""
+    yield
+    with app.app_context():
+        get_domain().cache.clear()
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A writable copy of the fixture content."""
+    shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    return tmp_path / "content"
+
+
+def load(root: Path):
+    return load_catalogue(root / "courses", root / "quizzes")
+
+
+def messages(root: Path) -> list[str]:
+    return [str(p) for p in load(root).problems]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_fixture_translations_load_current_and_clean(content):
+    result = load(content)
+    assert not result.failed(strict=True), result.problems
+    translations = result.courses[0].translations
+    assert [t.path for t in translations.lessons] == [LESSON_FR]
+    assert translations.lesson("first-steps", "fr").title == "Premiers pas"
+    assert translations.stale() == ()
+    assert "first-steps.fr" not in {lesson.slug for lesson in result.courses[0].lessons}
+
+
+def test_changed_source_makes_the_translation_stale(content, app):
+    edit(content / "courses/field-basics/first-steps.md", "The first lesson.", "The 1st lesson.")
+    result = load(content)
+    assert f"{LESSON_FR}:2: warning: stale translation: the source has changed since " \
+           "(update the text, then 'translates')" in map(str, result.problems)
+    assert not result.failed() and result.failed(strict=True)
+    assert result.courses[0].translations.stale() == (LESSON_FR,)
+    app.config.update(COURSES_DIR=str(content / "courses"), QUIZZES_DIR=str(content / "quizzes"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["content", "check"]).exit_code == 0
+    strict = runner.invoke(args=["content", "check", "--strict"])
+    assert strict.exit_code == 1 and f"{LESSON_FR}:2: warning: stale translation" in strict.output
+
+
+def test_unknown_language_and_missing_hash_are_errors(content):
+    shutil.copy(content / LESSON_FR, content / "courses/field-basics/first-steps.xx.md")
+    edit(content / LESSON_FR, "translates: 34f3", "translated: 34f3")
+    found = messages(content)
+    assert ("courses/field-basics/first-steps.xx.md:1: unknown translation language 'xx' "
+            "(use one of: ar, zh_Hans, fr, ru, es)") in found
+    assert any(m.startswith(f"{LESSON_FR}:2: ") and "'translates'" in m for m in found)
+    assert load(content).courses == ()
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("- id: elements", "- id: elementz", "17: question id 'elementz' is not in the source bank"),
+    ("kind: true_false\n    tags: [basics/definition]",
+     "kind: short_text\n    accept: [vrai]\n    tags: [basics/definition]",
+     "31: question 'smuggling-ends' kind 'short_text' differs from the source's 'true_false'"),
+    ("      - {text: Un paiement à la victime}\n", "",
+     "17: question 'elements' has 4 options; the source has 5"),
+    ("      - {text: Un passage de frontière}", "      - {text: Un passage, correct: true}",
+     "17: question 'elements' marks different options correct than the source"),
+    ("answer: 30", "answer: 31",
+     "56: question 'recovery-days' 'answer' 31.0 differs from the source's 30.0"),
+])
+def test_translated_bank_mismatch_is_an_error_at_its_line(content, old, new, expected):
+    edit(content / BANK_FR, old, new)
+    found = [m for m in messages(content) if m.startswith(BANK_FR + ":")]
+    line, message = expected.split(": ", 1)
+    assert any(m.startswith(f"{BANK_FR}:{line}: {message}") for m in found), found
+    assert load(content).courses == ()
+
+
+def test_grading_is_identical_in_every_language(content):
+    course = load(content).courses[0]
+    source = [q for q in course.quizzes.questions if q.path.endswith("/bank.yaml")]
+    french = [course.translations.questions("fr")[q.id] for q in source]
+    assert french[0].prompt.startswith("Un accompagnateur")
+    rng = random.Random(7)
+    for _ in range(40):
+        answers = {}
+        for question in source:
+            for part in question.gradable():
+                if part.kind in ("single", "multiple"):
+                    keys = [c.key for c in part.spec["options"]]
+                    answers[part.id] = rng.choice(keys) if part.kind == "single" \
+                        else sorted(rng.sample(keys, 2))
+                elif part.kind == "matching":
+                    rights = [key for key, _ in part.spec["rights"]]
+                    answers[part.id] = {left: rng.choice(rights)
+                                        for left, _t, _r in part.spec["pairs"]}
+                elif part.kind == "ordering":
+                    answers[part.id] = rng.sample([k for k, _ in part.spec["items"]], 5)
+                elif part.kind == "numeric":
+                    answers[part.id] = rng.choice([30, 30.4, 31])
+                elif part.kind == "true_false":
+                    answers[part.id] = rng.random() < 0.5
+                else:
+                    answers[part.id] = rng.choice(["Palermo", "Palerme"])
+        assert grade_attempt(french, answers) == grade_attempt(source, answers)
+
+
+def _reader(make_user, login_as, app, language):
+    officer = make_user("officer")
+    officer.language = language
+    db.session.commit()
+    login_as(officer)
+    refresh()  # the tests share one app context, where Flask-Babel keeps the locale it chose
+    return officer
+
+
+def test_french_officer_reads_french_and_it_counts(client, app, synced, make_user, login_as):
+    officer = _reader(make_user, login_as, app, "fr")
+    html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    assert '<article class="lesson" lang="fr" dir="ltr">' in html
+    assert "<h1>Premiers pas</h1>" in html and "La première leçon." in html
+    assert "translation-note" not in html
+    client.post("/courses/field-basics/first-steps/")
+    read = db.session.scalars(sa.select(LessonProgress.lesson_slug)
+                              .where(LessonProgress.user_id == officer.id)).all()
+    assert read == ["first-steps"]  # progress is per lesson, whatever the language
+
+
+def test_arabic_officer_without_arabic_reads_the_source_with_a_note(client, app, synced,
+                                                                     make_user, login_as):
+    _reader(make_user, login_as, app, "ar")
+    html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    assert '<article class="lesson" lang="en" dir="ltr">' in html
+    assert "The first lesson." in html and "translation-missing" in html
+
+
+@pytest.mark.parametrize("policy", ["notice", "source"])
+def test_stale_translation_follows_the_course_setting(client, app, app_ctx, content, make_user,
+                                                      login_as, policy):
+    edit(content / "courses/field-basics/first-steps.md", "The first lesson.", "The 1st lesson.")
+    edit(content / "courses/field-basics/course.md", "pass_mark: 80",
+         f"pass_mark: 80\nstale_translations: {policy}")
+    report = sync_catalogue(content / "courses", content / "quizzes")
+    assert report.ok, report.problems
+    _reader(make_user, login_as, app, "fr")
+    html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    if policy == "notice":
+        assert "La première leçon." in html and "translation-stale" in html
+        assert "/courses/field-basics/first-steps/?original=1" in html
+        original = client.get("/courses/field-basics/first-steps/?original=1")
+        assert "The 1st lesson." in original.get_data(as_text=True)
+    else:
+        assert "The 1st lesson." in html and "La première leçon." not in html
+
+
+def test_translations_change_the_version_hash(content):
+    before = load(content).courses[0].content_hash
+    (content / LESSON_FR).unlink()
+    assert load(content).courses[0].content_hash != before
+
+
+def test_lesson_page_statements_unchanged_with_a_translation(client, app, synced, make_user,
+                                                            login_as, count_statements):
+    _reader(make_user, login_as, app, "fr")
+    client.get("/courses/field-basics/first-steps/")  # warm-up
+    with count_statements() as counted:
+        response = client.get("/courses/field-basics/first-steps/")
+    assert "Premiers pas" in response.get_data(as_text=True)
+    assert counted.count <= 3, counted.statements
+
+
+def test_hash_is_the_source_files_sha256():
+    source = (FIXTURE_CONTENT / "courses/field-basics/first-steps.md").read_bytes()
+    text = (FIXTURE_CONTENT / LESSON_FR).read_text(encoding="utf-8")
+    assert f"translates: {hashlib.sha256(source).hexdigest()}" in text
+
+
+def test_trainers_see_stale_translations_on_author(client, app, content, make_user, login_as):
+    edit(content / "courses/field-basics/first-steps.md", "The first lesson.", "The 1st lesson.")
+    app.config.update(COURSES_DIR=str(content / "courses"), QUIZZES_DIR=str(content / "quizzes"))
+    login_as(make_user("trainer"))
+    html = client.get("/author/").get_data(as_text=True)
+    assert f'<ul class="stale-translations"><li><code>{LESSON_FR}</code></li></ul>' in html
+    assert f"<code>{LESSON_FR}:2</code>" in html
+
+
+def test_french_attempt_shows_french_grades_the_same_and_certifies_in_french(
+        client, app, synced, make_user, login_as):
+    from tests.test_assessments import attempt_row, correct_form, start
+    from tests.test_certificates import certificates, read_all_lessons
+
+    _reader(make_user, login_as, app, "fr")
+    read_all_lessons(client)
+    attempt_id, location = start(client)
+    attempt = attempt_row(attempt_id)
+    assert attempt.language == "fr"
+    page_html = client.get(location).get_data(as_text=True)
+    french = {"companion-holds-passport": "Un accompagnateur", "elements": "Quels sont",
+              "smuggling-ends": "Le trafic illicite", "notices": "Associez",
+              "peace": "Ordonnez", "recovery-days": "Combien de jours",
+              "protocol-city": "Quelle ville", "airport-case": "Une adolescente"}
+    shown = [qid for qid in attempt.question_ids if qid in french]
+    assert shown and all(french[qid] in page_html for qid in shown)
+    client.post(location + "submit", data=correct_form(attempt))
+    attempt = attempt_row(attempt_id)
+    assert attempt.passed and attempt.percent == 100
+    (certificate,) = certificates()
+    assert certificate.course_title == "Notions de terrain"
+    assert certificate.version_number == 1
