@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from learning.assessments.models import OPEN, SUBMITTED, Attempt
 from learning.catalogue.models import Course, CourseVersion
 from learning.catalogue.pages import quiz_set
-from learning.catalogue.translated import translated_questions
+from learning.catalogue.translated import title_in, translated_assessment, translated_questions
 from learning.content.questions import AnswerError, Question, grade_attempt
 from learning.content.quiz import Assessment, QuizSet
 from learning.extensions import db
@@ -77,10 +77,12 @@ class SaveResult:
     revision: int
 
 
-def find_assessment(course_slug: str, assessment_slug: str) -> AssessmentContext | None:
-    """An assessment of the course's current published version, or None."""
+def find_assessment(course_slug: str, assessment_slug: str,
+                    language: str | None = None) -> AssessmentContext | None:
+    """An assessment of the course's current published version, or None; its words (and
+    the course title) in ``language`` where the version translates them."""
     row = db.session.execute(
-        sa.select(Course.id, CourseVersion.id, CourseVersion.title)
+        sa.select(Course.id, CourseVersion.id, CourseVersion.title, CourseVersion.translations)
         .join(CourseVersion, CourseVersion.id == Course.current_version_id)
         .where(Course.slug == course_slug)).first()
     if row is None:
@@ -89,7 +91,8 @@ def find_assessment(course_slug: str, assessment_slug: str) -> AssessmentContext
     assessment = quizzes.assessment(assessment_slug)
     if assessment is None:
         return None
-    return AssessmentContext(row[0], course_slug, row[2], row[1], assessment, quizzes)
+    return AssessmentContext(row[0], course_slug, title_in(row[3], row[2], language), row[1],
+                             translated_assessment(row[1], assessment, language), quizzes)
 
 
 def attempts_of(user_id: int, course_id: int, assessment_slug: str) -> list[Attempt]:

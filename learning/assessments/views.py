@@ -25,7 +25,7 @@ bp = Blueprint("assessments", __name__, url_prefix="/courses/<course_slug>/asses
 
 
 def _context(course_slug: str, slug: str) -> service.AssessmentContext:
-    return service.find_assessment(course_slug, slug) or abort(404)
+    return service.find_assessment(course_slug, slug, str(get_locale())) or abort(404)
 
 
 def _attempt(course_slug: str, slug: str, attempt_id: int):

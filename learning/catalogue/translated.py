@@ -15,11 +15,18 @@ from typing import Any
 from learning.catalogue.models import CourseVersion, Lesson
 from learning.catalogue.pages import quiz_set, version_cache
 from learning.content import Course as CourseFiles
+from learning.content.assessment_translation import AssessmentTranslation
 from learning.content.jurisdictions import body_for, named
 from learning.content.problems import Problem
 from learning.content.questions import Question
+from learning.content.quiz import Assessment
 from learning.content.render import link_rewriter, render_inline, render_markdown
-from learning.content.translations import Translations, load_bank_translation, split_name
+from learning.content.translations import (
+    BankTranslation,
+    Translations,
+    load_bank_translation,
+    split_name,
+)
 from learning.extensions import db
 
 RIGHT_TO_LEFT = frozenset({"ar"})
@@ -107,9 +114,14 @@ def _variant(variants: dict | None, jurisdiction: str | None, html: str,
 
 def course_title_in(version: CourseVersion, language: str | None) -> str:
     """The course title in ``language`` when the version has a current translation of it."""
-    course = ((version.translations or {}).get("courses") or {}).get(language or "")
+    return title_in(version.translations, version.title, language)
+
+
+def title_in(translations: dict[str, Any] | None, title: str, language: str | None) -> str:
+    """A version's course ``title`` in ``language``, from its translation summary."""
+    course = ((translations or {}).get("courses") or {}).get(language or "")
     if course is None or course["stale"]:
-        return version.title
+        return title
     return course["title"]
 
 
@@ -144,8 +156,32 @@ def translated_questions(version_id: int, language: str | None) -> dict[str, Que
             problems: list[Problem] = []
             bank = load_bank_translation(parts[0], language, path, text, source_path,
                                          version.files[source_path].encode(), sources, problems)
-            for question in bank.questions if bank else ():
+            for question in bank.questions if isinstance(bank, BankTranslation) else ():
                 found[question.id] = question
         return found
 
     return version_cache().get_or_build(("translated-questions", version_id, language), build)
+
+
+def translated_assessment(version_id: int, assessment: Assessment,
+                          language: str | None) -> Assessment:
+    """``assessment`` with its title and topic titles in ``language`` when the version has a
+    current translation of it; its rules (draw, pass mark, limits) are always the source's."""
+    if not language:
+        return assessment
+
+    def build() -> AssessmentTranslation | None:
+        version = db.session.get(CourseVersion, version_id)
+        folder = assessment.path.rsplit("/", 1)[0]
+        stem, ext = assessment.path.rsplit("/", 1)[1].rsplit(".", 1)
+        path = f"{folder}/{stem}.{language}.{ext}"
+        if path not in version.files or assessment.path not in version.files:
+            return None
+        found = load_bank_translation(stem, language, path, version.files[path],
+                                      assessment.path, version.files[assessment.path].encode(),
+                                      {}, [])
+        return found if isinstance(found, AssessmentTranslation) else None
+
+    found = version_cache().get_or_build(
+        ("translated-assessment", version_id, assessment.slug, language), build)
+    return found.apply(assessment) if found is not None and not found.stale else assessment
