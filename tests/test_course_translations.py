@@ -328,3 +328,15 @@ def test_translated_lesson_shows_its_jurisdiction_passages(client, app, app_ctx,
     refresh()
     html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
     assert "Au Royaume-Uni" not in html and "La première leçon." in html
+
+
+def test_translated_short_answer_accepts_the_source_and_the_language(content):
+    edit(content / BANK_FR, "accept: [Palermo]", "accept: [Palerme]")
+    course = load(content).courses[0]
+    assert not load(content).failed(strict=True)
+    source = next(q for q in course.quizzes.questions if q.id == "protocol-city")
+    french = course.translations.questions("fr")["protocol-city"]
+    assert grade_attempt([french], {"protocol-city": "palerme"}).score == 1
+    assert grade_attempt([french], {"protocol-city": "Palermo"}).score == 1
+    assert grade_attempt([source], {"protocol-city": "Palerme"}).score == 0
+    assert grade_attempt([french], {"protocol-city": "Paris"}).score == 0

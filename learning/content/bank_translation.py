@@ -32,8 +32,9 @@ def grading_differences(source: Question, translated: Question) -> list[str]:
     elif source.kind == "ordering" and len(translated.spec["items"]) != \
             len(source.spec["items"]):
         found.append("has a different number of items than the source")
-    elif source.kind == "short_text" and translated.spec != source.spec:
-        found.append("'accept' or 'case_sensitive' differ from the source")
+    elif source.kind == "short_text" and \
+            translated.spec["case_sensitive"] != source.spec["case_sensitive"]:
+        found.append("'case_sensitive' differs from the source")
     if source.kind == "scenario":
         if [p.id for p in translated.parts] != [p.id for p in source.parts]:
             found.append("has different linked questions than the source")
@@ -61,6 +62,9 @@ def with_source_keys(source: Question, translated: Question) -> Question:
     elif source.kind in ("numeric", "true_false"):
         spec = dict(translated.spec, **{k: source.spec[k] for k in ("answer", "tolerance")
                                         if k in source.spec})
+    elif source.kind == "short_text":  # the source's answers stay right, the language's too
+        spec["accept"] = tuple(dict.fromkeys((*source.spec["accept"],
+                                              *translated.spec["accept"])))
     elif source.kind == "scenario":
         spec = dict(translated.spec)
     parts = tuple(with_source_keys(o, t) for o, t in zip(source.parts, translated.parts,
