@@ -35,6 +35,7 @@ LESSON_SCHEMA = {
     "title": Field("text"),
     "objectives": Field("text_list", required=False),
     "content_warning": Field("text", required=False),
+    "sources": Field("text_list", required=False),  # in the translation's language
 }
 COURSE_SCHEMA = {
     "translates": Field("text"),
@@ -59,6 +60,7 @@ class LessonTranslation:
     body_line: int
     translates: str
     stale: bool
+    sources: tuple[str, ...] = ()  # cited in the translation's language; () keeps the source's
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def load_lesson_translation(slug: str, lang: str, path: str, text: str, source: 
     return LessonTranslation(
         slug, lang, path, values["title"].strip(), tuple(values.get("objectives", ())),
         (values.get("content_warning") or "").strip() or None, doc.body, doc.body_line,
-        hashed[0], hashed[1])
+        hashed[0], hashed[1], tuple(values.get("sources", ())))
 
 
 def load_course_translation(lang: str, path: str, text: str, source: bytes, module_count: int,
