@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := learning
 
-.PHONY: run dev prepare test lint check translations translations-update bench run-deps system-deps clean
+.PHONY: run dev prepare test lint check translations translations-update bench scale-test \
+	run-deps system-deps clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -95,6 +96,12 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pages.py
+
+# PostgreSQL, Redis, three app servers behind nginx and a job worker on loopback, 500
+# simulated officers, faults on the way; the last line says what was lost (must be 0).
+scale-test: $(STAMP) system-deps
+	@$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[dev,scale]'
+	$(BIN)/python scale/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -48,7 +48,7 @@ sys.dont_write_bytecode = True  # leave no __pycache__ behind in the project
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.assessments import COURSE_SLUG, FIXTURE_CONTENT  # noqa: E402
-from bench.pages import (  # noqa: E402  (needs the project root on sys.path first)
+from bench.common import (  # noqa: E402  (needs the project root on sys.path first)
     HOST,
     PROJECT_ROOT,
     USER_AGENT,

@@ -70,13 +70,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.accounts.models import User
     from learning.extensions import db as database
 
+    _user_by_id = sa.select(User).where(User.id == sa.bindparam("id"))  # built once
+
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
         """The signed-in user, unless their sessions were ended since this one began."""
         user_id, _, generation = (ascii_int(part) for part in session_id.partition(":"))
         if user_id is None or generation is None:
             return None
-        user = database.session.get(User, user_id)
+        # The agency comes in the same query (User.agency is joined): its language and
+        # time zone are on most pages.
+        user = database.session.execute(_user_by_id, {"id": user_id}).scalar()
         if user is None or user.session_generation != generation:
             return None
         return user
@@ -86,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.accounts.mfa_views import bp as mfa_bp
     from learning.accounts.views import bp as accounts_bp
     from learning.admin.views import bp as admin_bp
+    from learning.agency.compliance_cli import compliance_cli
     from learning.agency.notify_cli import notify_cli
     from learning.agency.reminders_views import bp as agency_exports_bp
     from learning.agency.staff_views import bp as staff_bp
@@ -120,12 +125,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for command in (content_cli, users_cli, demo_command, quizzes_cli, certificates_cli,
                     notify_cli, privacy_cli, audit_cli, backup_command, restore_command,
-                    jobs_cli, languages_cli):
+                    jobs_cli, languages_cli, compliance_cli):
         app.cli.add_command(command)
 
     from learning.certificates.service import connect_signals
 
     connect_signals()
+
+    from learning.agency.compliance_events import connect as keep_compliance_current
+
+    keep_compliance_current()
 
     from learning.audit.views import register as register_audit_hooks
 

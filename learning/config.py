@@ -82,6 +82,8 @@ def configure(app: Flask, test_config: dict | None) -> None:
         # Admins, managers and trainers need a second factor; off by default in debug mode.
         REQUIRE_MFA=os.environ.get("WAYMARK_REQUIRE_MFA", "0" if app.debug else "1") == "1",
         MFA_STEP_UP_SECONDS=15 * 60,
+        # Drafts touching a final assessment always need a reviewer; this makes every draft.
+        AUTHOR_REVIEW_REQUIRED=os.environ.get("WAYMARK_AUTHOR_REVIEW_REQUIRED", "0") == "1",
         PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
         WTF_CSRF_TIME_LIMIT=None,  # an officer may read a lesson for hours before submitting
         BABEL_DEFAULT_LOCALE="en",

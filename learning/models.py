@@ -1,9 +1,11 @@
 """Imports every model module so metadata (and Alembic) sees all tables."""
 
 import learning.accounts.auth_models  # noqa: F401
+import learning.agency.compliance_models  # noqa: F401
 import learning.agency.reminders_models  # noqa: F401
 import learning.agency.staff_models  # noqa: F401
 import learning.api.models  # noqa: F401
+import learning.author.models  # noqa: F401
 import learning.catalogue.import_models  # noqa: F401
 import learning.jobs.models  # noqa: F401
 from learning.accounts.models import Agency, PasswordReset, Unit, User

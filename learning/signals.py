@@ -11,3 +11,7 @@ _signals = Namespace()
 
 progress_changed = _signals.signal("progress-changed")
 """Sent with ``user_id`` and ``course_id`` after a lesson is completed or an attempt graded."""
+
+certificates_changed = _signals.signal("certificates-changed")
+"""Sent with ``user_ids`` after a bulk update of certificates that bypassed the ORM's units of
+work (a publication asking holders to recertify), so derived state can be recomputed."""

@@ -7,10 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, g, url_for
-from flask_babel import get_translations, ngettext
+from flask_babel import get_locale, get_translations, ngettext
 from markupsafe import Markup
 
+from learning.content.jurisdictions import jurisdiction_name
 from learning.content.render import render_inline, render_markdown
+from learning.core import localtime
 
 
 @lru_cache(maxsize=8192)
@@ -67,7 +69,10 @@ def register_template_helpers(app: Flask) -> None:
         return f"{hours} h {rest} min"
 
     install_fast_gettext(app)
+    localtime.register(app)
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.filters["markdown"] = lambda text: markdown_html(text or "")
     app.jinja_env.filters["markdown_inline"] = lambda text: markdown_inline_html(text or "")
     app.jinja_env.filters["minutes"] = minutes
+    app.jinja_env.filters["jurisdiction_name"] = lambda code: jurisdiction_name(
+        code, str(get_locale()))

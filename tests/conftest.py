@@ -16,7 +16,7 @@ from learning import create_app
 from learning.accounts.models import Agency, Unit, User
 from learning.accounts.service import get_or_create_agency, get_or_create_unit, hash_password
 from learning.catalogue.service import sync_catalogue
-from learning.extensions import db
+from learning.extensions import babel, db
 from tests.pgserver import ThrowawayPostgres
 from tests.redisserver import ThrowawayRedis
 
@@ -108,6 +108,9 @@ def _truncate_all() -> None:
 @pytest.fixture
 def app(app_config: dict, backend: str):
     app = create_app(app_config)
+    # Flask-Babel keeps one message domain (and its catalogue cache) per process; each test
+    # app may read other catalogues (tests/test_languages.py writes small ones).
+    babel.__dict__.pop("domain_instance", None)
     with app.app_context():
         db.create_all()
     yield app

@@ -243,3 +243,88 @@ def test_french_attempt_shows_french_grades_the_same_and_certifies_in_french(
     (certificate,) = certificates()
     assert certificate.course_title == "Notions de terrain"
     assert certificate.version_number == 1
+
+
+FINAL_FR = "quizzes/field-basics/final.fr.yaml"
+
+
+def test_translated_assessment_loads_with_words_only(content):
+    course = load(content).courses[0]
+    (found,) = course.translations.assessments
+    assert (found.path, found.title, found.stale) == (FINAL_FR, "Évaluation finale", False)
+    final = found.apply(course.quizzes.assessment("final"))
+    assert final.title == "Évaluation finale"
+    assert [t.title for t in final.topics] == ["Ce qu'est la traite", "Les instruments juridiques"]
+    source = course.quizzes.assessment("final")
+    assert (final.draw, final.pass_mark, final.max_attempts) == \
+           (source.draw, source.pass_mark, source.max_attempts)
+    assert [t.lessons for t in final.topics] == [t.lessons for t in source.topics]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("  title: Évaluation finale", "  title: Évaluation finale\n  pass_mark: 10",
+     "4: unknown key 'pass_mark'"),
+    ("basics/legal: {title", "basics/illegal: {title",
+     "6: topic 'basics/illegal' is not a topic of quizzes/field-basics/final.yaml"),
+    ("{title: Les instruments juridiques}", "{title: Les instruments, lessons: [wrap-up]}",
+     "6: topic 'basics/legal' holds only its 'title'"),
+])
+def test_translated_assessment_cannot_change_rules(content, old, new, expected):
+    edit(content / FINAL_FR, old, new)
+    found = [m for m in messages(content) if m.startswith(FINAL_FR + ":")]
+    assert f"{FINAL_FR}:{expected}" in found, found
+
+
+def test_stale_translated_assessment_is_a_warning_and_shows_the_source(content):
+    edit(content / "quizzes/field-basics/final.yaml", "pass_mark: 80", "pass_mark: 75")
+    result = load(content)
+    assert any(str(p).startswith(f"{FINAL_FR}:1: warning: stale translation")
+               for p in result.problems)
+    assert FINAL_FR in result.courses[0].translations.stale()
+
+
+def test_french_officer_sees_the_final_in_french(client, app, synced, make_user, login_as):
+    _reader(make_user, login_as, app, "fr")
+    html = client.get("/courses/field-basics/assessments/final/").get_data(as_text=True)
+    assert "<h1>Évaluation finale</h1>" in html
+    assert "Notions de terrain" in html
+
+
+def test_english_officer_sees_the_final_in_english(client, app, synced, make_user, login_as):
+    _reader(make_user, login_as, app, "en")
+    html = client.get("/courses/field-basics/assessments/final/").get_data(as_text=True)
+    assert "<h1>Final assessment</h1>" in html and "Évaluation" not in html
+
+
+def test_translated_lesson_cites_its_own_sources(client, app, synced, make_user, login_as):
+    _reader(make_user, login_as, app, "fr")
+    html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    sources = html[html.index('class="sources-section'):]
+    assert "Une source" in sources and "A source" not in sources
+    assert 'lang="fr"' in sources[:200]
+
+
+def test_translated_lesson_shows_its_jurisdiction_passages(client, app, app_ctx, content,
+                                                            make_user, login_as):
+    from learning.accounts.service import get_or_create_agency
+
+    edit(content / LESSON_FR, "## Commencer ici\n",
+         "## Commencer ici\n\n::: jurisdiction uk\nAu Royaume-Uni, le NRM.\n:::\n")
+    report = sync_catalogue(content / "courses", content / "quizzes")
+    assert report.ok, report.problems
+    agency = get_or_create_agency("UK Force", "uk-force")
+    agency.jurisdiction = "uk"
+    officer = make_user("officer", agency=agency)
+    officer.language = "fr"
+    db.session.commit()
+    login_as(officer)
+    refresh()
+    html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    assert "Au Royaume-Uni, le NRM." in html and "La première leçon." in html
+    general = make_user("officer")
+    general.language = "fr"
+    db.session.commit()
+    login_as(general)
+    refresh()
+    html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    assert "Au Royaume-Uni" not in html and "La première leçon." in html

@@ -92,7 +92,8 @@ def world(client, make_user, login_as, synced, agency):
         "attempt_id": attempt.id, "code": certificate.code, "agency_id": agency.id,
         "user_id": target.id, "officer_id": target.id, "course_id": course.id,
         "certificate_id": certificate.id, "token": token, "token_id": api_token.id,
-        "assignment_id": assignment.id, "job_id": job.id, "number": 1,
+        "assignment_id": assignment.id, "job_id": job.id, "number": 1, "draft_id": 999999,
+        "member_id": 999999,
         "sha256": "0" * 64, "extension": "png", "filename": "style.css", "path": "x",
     }
     return {"users": users, "valid": valid, "names": field_names(attempt),

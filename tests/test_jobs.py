@@ -29,7 +29,7 @@ from learning.jobs import steps
 from learning.jobs.models import DONE, FAILED, QUEUED, Job, JobFile
 from learning.jobs.service import enqueue, new_token, run_job
 from learning.progress.models import LessonProgress
-from tests.jobs_redis import ThrowawayRedis
+from tests.redisserver import ThrowawayRedis
 from tests.test_certificates import pass_final, read_all_lessons
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -355,3 +355,32 @@ def test_jobs_commands_list_retry_and_send_reminders(runner, make_user, officers
     assert sent.exit_code == 0 and ": done." in sent.output
     worker = runner.invoke(args=["jobs", "worker", "--burst"])
     assert worker.exit_code == 1 and "REDIS_URL is not set" in worker.output
+
+
+def test_a_database_restart_mid_job_is_waited_out_by_the_worker(app, make_user, officers,
+                                                                 monkeypatch):
+    """PostgreSQL restarting under a running job: the worker waits, reconnects and resumes."""
+    from learning.jobs import handlers, worker
+
+    admin = make_user("admin")
+    job = Job(kind="certificates", idempotency_key="restart", owner_id=admin.id,
+              params={"course_id": course_id(), "pdfs": False})
+    db.session.add(job)
+    db.session.commit()
+    job_id, course = job.id, course_id()
+    real = handlers.KINDS["certificates"]
+    failures = []
+
+    def flaky(job_row):
+        if not failures:
+            failures.append(1)
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the "
+                                                                     "connection"))
+        real.run(job_row)
+
+    monkeypatch.setitem(handlers.KINDS, "certificates", handlers.JobKind(real.label, flaky))
+    pauses = []
+    worker.perform(job_id, pause=pauses.append)
+    done = db.session.get(Job, job_id)
+    assert (done.state, done.attempts, pauses) == (DONE, 2, [1])
+    assert certificates_per_officer(course) == dict.fromkeys(officers, 1)

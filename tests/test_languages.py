@@ -212,3 +212,34 @@ def test_certificate_labels_follow_the_holders_language(client, certificate, off
     # pdftotext may give right-to-left text in either order.
     assert "شهادة إتمام" in text or "إتمام شهادة" in text or "متمإ ةداهش" in text
     assert "Certificate of completion" not in text
+
+
+def test_a_manager_sets_the_agency_language_and_officers_follow(
+        client, make_user, login_as, agency, isolated_requests):
+    manager, reader = make_user("manager", agency=agency), make_user("officer", agency=agency)
+    login_as(manager)
+    assert 'name="language"' in client.get("/agency/settings/").get_data(as_text=True)
+    assert client.post("/agency/settings/language", data={"language": "xx"}).status_code == 400
+    response = client.post("/agency/settings/language", data={"language": "fr"})
+    assert response.status_code == 303
+    db.session.refresh(agency)
+    assert agency.language == "fr"
+    client.post("/logout")
+    login_as(reader)
+    assert page_language(client.get("/account/").get_data(as_text=True))[0] == "fr"
+    client.post("/language", data={"language": "ar", "next": "/account/"})
+    html = client.get("/account/").get_data(as_text=True)
+    assert page_language(html) == ("ar", "rtl")
+    assert '<option value="ar" lang="ar" selected>' in html  # the account page shows the choice
+
+
+def test_a_signed_in_switch_needs_its_csrf_token(app, client, make_user, login_as):
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/language", data={"language": "fr"}).status_code == 303  # a visitor
+    reader = make_user("officer")
+    app.config["WTF_CSRF_ENABLED"] = False
+    login_as(reader)
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post("/language", data={"language": "ar"}).status_code == 400
+    db.session.refresh(reader)
+    assert reader.language is None

@@ -38,11 +38,15 @@ DIAGRAM = FIXTURE_CONTENT / "courses/field-basics/images/diagram.png"
 # endpoint: (url values, statuses for GET in IDENTITIES order). Values in braces are
 # filled from the world: {attempt}, {code}, {officer_a}, {agency_a}, {course}, {token_a}.
 ANON, STAFF_ONLY = 302, 403
+NO_DRAFT = {"draft_id": 999999}
+DRAFT_POSTS = ("save", "check", "add_file", "upload", "submit", "approve", "request_changes",
+               "comment", "withdraw")
 EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "accounts.login": ({}, (200, 302, 302, 302, 302, 302, 302)),
     "accounts.logout": ({}, (302, 200, 200, 200, 200, 200, 200)),  # GET asks to confirm
     "accounts.change_password": ({}, (302, 200, 200, 200, 200, 200, 200)),
     "accounts.forgot_password": ({}, (200, 200, 200, 200, 200, 200, 200)),  # public
+    "accounts.account": ({}, (302, 200, 200, 200, 200, 200, 200)),  # always one's own
     "accounts.login_mfa": ({}, (302, 302, 302, 302, 302, 302, 302)),  # nothing pending
     "accounts.reset_password": ({"token": "not-a-real-token"}, (404,) * 7),
     "mfa.confirm": ({}, (302, 302, 302, 302, 302, 302, 302)),  # no second factor to give
@@ -84,12 +88,25 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
                       (302, 403, 403, 200, 403, 403, 200)),
     "versions.download": ({"course_slug": "field-basics", "number": 1},
                           (302, 403, 403, 200, 403, 403, 200)),
-    # Version 1 is the current one: the page says there is nothing to roll back.
+    # Version 1 is the current one: the page says there is nothing to roll back. The
+    # world's trainer is not an owner or editor of the course: only the admin may.
     "versions.rollback": ({"course_slug": "field-basics", "number": 1},
-                          (302, 403, 403, 200, 403, 403, 200)),
+                          (302, 403, 403, 403, 403, 403, 200)),
     "versions.import_zip": ({}, (302, 403, 403, 200, 403, 403, 200)),
     "versions.confirm_import": ({}, (405,) * 7),
+    "author.drafts_index": ({}, (302, 403, 403, 200, 403, 403, 200)),
+    "author.members": ({"course_slug": "field-basics"}, (302, 403, 403, 200, 403, 403, 200)),
+    # No draft exists in this world: trainers and admins get a 404, everyone else is refused.
+    "author.editor": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
+    "author.questions": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
+    "author.publish": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
+    "author.open_course_draft": ({"course_slug": "field-basics"}, (405,) * 7),
+    "author.new_course": ({}, (405,) * 7),
+    "author.revoke_member": ({"course_slug": "field-basics", "member_id": 999999}, (405,) * 7),
+    **{f"author.{name}": (NO_DRAFT, (405,) * 7) for name in DRAFT_POSTS},
     "agency.index": ({}, (302, 403, 403, 403, 200, 200, 200)),
+    "agency.settings": ({}, (302, 403, 403, 403, 200, 200, 403)),  # an agency's own
+    "agency.settings_language": ({}, (405,) * 7),
     "agency.export_csv": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency.dashboard_page": ({}, (302, 403, 403, 403, 200, 200, 200)),
     "agency_exports.export_xlsx": ({}, (302, 403, 403, 403, 200, 200, 200)),
@@ -108,6 +125,8 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "admin.new_user": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agencies": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.agency": ({"agency_id": "{agency_a}"}, (302, 403, 403, 403, 403, 403, 200)),
+    "admin.agency_time_zone": ({"agency_id": "{agency_a}"}, (405,) * 7),
+    "admin.agency_jurisdiction": ({"agency_id": "{agency_a}"}, (405,) * 7),
     "admin.certificate": ({"code": "{code}"}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.audit": ({}, (302, 403, 403, 403, 403, 403, 200)),
     "admin.settings": ({}, (302, 403, 403, 403, 403, 403, 200)),
@@ -166,7 +185,7 @@ MISSING = {
                                                                404),
     "/author/courses/field-basics/versions/diff?from=x&to=1": (302, 403, 403, 400, 403, 403,
                                                               400),
-    "/author/courses/field-basics/versions/99/rollback": (302, 403, 403, 404, 403, 403, 404),
+    "/author/courses/field-basics/versions/99/rollback": (302, 403, 403, 403, 403, 403, 404),
     "/certificates/" + "0" * 32 + ".pdf": (302, 404, 404, 404, 404, 404, 404),
     "/verify/" + "0" * 32: (404, 404, 404, 404, 404, 404, 404),
     "/admin/certificates/" + "0" * 32: (302, 403, 403, 403, 403, 403, 404),
@@ -215,7 +234,7 @@ UNSAFE: dict[str, Refused] = {
     "admin.reset_user_mfa": Refused(A_OFFICER, ADMIN_ONLY),
     # Trainers and admins only; the version named is the current one.
     "versions.rollback": Refused({"course_slug": "field-basics", "number": 1},
-                                 {**STAFF_REFUSED, "trainer": 409, "admin": 409}),
+                                 {**STAFF_REFUSED, "trainer": 403, "admin": 409}),
     "versions.import_zip": Refused({}, STAFF_REFUSED),
     "versions.confirm_import": Refused({}, {**STAFF_REFUSED, "trainer": 409, "admin": 409},
                                        {"pending_id": "1", "sha256": "0" * 64}),
@@ -252,6 +271,16 @@ UNSAFE: dict[str, Refused] = {
     "staff.reactivate": Refused(A_OFFICER, {**AGENCY_MANAGERS, "manager_b": 404}),
     "admin.agencies": Refused({}, ADMIN_ONLY, {"name": "Rogue", "slug": "rogue"}),
     "admin.agency": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY),
+    "admin.agency_time_zone": Refused({"agency_id": "{agency_a}"}, {**ADMIN_ONLY, "admin": 400},
+                                      {"time_zone": "Mars/Olympus_Mons"}),
+    "accounts.account": Refused({}, {"anonymous": 302, "officer_a": 400},
+                                {"time_zone": "Mars/Olympus_Mons"}),
+    "agency.settings_language": Refused({}, {**AGENCY_MANAGERS, "manager_a": 400,
+                                             "manager_b": 400}, {"language": "xx"}),
+    "agency.settings": Refused({}, {**AGENCY_MANAGERS, "manager_a": 400},
+                               {"time_zone": "Mars/Olympus_Mons"}),
+    "admin.agency_jurisdiction": Refused({"agency_id": "{agency_a}"}, ADMIN_ONLY,
+                                         {"jurisdiction": "uk"}),
     "admin.user": Refused(A_OFFICER, ADMIN_ONLY, {"role": "admin"}),
     "admin.settings": Refused({}, ADMIN_ONLY, {"issuer_name": "Rogue"}),
     "admin.new_user": Refused({}, ADMIN_ONLY, {"email": "rogue@example.test",
@@ -265,6 +294,20 @@ UNSAFE: dict[str, Refused] = {
     "jobs.start_export": Refused({}, {"anonymous": 302, "officer_a": 403, "trainer": 403,
                                       "manager_b": 400}, {"format": "csv"}),
     "jobs.start_reminders": Refused({}, {**ADMIN_ONLY, "admin": 400}),
+    "author.open_course_draft": Refused({"course_slug": "field-basics"},
+                                        {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                                         "manager_a": 403}),
+    "author.new_course": Refused({}, {"anonymous": 302, "officer_a": 403, "manager_a": 403,
+                                      "trainer": 400, "admin": 400}),
+    "author.members": Refused({"course_slug": "field-basics"},
+                              {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                               "manager_a": 403, "admin": 400}, {"email": "nobody@x.test"}),
+    "author.revoke_member": Refused({"course_slug": "field-basics", "member_id": 999999},
+                                    {"anonymous": 302, "officer_a": 403, "trainer": 403,
+                                     "manager_a": 403, "admin": 404}),
+    **{f"author.{name}": Refused(NO_DRAFT, {"anonymous": 302, "officer_a": 403, "trainer": 404,
+                                            "manager_a": 403, "admin": 404})
+       for name in (*DRAFT_POSTS, "publish")},
     # The API is read-only: a known path answers 405 to any other method, token or not.
     "api.unknown": Refused({"path": "officers"}, {"anonymous": 405, "manager_a": 405}),
 }

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from learning.audit.models import AuditEntry
+from learning.author.ownership import grant
 from learning.catalogue import versions
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.catalogue.service import sync_catalogue
@@ -50,6 +51,8 @@ def count(model) -> int:
 @pytest.fixture
 def trainer(make_user, login_as):
     user = make_user("trainer")
+    grant("field-basics", user.email, "editor", None)  # an editor of the course
+    db.session.commit()
     login_as(user)
     return user
 
@@ -187,3 +190,9 @@ def test_download_is_the_versions_zip(client, two_versions, trainer):
     assert response.data == versions.export_zip(version)
     assert f'filename="field-basics-v1-{version.short_hash}.zip"' in \
         response.headers["Content-Disposition"]
+
+
+def test_only_owners_editors_and_admins_roll_back(client, two_versions, make_user, login_as):
+    login_as(make_user("trainer"))  # a trainer who is not a member of the course
+    assert client.get("/author/courses/field-basics/versions/1/rollback").status_code == 403
+    assert client.post("/author/courses/field-basics/versions/1/rollback").status_code == 403

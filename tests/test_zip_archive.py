@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from learning.author.ownership import grant
 from learning.catalogue import archive
 from learning.catalogue.archive import ArchiveError, build_zip, import_zip
 from learning.catalogue.import_models import PendingCourseImport
@@ -250,6 +251,8 @@ def test_cli_refuses_a_hostile_zip_and_names_the_entry(synced, runner, tmp_path)
 @pytest.fixture
 def trainer(synced, make_user, login_as):
     user = make_user("trainer")
+    grant("field-basics", user.email, "editor", None)  # an editor of the course
+    db.session.commit()
     login_as(user)
     return user
 

@@ -85,3 +85,27 @@ class EnrolForm(FlaskForm):
     code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=16)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
     submit = SubmitField(_l("Turn on"))
+
+
+def _zone_field(label, description) -> StringField:
+    """An IANA zone name, typed or picked from the page's list of common zones."""
+    return StringField(label, description=description, validators=[Length(max=64)],
+                       filters=[lambda value: (value or "").strip()],
+                       render_kw={"list": "time-zones", "autocomplete": "off",
+                                  "autocapitalize": "none", "spellcheck": "false"})
+
+
+class TimeZoneForm(FlaskForm):
+    """The zone a user reads times in; empty means their agency's."""
+
+    time_zone = _zone_field(_l("Time zone"), _l(
+        "An IANA name such as Europe/Paris. Leave empty to use your agency's."))
+    submit = SubmitField(_l("Save time zone"))
+
+
+class AgencyTimeZoneForm(FlaskForm):
+    """The zone an agency's people read times in, unless they chose their own."""
+
+    time_zone = _zone_field(_l("Agency time zone"), _l(
+        "An IANA name such as Europe/Paris. Officers may choose their own."))
+    submit = SubmitField(_l("Save time zone"))

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from learning.extensions import db
-from learning.timeutil import utcnow
+from learning.timeutil import DEFAULT_ZONE, MAX_ZONE_LENGTH, utcnow, zone_name_for
 
 ROLES = ("officer", "trainer", "manager", "admin")
 UNIT_KINDS = ("post", "station", "office", "unit")
@@ -24,6 +24,12 @@ class Agency(db.Model):
     # The interface language of its people unless they choose their own (None: English
     # or the browser's).
     language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    # IANA name; every time is shown in it unless an officer chose their own.
+    time_zone: so.Mapped[str] = so.mapped_column(sa.String(MAX_ZONE_LENGTH),
+                                                 default=DEFAULT_ZONE,
+                                                 server_default=DEFAULT_ZONE)
+    # Whose lesson passages and final items its officers get (None: the general text only).
+    jurisdiction: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     units: so.Mapped[list[Unit]] = so.relationship(back_populates="agency",
@@ -61,6 +67,8 @@ class User(UserMixin, db.Model):
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
     # None: the agency's language (then the browser's); see learning.languages.service.
     language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    # IANA name chosen by the user; None means their agency's zone.
+    time_zone: so.Mapped[str | None] = so.mapped_column(sa.String(MAX_ZONE_LENGTH))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     last_login_at: so.Mapped[datetime | None]
     # Bumped to end every session and remember-me cookie of the account at once:
@@ -81,6 +89,11 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """What the session and remember-me cookies hold: id and session generation."""
         return f"{self.id}:{self.session_generation}"
+
+    @property
+    def time_zone_name(self) -> str:
+        """The zone this user sees times in: their own, else their agency's, else UTC."""
+        return zone_name_for(self.time_zone, self.agency.time_zone if self.agency else None)
 
     def has_role(self, *roles: str) -> bool:
         """True for a user holding one of the roles; admins hold every role."""

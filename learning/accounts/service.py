@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from learning.accounts.models import ROLES, Agency, Unit, User
 from learning.extensions import db
-from learning.timeutil import utcnow
+from learning.timeutil import is_time_zone, utcnow
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a miss costs as long as a hit.
@@ -195,3 +195,26 @@ def claim_link(model: type, link_id: int, now: datetime) -> bool:
 def find_user_by_email(email: str) -> User | None:
     """The user with this email, if any."""
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def _checked_zone(name: str | None, *, optional: bool) -> str | None:
+    """A known IANA zone name, None for an empty optional one; AccountError otherwise."""
+    name = (name or "").strip()
+    if not name and optional:
+        return None
+    if not is_time_zone(name):
+        raise AccountError(_("“%(name)s” is not a time zone we know. Choose one from the list, "
+                             "such as Europe/Paris or America/New_York.", name=name[:64]))
+    return name
+
+
+def set_user_time_zone(user: User, name: str | None) -> str | None:
+    """Show the user every time in this zone; empty means their agency's (caller commits)."""
+    user.time_zone = _checked_zone(name, optional=True)
+    return user.time_zone
+
+
+def set_agency_time_zone(agency: Agency, name: str) -> str:
+    """Show the agency's people every time in this zone unless they chose their own."""
+    agency.time_zone = _checked_zone(name, optional=False)
+    return agency.time_zone

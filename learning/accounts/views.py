@@ -1,5 +1,5 @@
-"""Sign in (password, then the second factor when the account has one), sign out, and
-change or reset a password."""
+"""Sign in (password, then the second factor when the account has one), sign out,
+change or reset a password, and one's account page (time zone)."""
 
 from flask import (
     Blueprint,
@@ -25,6 +25,7 @@ from learning.accounts.forms import (
     LogoutForm,
     ResetPasswordForm,
     SecondFactorForm,
+    TimeZoneForm,
 )
 from learning.accounts.mfa import check_second_factor, has_mfa
 from learning.accounts.models import User
@@ -34,6 +35,7 @@ from learning.accounts.service import (
     end_all_sessions,
     find_user_by_email,
     is_safe_redirect,
+    set_user_time_zone,
 )
 from learning.accounts.sessions import (
     PENDING,
@@ -44,6 +46,7 @@ from learning.accounts.sessions import (
 )
 from learning.agency.service import record_audit
 from learning.extensions import db
+from learning.timeutil import utcnow
 
 bp = Blueprint("accounts", __name__)
 
@@ -189,6 +192,29 @@ def change_password():
         return redirect(url_for(".change_password"))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.route("/account/", methods=["GET", "POST"])
+@login_required
+def account():
+    """One's own account: the time zone times are shown in, and links to password and data."""
+    user = current_user._get_current_object()
+    form = TimeZoneForm(data={"time_zone": user.time_zone or ""})
+    status = 200
+    if form.validate_on_submit():
+        try:
+            zone = set_user_time_zone(user, form.time_zone.data)
+        except AccountError as exc:
+            db.session.rollback()
+            form.time_zone.errors = [str(exc)]
+        else:
+            record_audit(user, "account.time_zone", user.email, {"time_zone": zone})
+            db.session.commit()
+            flash(_("Your time zone is saved."), "success")
+            return redirect(url_for(".account"))
+    if request.method == "POST":
+        status = 400
+    return render_template("accounts/account.html", form=form, now=utcnow()), status
 
 
 @bp.route("/forgot", methods=["GET", "POST"])

@@ -41,6 +41,13 @@ class UnitForm(FlaskForm):
     submit = SubmitField(_l("Add unit"))
 
 
+class JurisdictionForm(FlaskForm):
+    """The agency's jurisdiction (empty: its officers read the general text only)."""
+
+    jurisdiction = SelectField(_l("Jurisdiction"))
+    submit = SubmitField(_l("Save jurisdiction"))
+
+
 class RoleForm(FlaskForm):
     """A user's role, agency and unit."""
 

@@ -17,6 +17,7 @@ from learning.agency.staff_models import Invitation
 from learning.audit.models import AuditEntry
 from learning.audit.service import record_audit
 from learning.catalogue.models import Course, CourseVersion
+from learning.content.jurisdictions import KNOWN
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -70,6 +71,17 @@ def add_unit(admin: User, agency: Agency, name: str, kind: str) -> Unit:
                  agency_id=agency.id)
     db.session.commit()
     return unit
+
+
+def set_jurisdiction(admin: User, agency: Agency, code: str | None) -> None:
+    """Choose whose lesson passages and final items the agency's officers get; audited."""
+    code = (code or "").strip().lower() or None
+    if code is not None and code not in KNOWN:
+        raise AdminError(_("Unknown jurisdiction."))
+    before, agency.jurisdiction = agency.jurisdiction, code
+    record_audit(admin, "agency.jurisdiction", f"agency {agency.id}",
+                 {"from": before, "to": code}, agency_id=agency.id)
+    db.session.commit()
 
 
 def change_role(admin: User, user: User, role: str, agency_id: int | None,

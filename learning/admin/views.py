@@ -11,10 +11,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from learning.access import fresh_mfa_required, role_required
+from learning.accounts.forms import AgencyTimeZoneForm
 from learning.accounts.mfa import has_mfa, reset_mfa
 from learning.accounts.models import Agency, Unit, User
 from learning.accounts.passwords import send_reset_link
@@ -24,6 +26,7 @@ from learning.admin.forms import (
     AgencyForm,
     CertificateSearchForm,
     IssuerForm,
+    JurisdictionForm,
     MfaResetForm,
     NewUserForm,
     ResetLinkForm,
@@ -40,12 +43,15 @@ from learning.admin.service import (
     create_account,
     create_agency,
     set_active,
+    set_jurisdiction,
 )
+from learning.agency.service import save_time_zone
 from learning.audit.chain import OUTCOMES
 from learning.audit.service import record_audit
 from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
+from learning.content.jurisdictions import choices as jurisdiction_choices
 from learning.core.inputs import MAX_PAGE, ascii_int
 from learning.core.urls import DEBUG_BASE_URL
 from learning.extensions import db
@@ -116,9 +122,54 @@ def agency(agency_id: int):
             flash(str(exc), "error")
         else:
             return redirect(url_for(".agency", agency_id=agency_id))
+    return _agency_page(found, form, AgencyTimeZoneForm(data={"time_zone": found.time_zone}),
+                        JurisdictionForm(formdata=None, jurisdiction=found.jurisdiction or ""))
+
+
+def _agency_page(found: Agency, form: UnitForm, zone_form: AgencyTimeZoneForm,
+                 place: JurisdictionForm, status: int = 200):
+    """An agency's page: units, time zone, jurisdiction and managers."""
     managers = db.session.scalars(sa.select(User).where(
-        User.agency_id == agency_id, User.role == "manager").order_by(User.display_name)).all()
-    return render_template("admin/agency.html", agency=found, form=form, managers=managers)
+        User.agency_id == found.id, User.role == "manager").order_by(User.display_name)).all()
+    _jurisdiction_menu(place)
+    return render_template("admin/agency.html", agency=found, form=form, managers=managers,
+                           zone_form=zone_form, place=place), status
+
+
+def _jurisdiction_menu(form: JurisdictionForm) -> None:
+    """None, the EU and the UK, then every country by name (in the reader's language)."""
+    form.jurisdiction.choices = ([("", _("None (general text only)"))]
+                                 + jurisdiction_choices(str(get_locale())))
+
+
+@bp.post("/agencies/<int:agency_id>/time-zone")
+@role_required("admin")
+def agency_time_zone(agency_id: int):
+    """Set an agency's time zone (its managers can too, from their settings page)."""
+    found = db.session.get(Agency, agency_id) or abort(404)
+    zone_form = AgencyTimeZoneForm()
+    if zone_form.validate_on_submit() and save_time_zone(current_user, found, zone_form):
+        flash(_("The agency's time zone is saved."), "success")
+        return redirect(url_for(".agency", agency_id=agency_id))
+    return _agency_page(found, UnitForm(formdata=None), zone_form,
+                        JurisdictionForm(formdata=None, jurisdiction=found.jurisdiction or ""),
+                        400)
+
+
+@bp.post("/agencies/<int:agency_id>/jurisdiction/")
+@role_required("admin")
+def agency_jurisdiction(agency_id: int):
+    """Set whose lesson passages and final items the agency's officers get."""
+    found = db.session.get(Agency, agency_id) or abort(404)
+    form = JurisdictionForm()
+    _jurisdiction_menu(form)
+    if not form.validate_on_submit():
+        flash(_("Choose a jurisdiction from the list."), "error")
+        return _agency_page(found, UnitForm(formdata=None),
+                            AgencyTimeZoneForm(data={"time_zone": found.time_zone}), form, 400)
+    set_jurisdiction(current_user, found, form.jurisdiction.data)
+    flash(_("Jurisdiction saved."), "success")
+    return redirect(url_for(".agency", agency_id=agency_id))
 
 
 @bp.get("/users/")

@@ -1,8 +1,11 @@
 """Compliance: the state of every assigned (officer, course) pair on a given day.
 
-The evaluation is a pure function over plain records. Two drivers feed it: a
-snapshot for pages (a fixed number of queries, whatever the agency's size) and
-a stream for exports (officers in chunks, so memory stays flat).
+``evaluate`` (``compliance_rules``, re-exported here) is the one definition of the
+states, a pure function over plain records. The pages and exports read
+``ComplianceState``, kept current as events happen (``compliance_state``,
+``compliance_events``): a page is one paginated query plus one grouped query over
+the tally, and an export streams rows in chunks, so both cost the same at 2,000 and
+at 100,000 officers.
 """
 
 from __future__ import annotations
@@ -11,130 +14,33 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from learning.access import Viewer, scope_people
 from learning.accounts.models import Unit, User
+from learning.agency.compliance_models import ComplianceState
+from learning.agency.compliance_query import fold_tally, state_sql, tally_totals
+from learning.agency.compliance_rules import (  # noqa: F401  (the names callers import)
+    STATE_LABELS,
+    STATES,
+    ComplianceRow,
+    Held,
+    Officer,
+    Requirement,
+    evaluate,
+    rows_for,
+)
 from learning.agency.models import Assignment, AssignmentTarget
 from learning.assessments.models import Attempt
 from learning.catalogue.models import Course, CourseVersion
-from learning.certificates.dates import add_months
 from learning.certificates.models import Certificate
 from learning.extensions import db
 from learning.progress.models import LessonProgress
+from learning.timeutil import utcnow
 
-STATES = ("not_started", "in_progress", "completed", "expiring", "expired", "overdue")
-# The one source of the states' names, on the page and in its exports.
-STATE_LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"),
-                "completed": _l("Completed"), "expiring": _l("Expiring"),
-                "expired": _l("Expired"), "overdue": _l("Overdue")}
 CHUNK = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Officer:
-    """What compliance needs to know about an officer."""
-
-    id: int
-    name: str
-    email: str
-    unit_id: int | None
-    unit_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """One assignment, reduced to what evaluation needs."""
-
-    assignment_id: int
-    course_id: int
-    course_title: str
-    due_on: date
-    recurrence: str
-    every_months: int | None
-    unit_ids: frozenset[int]
-    user_ids: frozenset[int]
-
-    def applies_to(self, officer: Officer) -> bool:
-        return officer.id in self.user_ids or (officer.unit_id in self.unit_ids)
-
-
-@dataclass(frozen=True, slots=True)
-class Held:
-    """An officer's newest valid (not revoked) certificate for a course."""
-
-    issued_on: date
-    expires_on: date | None
-    score: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ComplianceRow:
-    """One cell of the matrix, with the certificate it rests on (if any)."""
-
-    officer: Officer
-    requirement: Requirement
-    state: str
-    due_on: date
-    held: Held | None = None
-
-    @property
-    def completed_on(self) -> date | None:
-        return self.held.issued_on if self.held else None
-
-    @property
-    def score(self) -> int | None:
-        """The certificate's score in whole percent, as printed on it."""
-        return round(self.held.score) if self.held and self.held.score is not None else None
-
-    @property
-    def certificate_expires_on(self) -> date | None:
-        return self.held.expires_on if self.held else None
-
-
-def evaluate(requirement: Requirement, held: Held | None, started: bool, today: date,
-             window_days: int) -> tuple[str, date]:
-    """(state, date the current cycle is due) for one officer and one assignment.
-
-    Without a valid certificate: overdue after the due date, else in progress or not
-    started. With one: expired once it expires; otherwise the next cycle's due date
-    comes from the recurrence ("months" after issue, or the expiry date), and the
-    pair is overdue after it, expiring within ``window_days`` of it (or of the
-    certificate's expiry), and completed before that.
-    """
-    if held is None:
-        if today > requirement.due_on:
-            return "overdue", requirement.due_on
-        return ("in_progress" if started else "not_started"), requirement.due_on
-    if held.expires_on is not None and today >= held.expires_on:
-        return "expired", held.expires_on
-    next_due = None
-    if requirement.recurrence == "months" and requirement.every_months:
-        next_due = add_months(held.issued_on, requirement.every_months)
-    elif requirement.recurrence == "on_expiry":
-        next_due = held.expires_on
-    if next_due is not None and today > next_due:
-        return "overdue", next_due
-    watch = [d for d in (next_due, held.expires_on) if d is not None]
-    if watch and (min(watch) - today).days <= window_days:
-        return "expiring", min(watch)
-    return "completed", next_due or requirement.due_on
-
-
-def rows_for(officers: Iterable[Officer], requirements: list[Requirement],
-             held: dict[tuple[int, int], Held], started: set[tuple[int, int]], today: date,
-             window_days: int) -> Iterator[ComplianceRow]:
-    """Evaluate every assigned pair among ``officers`` (pure)."""
-    for officer in officers:
-        for requirement in requirements:
-            if not requirement.applies_to(officer):
-                continue
-            key = (officer.id, requirement.course_id)
-            found = held.get(key)
-            state, due = evaluate(requirement, found, key in started, today, window_days)
-            yield ComplianceRow(officer, requirement, state, due, found)
 
 
 @dataclass(frozen=True)
@@ -156,8 +62,10 @@ def _officer_query(viewer: User | Viewer, filters: Filters) -> sa.Select:
     return query.order_by(Unit.name, User.display_name, User.id)
 
 
-def requirements_for(agency_id: int, course_id: int | None = None) -> list[Requirement]:
+def requirements_for(agency_id: int, course_id: int | None = None, session=None
+                     ) -> list[Requirement]:
     """The agency's active assignments, with their targets (two queries)."""
+    session = session or db.session
     query = (sa.select(Assignment, CourseVersion.title)
              .join(Course, Course.id == Assignment.course_id)
              .join(CourseVersion, CourseVersion.id == Course.current_version_id)
@@ -165,9 +73,9 @@ def requirements_for(agency_id: int, course_id: int | None = None) -> list[Requi
              .order_by(CourseVersion.title, Assignment.id))
     if course_id is not None:
         query = query.where(Assignment.course_id == course_id)
-    assignments = db.session.execute(query).all()
+    assignments = session.execute(query).all()
     targets: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
-    for assignment_id, unit_id, user_id in db.session.execute(
+    for assignment_id, unit_id, user_id in session.execute(
             sa.select(AssignmentTarget.assignment_id, AssignmentTarget.unit_id,
                       AssignmentTarget.user_id)
             .join(Assignment, Assignment.id == AssignmentTarget.assignment_id)
@@ -181,10 +89,12 @@ def requirements_for(agency_id: int, course_id: int | None = None) -> list[Requi
             for a, title in assignments]
 
 
-def _held_and_started(user_filter, course_ids: set[int]
-                      ) -> tuple[dict[tuple[int, int], Held], set[tuple[int, int]]]:
+def held_and_started(user_filter, course_ids: set[int], session=None
+                     ) -> tuple[dict[tuple[int, int], Held], set[tuple[int, int]]]:
+    """Newest valid certificate per (officer, course), and the pairs with any progress."""
+    session = session or db.session
     held: dict[tuple[int, int], Held] = {}
-    for user_id, course_id, issued_on, expires_on, recertify_by, score in db.session.execute(
+    for user_id, course_id, issued_on, expires_on, recertify_by, score in session.execute(
             sa.select(Certificate.user_id, Certificate.course_id, Certificate.issued_on,
                       Certificate.expires_on, Certificate.recertify_by, Certificate.score)
             .where(user_filter(Certificate.user_id), Certificate.course_id.in_(course_ids),
@@ -193,7 +103,7 @@ def _held_and_started(user_filter, course_ids: set[int]
         # A course change that asked holders to recertify brings the expiry forward.
         expiry = min((d for d in (expires_on, recertify_by) if d is not None), default=None)
         held[(user_id, course_id)] = Held(issued_on, expiry, score)  # newest wins
-    started = {(user_id, course_id) for user_id, course_id in db.session.execute(
+    started = {(user_id, course_id) for user_id, course_id in session.execute(
         sa.select(LessonProgress.user_id, LessonProgress.course_id).distinct()
         .where(user_filter(LessonProgress.user_id), LessonProgress.course_id.in_(course_ids))
         .union(sa.select(Attempt.user_id, Attempt.course_id).distinct()
@@ -201,41 +111,80 @@ def _held_and_started(user_filter, course_ids: set[int]
     return held, started
 
 
-def _matches(row: ComplianceRow, filters: Filters) -> bool:
-    return (filters.course_id is None or row.requirement.course_id == filters.course_id) and \
-        (filters.state is None or row.state == filters.state)
+def _scoped_unit(viewer: User | Viewer, filters: Filters) -> int | None:
+    """The one unit the rows come from, if the filter or the viewer's scope fixes it."""
+    if viewer.role == "manager" and viewer.unit_id is not None:
+        if filters.unit_id not in (None, viewer.unit_id):
+            return -1  # another unit than the manager's own: nothing
+        return viewer.unit_id
+    return filters.unit_id
 
 
-def snapshot(viewer: User | Viewer, today: date, window_days: int,
-             filters: Filters = Filters()) -> list[ComplianceRow]:
-    """Every matching row in a fixed number of queries (for pages)."""
-    if viewer.agency_id is None:
-        return []
-    requirements = requirements_for(viewer.agency_id, filters.course_id)
-    officers = [Officer(*row) for row in db.session.execute(_officer_query(viewer, filters))]
-    course_ids = {r.course_id for r in requirements}
-    scoped = _officer_query(viewer, filters).with_only_columns(User.id).order_by(None)
-    held, started = _held_and_started(lambda column: column.in_(scoped), course_ids)
-    return [row for row in rows_for(officers, requirements, held, started, today, window_days)
-            if _matches(row, filters)]
+def state_query(viewer: User | Viewer, filters: Filters, today: date, window_days: int,
+                 user_ids: list[int] | None = None) -> tuple[sa.Select, tuple]:
+    """The viewer's matching state rows with each officer's email, and their page order.
+
+    With ``user_ids`` (one page's officers), only theirs, found through the officer index.
+    """
+    state = ComplianceState
+    query = scope_people(sa.select(*state.__table__.c, User.email)
+                         .join(User, User.id == state.user_id), viewer)
+    unit_id = _scoped_unit(viewer, filters)
+    order = (state.unit_name, state.officer_name, state.user_id)
+    if user_ids is not None:
+        query = query.where(state.user_id.in_(user_ids))
+    else:
+        query = query.where(state.agency_id == viewer.agency_id)
+        if unit_id is not None:
+            query, order = query.where(state.unit_id == unit_id), order[1:]
+    if filters.course_id is not None:
+        query = query.where(state.course_id == filters.course_id)
+    if filters.state is not None:
+        query = query.where(state_sql(today, window_days) == filters.state)
+    return query, order
+
+
+def _compliance_row(row: sa.Row, requirement: Requirement, today: date,
+                    window_days: int) -> ComplianceRow:
+    officer = Officer(row.user_id, row.officer_name, row.email, row.unit_id,
+                      row.unit_name or None)
+    held = Held(row.completed_on, row.expires_on, row.score) if row.completed_on else None
+    state, due = evaluate(requirement, held, row.started, today, window_days)
+    return ComplianceRow(officer, requirement, state, due, held)
+
+
+def _by_officer(rows: Iterable[sa.Row], requirements: dict[int, tuple[int, Requirement]],
+                today: date, window_days: int) -> Iterator[list[ComplianceRow]]:
+    """Consecutive rows grouped per officer, each officer's in assignment order."""
+    for _user_id, group in groupby(rows, key=lambda row: row.user_id):
+        cells = sorted((r for r in group if r.assignment_id in requirements),
+                       key=lambda r: requirements[r.assignment_id][0])
+        yield [_compliance_row(r, requirements[r.assignment_id][1], today, window_days)
+               for r in cells]
+
+
+def _ordered_requirements(agency_id: int, course_id: int | None
+                          ) -> dict[int, tuple[int, Requirement]]:
+    return {r.assignment_id: (n, r) for n, r in enumerate(requirements_for(agency_id,
+                                                                           course_id))}
 
 
 def stream(viewer: User | Viewer, today: date, window_days: int, filters: Filters = Filters(),
            chunk: int = CHUNK) -> Iterator[ComplianceRow]:
-    """The same rows as ``snapshot``, produced chunk by chunk so memory stays flat (exports)."""
+    """Every matching row, read from the state table in chunks so memory stays flat."""
     if viewer.agency_id is None:
         return
-    requirements = requirements_for(viewer.agency_id, filters.course_id)
-    course_ids = {r.course_id for r in requirements}
-    result = db.session.execute(_officer_query(viewer, filters).execution_options(
-        yield_per=chunk))
-    for partition in result.partitions(chunk):
-        officers = [Officer(*row) for row in partition]
-        ids = [officer.id for officer in officers]
-        held, started = _held_and_started(lambda column, ids=ids: column.in_(ids), course_ids)
-        for row in rows_for(officers, requirements, held, started, today, window_days):
-            if _matches(row, filters):
-                yield row
+    requirements = _ordered_requirements(viewer.agency_id, filters.course_id)
+    query, order = state_query(viewer, filters, today, window_days)
+    result = db.session.execute(query.order_by(*order).execution_options(yield_per=chunk))
+    for cells in _by_officer(result, requirements, today, window_days):
+        yield from cells
+
+
+def snapshot(viewer: User | Viewer, today: date, window_days: int,
+             filters: Filters = Filters()) -> list[ComplianceRow]:
+    """Every matching row, as a list (small agencies, tests, reminders)."""
+    return list(stream(viewer, today, window_days, filters))
 
 
 @dataclass(frozen=True)
@@ -264,39 +213,47 @@ class PageView:
 
     totals: list[UnitTotals]
     officers: list[tuple[Officer, dict[int, ComplianceRow]]]
-    officer_count: int
+    has_next: bool
     row_count: int
     courses: dict[int, str]
+
+
+def unit_totals(viewer: User | Viewer, today: date, filters: Filters) -> list[UnitTotals]:
+    """Rows per state and unit from the tally: one grouped query, whatever the size."""
+    unit_id = _scoped_unit(viewer, filters)
+    fold_tally(db.session, viewer.agency_id, min(today, utcnow().date()))
+    db.session.commit()
+    totals = tally_totals(db.session, viewer.agency_id, today, unit_id, filters.course_id,
+                          filters.state)
+    names = dict(db.session.execute(sa.select(Unit.id, Unit.name)
+                                    .where(Unit.agency_id == viewer.agency_id)).all())
+    named: dict[str, Counter] = defaultdict(Counter)
+    for key, counts in totals.items():
+        named[names.get(key) or "—"].update(counts)
+    return [UnitTotals(name, named[name]) for name in sorted(named)]
 
 
 def page_view(viewer: User | Viewer, today: date, window_days: int, filters: Filters,
               page: int, page_size: int) -> PageView:
     """Totals per unit over every matching row and the matrix for one page of officers.
 
-    One pass over the rows, keeping only counts and the page's rows, so a large
-    agency costs time in proportion to its size but no more memory than a page.
+    The same statements at any size: the tally's totals, one page of officer ids in a
+    stable order (LIMIT/OFFSET along an index), and those officers' rows.
     """
-    if viewer.agency_id is None:
-        return PageView([], [], 0, 0, {})
-    requirements = requirements_for(viewer.agency_id, filters.course_id)
-    officers = [Officer(*row) for row in db.session.execute(_officer_query(viewer, filters))]
-    scoped = _officer_query(viewer, filters).with_only_columns(User.id).order_by(None)
-    held, started = _held_and_started(lambda column: column.in_(scoped),
-                                      {r.course_id for r in requirements})
-    counts: dict[str, Counter] = defaultdict(Counter)
-    first, last = (page - 1) * page_size, page * page_size
-    kept: list[tuple[Officer, dict[int, ComplianceRow]]] = []
-    ordinal, previous, rows = -1, None, 0
-    for row in rows_for(officers, requirements, held, started, today, window_days):
-        if not _matches(row, filters):
-            continue
-        rows += 1
-        counts[row.officer.unit_name or "—"][row.state] += 1
-        if row.officer.id != previous:
-            ordinal, previous = ordinal + 1, row.officer.id
-            if first <= ordinal < last:
-                kept.append((row.officer, {}))
-        if first <= ordinal < last:
-            kept[-1][1][row.requirement.course_id] = row
-    return PageView([UnitTotals(name, counts[name]) for name in sorted(counts)], kept,
-                    ordinal + 1, rows, {r.course_id: r.course_title for r in requirements})
+    if viewer.agency_id is None or viewer.role not in ("admin", "manager"):
+        return PageView([], [], False, 0, {})
+    totals = unit_totals(viewer, today, filters)
+    requirements = _ordered_requirements(viewer.agency_id, filters.course_id)
+    query, order = state_query(viewer, filters, today, window_days)
+    ids = list(db.session.scalars(
+        query.with_only_columns(ComplianceState.user_id).group_by(*order).order_by(*order)
+        .limit(page_size + 1).offset((page - 1) * page_size)))
+    page_ids = ids[:page_size]
+    position = {user_id: n for n, user_id in enumerate(page_ids)}
+    rows = sorted((row for row in db.session.execute(state_query(
+        viewer, filters, today, window_days, page_ids)[0])
+        if row.agency_id == viewer.agency_id), key=lambda row: position[row.user_id])
+    kept = [(cells[0].officer, {c.requirement.course_id: c for c in cells})
+            for cells in _by_officer(rows, requirements, today, window_days) if cells]
+    return PageView(totals, kept, len(ids) > page_size, sum(t.total for t in totals),
+                    {r.course_id: r.course_title for _n, r in requirements.values()})

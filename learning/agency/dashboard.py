@@ -1,15 +1,16 @@
 """The manager's dashboard: compliance per unit, its 12-month trend, and certificates expiring.
 
-Everything comes from one fetch (a fixed number of statements, whatever the agency's
-size) fed to the pure ``compliance.evaluate`` on each date, so the dashboard and the
-compliance page never disagree about what "compliant" means.
+Compliance per unit, the current month and the certificates expiring come from the
+compliance state table (bounded queries, states derived in SQL exactly as
+``compliance.evaluate`` says); past months come from stored monthly snapshots
+(``snapshots``). The pure functions over certificate histories below are the
+reference definition of a month's figure, which the tests hold the snapshots to.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -20,16 +21,19 @@ from learning.agency.compliance import (
     Held,
     Officer,
     Requirement,
-    _officer_query,
+    _scoped_unit,
     evaluate,
     requirements_for,
+    state_query,
 )
-from learning.agency.models import Assignment
-from learning.certificates.models import Certificate
+from learning.agency.compliance_models import ComplianceState
+from learning.agency.compliance_query import state_sql
+from learning.agency.snapshots import past_months
 from learning.extensions import db
 
 COMPLIANT = frozenset({"completed", "expiring"})  # holds a valid certificate, on time
 EXPIRING_DAYS = 90
+EXPIRING_SHOWN = 50  # rows of the "who needs to recertify" table; the rest are counted
 TREND_MONTHS = 12
 
 
@@ -40,6 +44,7 @@ class Share:
     label: str
     compliant: int
     total: int
+    known: bool = True  # False: a past month without a snapshot ("no data")
 
     @property
     def percent(self) -> int:
@@ -75,6 +80,7 @@ class Dashboard:
     trend: list[Share]
     expiring: list[Expiring]
     weeks: list[tuple[date, int]]  # first day of each week ahead, certificates expiring in it
+    expiring_total: int  # all expiring in the window; ``expiring`` holds the first few
 
 
 def month_ends(today: date, months: int = TREND_MONTHS) -> list[date]:
@@ -139,38 +145,61 @@ def by_week(expiring: list[Expiring], today: date, days: int = EXPIRING_DAYS
     return [(today + timedelta(weeks=n), count) for n, count in enumerate(counts)]
 
 
-def _day(moment: datetime | None) -> date | None:
-    return moment.date() if moment is not None else None
-
-
 def build(viewer: User | Viewer, today: date, window_days: int) -> Dashboard:
-    """The whole dashboard in five statements, whatever the number of officers."""
+    """The whole dashboard in a fixed number of statements, whatever the number of officers.
+
+    Units and the current month come live from the state table; past months from their
+    stored snapshots (months before the first snapshot are "no data").
+    """
     if viewer.agency_id is None:
-        return Dashboard([], [], [], by_week([], today))
-    requirements = requirements_for(viewer.agency_id)
-    query = _officer_query(viewer, Filters())
-    officers = [(Officer(*row[:5]), row[5].date()) for row in db.session.execute(
-        query.add_columns(User.created_at))]
-    created = {id_: moment.date() for id_, moment in db.session.execute(
-        sa.select(Assignment.id, Assignment.created_at)
-        .where(Assignment.agency_id == viewer.agency_id))}
-    scoped = query.with_only_columns(User.id).order_by(None)
-    certificates = [CertificateRecord(u, c, t, i, e, _day(r)) for u, c, t, i, e, r in
-                    db.session.execute(
-        sa.select(Certificate.user_id, Certificate.course_id, Certificate.course_title,
-                  Certificate.issued_on, Certificate.expires_on, Certificate.revoked_at)
-        .where(Certificate.user_id.in_(scoped))
-        .order_by(Certificate.issued_on, Certificate.id))]
-    now = compliant_officers(officers, requirements, created, certificates, today, window_days)
-    units: dict[str, list[bool]] = defaultdict(list)
-    for officer, _joined in officers:
-        if officer.id in now:
-            units[officer.unit_name or "—"].append(now[officer.id])
-    trend = []
-    for end in month_ends(today):
-        states = compliant_officers(officers, requirements, created, certificates, end,
-                                    window_days)
-        trend.append(Share(end.strftime("%Y-%m"), sum(states.values()), len(states)))
-    expiring = expiring_soon(officers, certificates, today)
-    return Dashboard([Share(name, sum(flags), len(flags)) for name, flags in sorted(
-        units.items())], trend, expiring, by_week(expiring, today))
+        return Dashboard([], [], [], by_week([], today), 0)
+    units = unit_shares(viewer, today, window_days)
+    unit_id = _scoped_unit(viewer, Filters())
+    trend = [Share(f.month.strftime("%Y-%m"), f.compliant, f.total, f.known)
+             for f in past_months(db.session, viewer.agency_id, unit_id, today,
+                                  TREND_MONTHS - 1, window_days)]
+    trend.append(Share(today.strftime("%Y-%m"), sum(s.compliant for s in units),
+                       sum(s.total for s in units)))
+    expiring, weeks, total = expiring_from_state(viewer, today, window_days)
+    return Dashboard(units, trend, expiring, weeks, total)
+
+
+def unit_shares(viewer: User | Viewer, today: date, window_days: int) -> list[Share]:
+    """Per unit, officers whose every assigned course is compliant today (one query)."""
+    rows, _order = state_query(viewer, Filters(), today, window_days)
+    ok = sa.case((state_sql(today, window_days).in_(COMPLIANT), 1), else_=0)
+    officers = rows.with_only_columns(ComplianceState.unit_name, sa.func.min(ok).label("ok")
+                                      ).group_by(ComplianceState.user_id,
+                                                 ComplianceState.unit_name).subquery()
+    shares = [Share(name or "—", int(compliant or 0), total) for name, total, compliant in
+              db.session.execute(sa.select(officers.c.unit_name, sa.func.count(),
+                                           sa.func.sum(officers.c.ok))
+                                 .group_by(officers.c.unit_name))]
+    return sorted(shares, key=lambda share: share.label)
+
+
+def expiring_from_state(viewer: User | Viewer, today: date, window_days: int,
+                        days: int = EXPIRING_DAYS, limit: int = EXPIRING_SHOWN
+                        ) -> tuple[list[Expiring], list[tuple[date, int]], int]:
+    """The first ``limit`` current certificates expiring within ``days`` (soonest first),
+    the count per week and the total: two queries, whatever the number of officers."""
+    rows, _order = state_query(viewer, Filters(), today, window_days)
+    state = ComplianceState
+    soon = rows.with_only_columns(
+        state.user_id, state.officer_name, User.email, state.unit_id, state.unit_name,
+        state.course_id, state.expires_on).where(
+            state.expires_on >= today, state.expires_on <= today + timedelta(days)
+        ).distinct().subquery()
+    starts = [today + timedelta(weeks=n) for n in range(days // 7 + 1)]
+    counts = db.session.execute(sa.select(sa.func.count(), *[
+        sa.func.sum(sa.case((sa.and_(soon.c.expires_on >= start,
+                                     soon.c.expires_on < start + timedelta(weeks=1)), 1),
+                            else_=0)) for start in starts]).select_from(soon)).one()
+    titles = {r.course_id: r.course_title for r in requirements_for(viewer.agency_id)}
+    shown = [Expiring(Officer(row.user_id, row.officer_name, row.email, row.unit_id,
+                              row.unit_name or None), titles.get(row.course_id, ""),
+                      row.expires_on) for row in db.session.execute(
+        sa.select(soon).order_by(soon.c.expires_on, soon.c.officer_name, soon.c.user_id,
+                                 soon.c.course_id).limit(limit))]
+    weeks = [(start, int(n or 0)) for start, n in zip(starts, counts[1:], strict=True)]
+    return shown, weeks, int(counts[0])

@@ -170,3 +170,20 @@ def remove_assignment(manager: User, assignment: Assignment) -> None:
     record_audit(manager, "assignment.remove", f"assignment {assignment.id}",
                  _terms(assignment, officer_emails_of(assignment)))
     db.session.commit()
+
+
+def save_time_zone(actor: User, agency, form) -> bool:
+    """Set the agency's zone from a submitted form, audited and committed; False with the
+    reason on the form's field (admins and agency-wide managers share this)."""
+    from learning.accounts.service import AccountError, set_agency_time_zone
+
+    try:
+        zone = set_agency_time_zone(agency, form.time_zone.data)
+    except AccountError as exc:
+        db.session.rollback()
+        form.time_zone.errors = [str(exc)]
+        return False
+    record_audit(actor, "agency.time_zone", agency.slug, {"time_zone": zone},
+                 agency_id=agency.id)
+    db.session.commit()
+    return True

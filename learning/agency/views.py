@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from learning.access import Viewer, role_required, visible_person_or_404
+from learning.accounts.forms import AgencyTimeZoneForm
 from learning.agency import charts, compliance, dashboard
 from learning.agency.forms import AssignmentForm, GrantAttemptsForm, RemoveAssignmentForm
 from learning.agency.models import Assignment
@@ -35,6 +36,7 @@ from learning.agency.service import (
     create_assignment,
     officer_emails_of,
     record_audit,
+    save_time_zone,
     units_of,
     update_assignment,
 )
@@ -43,9 +45,10 @@ from learning.assessments.service import grant_new_attempts
 from learning.catalogue.service import published_courses
 from learning.certificates.service import current_version
 from learning.core.inputs import MAX_PAGE, ascii_int
+from learning.core.localtime import viewer_today
 from learning.core.spreadsheets import spreadsheet_safe
 from learning.extensions import db
-from learning.timeutil import utcnow
+from learning.languages.service import native_name, normalise, shipped
 from learning.transcript.service import transcript
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
@@ -76,11 +79,11 @@ def index():
     """Totals per unit and the officers x courses matrix, filtered, a page at a time."""
     filters = _filters()
     page = ascii_int(request.args.get("page"), minimum=1, maximum=MAX_PAGE) or 1
-    view = compliance.page_view(current_user, utcnow().date(), _window(), filters, page,
+    view = compliance.page_view(current_user, viewer_today(), _window(), filters, page,
                                 PAGE_SIZE)
     return render_template(
         "agency/index.html", totals=view.totals, filters=filters, officers=view.officers,
-        page=page, pages=max(1, -(-view.officer_count // PAGE_SIZE)), courses=view.courses,
+        page=page, has_next=view.has_next, courses=view.courses,
         states=compliance.STATES, labels=compliance.STATE_LABELS, row_count=view.row_count,
         units=units_of(current_user.agency_id) if current_user.agency_id else [],
         all_courses=[(c.id, v.title) for c, v in published_courses()])
@@ -90,13 +93,14 @@ def index():
 @role_required("manager")
 def dashboard_page():
     """Charts of compliance per unit, its trend and certificates expiring, each with a table."""
-    today = utcnow().date()
+    today = viewer_today()
     view = dashboard.build(current_user, today, _window())
     top = charts.count_ticks(max((n for _start, n in view.weeks), default=0))
     return render_template(
         "agency/dashboard.html", view=view, today=today,
         units_chart=charts.horizontal_percent([(s.label, s.percent) for s in view.units]),
-        trend_chart=charts.columns([(s.label[5:], s.percent, f"{s.percent}") for s in view.trend
+        trend_chart=charts.columns([(s.label[5:], s.percent if s.known else 0,
+                                     f"{s.percent}" if s.known else "–") for s in view.trend
                                     ], 100, [0, 50, 100], "{:g} %"),
         weeks_chart=charts.columns([(start.strftime("%d/%m") if n % 2 == 0 else "", count,
                                      str(count)) for n, (start, count) in
@@ -113,7 +117,7 @@ def export_rows(filters: compliance.Filters, viewer: Viewer | None = None
     viewer = viewer or Viewer.of(current_user)
     header = tuple(str(column) for column in EXPORT_COLUMNS)
     labels = {state: str(label) for state, label in compliance.STATE_LABELS.items()}
-    return _export_lines(header, labels, compliance.stream(viewer, utcnow().date(), _window(),
+    return _export_lines(header, labels, compliance.stream(viewer, viewer_today(), _window(),
                                                            filters))
 
 
@@ -251,7 +255,7 @@ def remove_assignment(assignment_id: int):
 def officer(user_id: int):
     """One officer's transcript, if the manager may see them (each look is audited)."""
     person = visible_person_or_404(user_id, current_user)
-    records = transcript(person.id, utcnow().date(), _window())
+    records = transcript(person.id, viewer_today(), _window())
     record_audit(current_user, "transcript.view", person.email, {"user_id": person.id})
     db.session.commit()
     return render_template("agency/officer.html", person=person, records=records,
@@ -274,3 +278,36 @@ def grant_attempts(user_id: int, course_id: int):
     flash(_("%(name)s can take the final assessment again.", name=person.display_name),
           "success")
     return redirect(url_for(".officer", user_id=user_id))
+
+
+@bp.post("/settings/language")
+@role_required("manager")
+def settings_language():
+    """The agency's interface language: its people's default until they choose their own."""
+    agency = current_user.agency if current_user.unit_id is None else None
+    agency = agency or abort(403)
+    requested = request.form.get("language", "")
+    language = normalise(requested, shipped()) if requested else ""
+    if language is None:
+        abort(400, description=_("That language is not offered here."))
+    agency.language = language or None
+    record_audit(current_user, "agency.language", agency.slug, {"language": language or None},
+                 agency_id=agency.id)
+    db.session.commit()
+    flash(_("The agency's language is saved."), "success")
+    return redirect(url_for(".settings"), 303)
+
+
+@bp.route("/settings/", methods=["GET", "POST"])
+@role_required("manager")
+def settings():
+    """The agency's time zone, set by an agency-wide manager (unit managers only read it)."""
+    agency = current_user.agency if current_user.unit_id is None else None
+    agency = agency or abort(403)
+    form = AgencyTimeZoneForm(data={"time_zone": agency.time_zone})
+    if form.validate_on_submit() and save_time_zone(current_user, agency, form):
+        flash(_("The agency's time zone is saved."), "success")
+        return redirect(url_for(".settings"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("agency/settings.html", agency=agency, form=form,
+                           languages=[(c, native_name(c)) for c in shipped()]), status

@@ -10,6 +10,7 @@ from learning.assessments.models import SUBMITTED, Attempt
 from learning.assessments.service import attempt_questions
 from learning.catalogue.models import Lesson
 from learning.catalogue.pages import quiz_set
+from learning.catalogue.translated import translated_assessment
 from learning.content.topics import weak_topics
 from learning.extensions import db
 
@@ -29,6 +30,7 @@ def topic_feedback(attempt: Attempt, current_version_id: int) -> list[WeakTopic]
     assessment = quiz_set(attempt.version_id).assessment(attempt.assessment_slug)
     if assessment is None or not assessment.topics:
         return []
+    assessment = translated_assessment(attempt.version_id, assessment, attempt.language)
     weak = weak_topics(assessment, attempt_questions(attempt), attempt.results or {},
                        attempt.pass_mark)
     if not weak:

@@ -40,6 +40,7 @@ class Attempt(db.Model):
     final: so.Mapped[bool] = so.mapped_column(default=False)
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default=OPEN)
     seed: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    jurisdiction: so.Mapped[str | None] = so.mapped_column(sa.String(8))  # drawn for
     question_ids: so.Mapped[list[str]] = so.mapped_column(sa.JSON)
     started_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     deadline: so.Mapped[datetime | None]

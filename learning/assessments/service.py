@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from learning.assessments.models import OPEN, SUBMITTED, Attempt
 from learning.catalogue.models import Course, CourseVersion
 from learning.catalogue.pages import quiz_set
-from learning.catalogue.translated import translated_questions
+from learning.catalogue.translated import title_in, translated_assessment, translated_questions
 from learning.content.questions import AnswerError, Question, grade_attempt
 from learning.content.quiz import Assessment, QuizSet
 from learning.extensions import db
@@ -77,10 +77,12 @@ class SaveResult:
     revision: int
 
 
-def find_assessment(course_slug: str, assessment_slug: str) -> AssessmentContext | None:
-    """An assessment of the course's current published version, or None."""
+def find_assessment(course_slug: str, assessment_slug: str,
+                    language: str | None = None) -> AssessmentContext | None:
+    """An assessment of the course's current published version, or None; its words (and
+    the course title) in ``language`` where the version translates them."""
     row = db.session.execute(
-        sa.select(Course.id, CourseVersion.id, CourseVersion.title)
+        sa.select(Course.id, CourseVersion.id, CourseVersion.title, CourseVersion.translations)
         .join(CourseVersion, CourseVersion.id == Course.current_version_id)
         .where(Course.slug == course_slug)).first()
     if row is None:
@@ -89,7 +91,8 @@ def find_assessment(course_slug: str, assessment_slug: str) -> AssessmentContext
     assessment = quizzes.assessment(assessment_slug)
     if assessment is None:
         return None
-    return AssessmentContext(row[0], course_slug, row[2], row[1], assessment, quizzes)
+    return AssessmentContext(row[0], course_slug, title_in(row[3], row[2], language), row[1],
+                             translated_assessment(row[1], assessment, language), quizzes)
 
 
 def attempts_of(user_id: int, course_id: int, assessment_slug: str) -> list[Attempt]:
@@ -130,8 +133,10 @@ def start_status(assessment: Assessment, attempts: list[Attempt], now: datetime)
 
 
 def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None = None,
-                  language: str | None = None) -> Attempt:
-    """Start an attempt, or return the open one (a double click starts nothing twice)."""
+                  jurisdiction: str | None = None, language: str | None = None) -> Attempt:
+    """Start an attempt, or return the open one (a double click starts nothing twice);
+    items are drawn for the officer's jurisdiction (None: general items only), and the
+    attempt remembers the language it is taken in."""
     now = now or utcnow()
     attempts = attempts_of(user_id, context.course_id, context.assessment.slug)
     for attempt in attempts:
@@ -146,11 +151,12 @@ def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None
     if status.reason == "cooldown":
         raise AttemptRefused("You can start another attempt after the waiting time.")
     seed = secrets.randbits(62)
-    drawn = context.quizzes.draw(context.assessment, random.Random(seed))
+    drawn = context.quizzes.draw(context.assessment, random.Random(seed), jurisdiction)
     limit = context.assessment.time_limit_minutes
     attempt = Attempt(
         user_id=user_id, course_id=context.course_id, version_id=context.version_id,
         assessment_slug=context.assessment.slug, final=context.assessment.final, seed=seed,
+        jurisdiction=jurisdiction,
         question_ids=[q.id for q in drawn], started_at=now, answers={}, revision=0,
         deadline=now + timedelta(minutes=limit) if limit else None,
         pass_mark=context.assessment.pass_mark, status=OPEN, language=language,
@@ -169,13 +175,33 @@ def start_attempt(user_id: int, context: AssessmentContext, now: datetime | None
     return attempt
 
 
+# Built once (the hot paths of taking an assessment): SQLAlchemy reuses their compiled form.
+_OWN_ATTEMPT = (
+    sa.select(Attempt).join(Course, Course.id == Attempt.course_id)
+    .where(Attempt.id == sa.bindparam("attempt_id"), Attempt.user_id == sa.bindparam("user_id"),
+           Course.slug == sa.bindparam("course_slug"),
+           Attempt.assessment_slug == sa.bindparam("assessment_slug")))
+_SAVE_STATE = sa.select(Attempt.status, Attempt.deadline, Attempt.answers, Attempt.revision
+                        ).where(Attempt.id == sa.bindparam("attempt_id"))
+_SUBMIT_COLUMNS = ("status", "answers", "revision", "deadline", "version_id", "question_ids",
+                   "pass_mark", "user_id", "course_id", "final")
+_SUBMIT_STATE = sa.select(*(getattr(Attempt, name) for name in _SUBMIT_COLUMNS)
+                          ).where(Attempt.id == sa.bindparam("attempt_id"))
+_attempts = Attempt.__table__
+_STORE_ANSWERS = (
+    _attempts.update()
+    .where(_attempts.c.id == sa.bindparam("attempt_id"),
+           _attempts.c.revision == sa.bindparam("seen"), _attempts.c.status == OPEN)
+    .values(answers=sa.bindparam("answers", type_=_attempts.c.answers.type),
+            revision=sa.bindparam("next_revision")))
+
+
 def own_attempt(attempt_id: int, user_id: int, course_slug: str,
                 assessment_slug: str) -> Attempt | None:
     """The attempt if it belongs to this user and this assessment, else None."""
-    return db.session.scalar(
-        sa.select(Attempt).join(Course, Course.id == Attempt.course_id)
-        .where(Attempt.id == attempt_id, Attempt.user_id == user_id, Course.slug == course_slug,
-               Attempt.assessment_slug == assessment_slug))
+    return db.session.scalar(_OWN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id,
+                                            "course_slug": course_slug,
+                                            "assessment_slug": assessment_slug})
 
 
 def attempt_questions(attempt: Attempt) -> list[Question]:
@@ -234,14 +260,21 @@ def merge_answers(stored: Mapping[str, Any] | None, values: Mapping[str, Any], s
 
 
 def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
-                 now: datetime | None = None) -> SaveResult:
-    """Store answers unless a newer save (higher sequence) already stored that question."""
+                 now: datetime | None = None, *, seen: Attempt | None = None) -> SaveResult:
+    """Store answers unless a newer save (higher sequence) already stored that question.
+
+    ``seen`` is the attempt as the caller just read it: the first try starts from it
+    instead of reading again (the compare-and-set catches it if it is already stale).
+    """
     now = now or utcnow()
     for _ in range(CAS_RETRIES):
-        row = db.session.execute(sa.select(Attempt.status, Attempt.deadline, Attempt.answers,
-                                           Attempt.revision).where(Attempt.id == attempt_id)
-                                 ).one()
-        status, deadline, answers, revision = row
+        if seen is not None:
+            status, deadline, answers, revision = (seen.status, seen.deadline, seen.answers,
+                                                   seen.revision)
+            seen = None
+        else:
+            status, deadline, answers, revision = db.session.execute(
+                _SAVE_STATE, {"attempt_id": attempt_id}).one()
         if status != OPEN:
             raise AttemptRefused("This attempt has already been submitted.")
         if _expired(deadline, now):
@@ -251,11 +284,9 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
         merged, saved, stale = merge_answers(answers, values, sequence)
         if not saved:
             return SaveResult((), tuple(stale), revision)
-        result = db.session.execute(
-            sa.update(Attempt)
-            .where(Attempt.id == attempt_id, Attempt.revision == revision,
-                   Attempt.status == OPEN)
-            .values(answers=merged, revision=revision + 1))
+        result = db.session.execute(_STORE_ANSWERS, {
+            "attempt_id": attempt_id, "seen": revision, "answers": merged,
+            "next_revision": revision + 1})
         db.session.commit()
         if result.rowcount == 1:
             return SaveResult(tuple(saved), tuple(stale), revision + 1)
@@ -263,20 +294,20 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
 
 
 def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "learner",
-                   values: Mapping[str, Any] | None = None, sequence: int = 0) -> Attempt:
+                   values: Mapping[str, Any] | None = None, sequence: int = 0, *,
+                   seen: Attempt | None = None) -> Attempt:
     """Grade and close the attempt, exactly once however often it is called.
 
     ``values`` are the answers the submit form carries: in time, they are merged
     (newest sequence wins) and graded in the same write; after the deadline they
-    are ignored and the attempt is graded on what was saved.
+    are ignored and the attempt is graded on what was saved. ``seen`` is the attempt
+    as the caller just read it: the first try starts from it instead of reading again.
     """
     now = now or utcnow()
     for _ in range(CAS_RETRIES):
-        row = db.session.execute(sa.select(
-            Attempt.status, Attempt.answers, Attempt.revision, Attempt.deadline,
-            Attempt.version_id, Attempt.question_ids, Attempt.pass_mark, Attempt.user_id,
-            Attempt.course_id, Attempt.final
-        ).where(Attempt.id == attempt_id)).one()
+        row = [getattr(seen, name) for name in _SUBMIT_COLUMNS] if seen is not None else \
+            db.session.execute(_SUBMIT_STATE, {"attempt_id": attempt_id}).one()
+        seen = None
         (status, answers, revision, deadline, version_id, question_ids, pass_mark, user_id,
          course_id, final) = row
         if status == SUBMITTED:

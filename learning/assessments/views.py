@@ -14,6 +14,7 @@ from learning.assessments import service
 from learning.assessments.feedback import topic_feedback
 from learning.assessments.review import numbered
 from learning.assessments.service import AttemptRefused, DeadlinePassed
+from learning.catalogue.pages import reader_jurisdiction
 from learning.catalogue.service import find_course
 from learning.certificates.service import certificate_for_attempt
 from learning.core.inputs import ascii_int
@@ -24,7 +25,7 @@ bp = Blueprint("assessments", __name__, url_prefix="/courses/<course_slug>/asses
 
 
 def _context(course_slug: str, slug: str) -> service.AssessmentContext:
-    return service.find_assessment(course_slug, slug) or abort(404)
+    return service.find_assessment(course_slug, slug, str(get_locale())) or abort(404)
 
 
 def _attempt(course_slug: str, slug: str, attempt_id: int):
@@ -63,7 +64,9 @@ def start(course_slug: str, slug: str):
     """Start an attempt (or continue the open one) and go to it."""
     context = _context(course_slug, slug)
     try:
-        attempt = service.start_attempt(current_user.id, context, language=str(get_locale()))
+        attempt = service.start_attempt(current_user.id, context,
+                                        jurisdiction=reader_jurisdiction(current_user),
+                                        language=str(get_locale()))
     except AttemptRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for(".start_page", course_slug=course_slug, slug=slug))
@@ -152,7 +155,7 @@ def _save(course_slug: str, slug: str, attempt_id: int, then: str):
         return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
                                 attempt_id=attempt_id)), 303
     try:
-        result = service.save_answers(attempt.id, values, sequence)
+        result = service.save_answers(attempt.id, values, sequence, seen=attempt)
     except AttemptRefused as exc:
         if _wants_json():
             status = 409 if not isinstance(exc, DeadlinePassed) else 410
@@ -179,7 +182,8 @@ def submit(course_slug: str, slug: str, attempt_id: int):
                 flash(message, "error")
             return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
                                     attempt_id=attempt_id), 303)
-        graded = service.submit_attempt(attempt.id, values=values, sequence=sequence)
+        graded = service.submit_attempt(attempt.id, values=values, sequence=sequence,
+                                        seen=attempt)
         if graded.submitted_by == "deadline":
             flash(_("The time for this attempt is up. It was graded on the answers saved "
                     "before the deadline."), "error")

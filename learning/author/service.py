@@ -9,6 +9,7 @@ from pathlib import Path
 
 from learning.content import CatalogueLoad, Course, Lesson, load_catalogue
 from learning.content.currency import ReviewStatus, stale_lessons
+from learning.content.jurisdictions import body_for
 from learning.content.render import Rendered, link_rewriter, render_inline, render_markdown
 from learning.content.safety import tree_stamp
 
@@ -48,15 +49,17 @@ def catalogue_health(courses_dir: Path, quizzes_dir: Path) -> CatalogueLoad:
     return catalogue
 
 
-def preview_lesson(catalogue: CatalogueLoad, course_slug: str,
-                   lesson_slug: str) -> LessonPreview | None:
-    """Render one lesson from the files with the same renderer the sync uses."""
+def preview_lesson(catalogue: CatalogueLoad, course_slug: str, lesson_slug: str,
+                   jurisdiction: str | None = None) -> LessonPreview | None:
+    """Render one lesson from the files with the same renderer the sync uses, as a reader
+    in ``jurisdiction`` sees it (None: the general text)."""
     course = next((c for c in catalogue.courses if c.slug == course_slug), None)
     lesson = course.lesson(lesson_slug) if course else None
     if course is None or lesson is None:
         return None
     rewrite = link_rewriter(course.slug, {a.path: a for a in course.assets})
-    return LessonPreview(course, lesson, render_markdown(lesson.body, rewrite),
+    body = body_for(lesson.body, jurisdiction, course.language)
+    return LessonPreview(course, lesson, render_markdown(body, rewrite),
                          [render_inline(source, rewrite) for source in lesson.sources])
 
 

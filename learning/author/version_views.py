@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from learning.access import fresh_mfa_required, role_required
+from learning.author.ownership import may_edit
 from learning.author.version_forms import ConfirmZipForm, RollbackForm, ZipUploadForm
 from learning.catalogue import versions
 from learning.catalogue import zip_import as zips
@@ -78,6 +79,9 @@ def download(course_slug: str, number: int):
 def rollback(course_slug: str, number: int):
     """Ask, then publish an old version's content again as a new version."""
     course = _course_or_404(course_slug)
+    if not may_edit(current_user, course.slug):
+        abort(403, description=_("Only the course's owners and editors (or an admin) may roll "
+                                 "it back."))
     version = _version_or_404(course, number)
     current = course.current_version
     form = RollbackForm()
@@ -145,7 +149,8 @@ def confirm_import():
     if not form.validate_on_submit():
         abort(400)
     try:
-        version, outcome = zips.confirm_zip(current_user, form.pending_id.data, form.sha256.data)
+        version, outcome = zips.confirm_zip(current_user, form.pending_id.data, form.sha256.data,
+                                            lambda slug: may_edit(current_user, slug))
         db.session.commit()
     except zips.ZipImportError as exc:
         db.session.rollback()

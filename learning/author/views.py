@@ -3,14 +3,19 @@
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import abort, current_app, render_template, request
+from flask_babel import get_locale
 
 from learning.access import role_required
 from learning.assessments.stats import course_item_stats, final_summaries
+from learning.author import editor_views, member_views, review_views  # noqa: F401 (routes)
+from learning.author.blueprint import bp
 from learning.author.service import catalogue_health, lessons_due_for_review, preview_lesson
 from learning.catalogue.service import find_course, published_courses
+from learning.content.jurisdictions import KNOWN
+from learning.content.jurisdictions import choices as jurisdiction_choices
 
-bp = Blueprint("author", __name__, url_prefix="/author")
+__all__ = ["bp"]
 
 
 def _health():
@@ -32,8 +37,12 @@ def index():
 @role_required("trainer")
 def preview(course_slug: str, lesson_slug: str):
     """A lesson from the files, rendered as officers will see it once published."""
-    preview = preview_lesson(_health(), course_slug, lesson_slug) or abort(404)
-    return render_template("author/preview.html", preview=preview)
+    jurisdiction = request.args.get("jurisdiction", "")[:8] or None
+    if jurisdiction is not None and jurisdiction not in KNOWN:
+        abort(400)
+    preview = preview_lesson(_health(), course_slug, lesson_slug, jurisdiction) or abort(404)
+    return render_template("author/preview.html", preview=preview, jurisdiction=jurisdiction,
+                           places=jurisdiction_choices(str(get_locale())))
 
 
 @bp.get("/courses/<course_slug>/items/")

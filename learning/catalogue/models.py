@@ -120,8 +120,12 @@ class Lesson(db.Model):
     changed_passages: so.Mapped[list[str] | None] = so.mapped_column(sa.JSON)
     recertification: so.Mapped[bool] = so.mapped_column(default=False)
     check_slug: so.Mapped[str | None] = so.mapped_column(sa.String(100))  # knowledge check
+    # {jurisdiction: {"html", "toc_html"}} for the jurisdictions the lesson's variant
+    # blocks name; ``html`` above is the general text.
+    variants: so.Mapped[dict[str, dict[str, str]] | None] = so.mapped_column(sa.JSON)
     # Rendered translations, loaded with the lesson (no extra query on the page):
-    # {lang: {"title", "objectives", "content_warning", "html", "toc_html", "stale"}}.
+    # {lang: {"title", "objectives", "content_warning", "html", "toc_html", "stale",
+    #         "policy", "sources_html", "variants"}}.
     translations: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
 
     version: so.Mapped[CourseVersion] = so.relationship()

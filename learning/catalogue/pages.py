@@ -112,14 +112,32 @@ def lesson_page(course_slug: str, lesson_slug: str) -> LessonPage | None:
     if current is None:
         return None
     course_id, version_id = current
+    return version_lesson_page(course_id, course_slug, version_id, lesson_slug)
+
+
+def version_lesson_page(course_id: int, course_slug: str, version_id: int,
+                        lesson_slug: str) -> LessonPage | None:
+    """A lesson page of a given version (built once per process), or None if there is none."""
     return version_cache().get_or_build(
         ("lesson", version_id, lesson_slug),
         lambda: _build_page(course_id, course_slug, version_id, lesson_slug))
 
 
+def reader_jurisdiction(user: Any) -> str | None:
+    """The jurisdiction whose passages and items a user gets: their agency's (or None)."""
+    agency = getattr(user, "agency", None)
+    return agency.jurisdiction if agency is not None else None
+
+
 def cached_fragment(key: tuple, render: Callable[[], str]) -> str:
     """A rendered fragment of an immutable version (key names version, item and locale)."""
     return version_cache().get_or_build(("fragment", *key), render)
+
+
+def cached_shell(key: tuple, render: Callable[[], Any]) -> Any:
+    """A page shell of an immutable version (key names version item, locale and role)."""
+    cache = current_app.extensions.setdefault("waymark_shell_cache", VersionCache(4096))
+    return cache.get_or_build(key, render)
 
 
 def quiz_set(version_id: int) -> QuizSet:

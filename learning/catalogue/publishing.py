@@ -29,8 +29,14 @@ from learning.catalogue.models import Course, CourseVersion, Lesson, MediaAsset
 from learning.catalogue.translated import render_translations
 from learning.certificates.models import Certificate
 from learning.content import Course as CourseFiles
-from learning.content.render import link_rewriter, render_course_texts, render_inline
+from learning.content.render import (
+    link_rewriter,
+    render_course_texts,
+    render_inline,
+    render_variants,
+)
 from learning.extensions import db
+from learning.signals import certificates_changed
 from learning.timeutil import utcnow
 
 __all__ = ["BaseCheck", "LessonChange", "PublishError", "PublishPlan", "check_base",
@@ -189,6 +195,7 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
     number = (db.session.scalar(sa.select(sa.func.max(CourseVersion.number))
                                 .where(CourseVersion.course_id == course.id)) or 0) + 1
     rendered = render_course_texts(files)
+    variants = render_variants(files)
     translations, lesson_translations = render_translations(files)
     rewrite = link_rewriter(files.slug, {a.path: a for a in files.assets})
     version = CourseVersion(
@@ -221,6 +228,9 @@ def publish_course(files: CourseFiles, *, significance: Mapping[str, str] | None
             content_hash=lesson.content_hash, reading_hash=reading[lesson.slug],
             change_note=notes_of.get(lesson.slug), changed_passages=passages_of.get(lesson.slug),
             recertification=lesson.recertification, check_slug=lesson.check,
+            variants={code: {"html": text.html, "toc_html": text.toc_html}
+                      for code, text in variants[lesson.slug].items()}
+            if lesson.slug in variants else None,
             translations=lesson_translations.get(lesson.slug),
         ))
     _store_assets(files)
@@ -243,8 +253,12 @@ def _ask_to_recertify(course_id: int, within_days: int | None) -> int:
     deadline = today + timedelta(days=within_days)
     valid = (Certificate.course_id == course_id, Certificate.revoked_at.is_(None),
              sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on > today))
+    marked = (*valid, sa.or_(Certificate.recertify_by.is_(None),
+                             Certificate.recertify_by > deadline))
+    holders = set(db.session.scalars(sa.select(Certificate.user_id).where(*marked)))
     result = db.session.execute(
-        sa.update(Certificate).where(*valid, sa.or_(Certificate.recertify_by.is_(None),
-                                                    Certificate.recertify_by > deadline))
+        sa.update(Certificate).where(*marked)
         .values(recertify_by=deadline).execution_options(synchronize_session=False))
+    if holders:
+        certificates_changed.send(db.session(), user_ids=holders)
     return result.rowcount or 0

@@ -8,19 +8,31 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from learning.access import login_required
 from learning.catalogue.forms import MarkCompleteForm
-from learning.catalogue.pages import LessonPage, cached_fragment, lesson_page, quiz_set
+from learning.catalogue.pages import (
+    LessonPage,
+    cached_fragment,
+    cached_shell,
+    lesson_page,
+    quiz_set,
+    reader_jurisdiction,
+    version_lesson_page,
+)
 from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
+from learning.catalogue.shell import Shell, shell_context, slot
 from learning.catalogue.translated import LessonText, lesson_text
 from learning.certificates.service import valid_certificates
+from learning.core.localtime import viewer_today
 from learning.progress.service import (
     completed_by_course,
     completed_lessons,
@@ -28,8 +40,8 @@ from learning.progress.service import (
     mark_lesson_complete,
     next_lesson_slug,
     progress_against,
+    reader_state,
 )
-from learning.timeutil import utcnow
 
 bp = Blueprint("catalogue", __name__)
 
@@ -47,7 +59,7 @@ def index():
         for course, version in published_courses()
     ]
     return render_template("catalogue/index.html", entries=entries,
-                           certificates=valid_certificates(current_user.id, utcnow().date()))
+                           certificates=valid_certificates(current_user.id, viewer_today()))
 
 
 @bp.get("/courses/<course_slug>/")
@@ -65,19 +77,39 @@ def course(course_slug: str):
     )
 
 
-def _render_lesson(page: LessonPage, form: MarkCompleteForm, status: int = 200):
-    progress = progress_against(page.lesson_hashes,
-                                completed_lessons(current_user.id, page.course_id))
+def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 200):
+    """The lesson page: the version's shell filled with this reader's values.
+
+    With flashed messages waiting (after marking a lesson complete, or a refused form)
+    the page is rendered whole, as those messages belong to this request alone.
+    """
+    progress = progress_against(page.lesson_hashes, completed)
     lesson = page.lesson
-    text = lesson_text(lesson, page.language, str(get_locale()),
+    locale = str(get_locale())
+    jurisdiction = reader_jurisdiction(current_user)
+    text = lesson_text(lesson, page.language, locale, jurisdiction,
                        original=request.args.get("original") == "1")
     article = cached_fragment(
-        ("article", lesson.id, str(get_locale()), text.language),
+        ("article", lesson.id, locale, text.language, jurisdiction),
         lambda: render_template("catalogue/lesson_body.html", **_article_context(page, text)))
-    return render_template(
-        "catalogue/lesson.html", page=page, lesson=lesson, form=form, article=Markup(article),
-        completed=progress.completed, progress=progress, text=text,
-    ), status
+    progress_html = render_template("partials/progress.html", progress=progress,
+                                    label=_("Your progress in this course"))
+    changed = lesson.slug in progress.changed  # read on an earlier text: the note shows
+    context = dict(page=page, lesson=lesson, completed=progress.completed, changed=changed,
+                   text=text)
+    if "_flashes" in session:
+        return render_template("catalogue/lesson.html", article=Markup(article),
+                               progress_html=Markup(progress_html), **context), status
+    role = current_user.role
+    shell = cached_shell(
+        ("lesson", lesson.id, locale, text.language, text.note, role,
+         lesson.slug in progress.completed, changed, request.script_root),
+        lambda: Shell.split(render_template(
+            "catalogue/lesson.html", article=slot("article"),
+            progress_html=slot("progress"), **context, **shell_context(role))))
+    return shell.fill({"name": str(escape(current_user.display_name)),
+                       "csrf": str(escape(generate_csrf())), "article": article,
+                       "progress": progress_html}), status
 
 
 def _article_context(page: LessonPage, text: LessonText) -> dict:
@@ -94,8 +126,10 @@ def _article_context(page: LessonPage, text: LessonText) -> dict:
 @login_required
 def lesson(course_slug: str, lesson_slug: str):
     """One lesson of the current version, with its place in the course."""
-    page = lesson_page(course_slug, lesson_slug) or abort(404)
-    return _render_lesson(page, MarkCompleteForm())
+    state = reader_state(current_user.id, course_slug) or abort(404)
+    page = version_lesson_page(state.course_id, course_slug, state.version_id,
+                               lesson_slug) or abort(404)
+    return _render_lesson(page, state.completed)
 
 
 @bp.post("/courses/<course_slug>/<lesson_slug>/")
@@ -106,7 +140,8 @@ def complete_lesson(course_slug: str, lesson_slug: str):
     form = MarkCompleteForm()
     if not form.validate_on_submit():
         flash(_("Your session expired. Please press the button again."), "error")
-        return _render_lesson(page, form, status=400)
+        return _render_lesson(page, completed_lessons(current_user.id, page.course_id),
+                              status=400)
     mark_lesson_complete(current_user.id, page.course_id, page.lesson)
     flash(_("Lesson marked as complete."), "success")
     if page.following:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -122,8 +123,14 @@ def publish_zip(files_load: ZipImport, actor: User | None) -> tuple[CourseVersio
     return version, outcome
 
 
-def confirm_zip(uploader: User, pending_id: int, sha256: str) -> tuple[CourseVersion, str]:
-    """Publish the upload this trainer previewed, if the course is still where it was then."""
+def confirm_zip(uploader: User, pending_id: int, sha256: str,
+                may_publish: Callable[[str], bool] = lambda _slug: True
+                ) -> tuple[CourseVersion, str]:
+    """Publish the upload this trainer previewed, if the course is still where it was then.
+
+    ``may_publish(slug)`` says whether the uploader may change an existing course (its
+    owners and editors, and admins: the authoring rules live in learning.author).
+    """
     pending = db.session.scalar(sa.select(PendingCourseImport).where(
         PendingCourseImport.id == pending_id, PendingCourseImport.uploaded_by == uploader.id,
         PendingCourseImport.created_at >= utcnow() - PENDING_LIFETIME))
@@ -131,6 +138,9 @@ def confirm_zip(uploader: User, pending_id: int, sha256: str) -> tuple[CourseVer
         raise ZipImportError([Problem("upload", 1, "this upload is no longer available; "
                                                    "upload the zip again")])
     course = db.session.scalar(sa.select(Course).where(Course.slug == pending.course_slug))
+    if course is not None and not may_publish(course.slug):
+        raise ZipImportError([Problem(f"courses/{pending.course_slug}", 1, "only the course's "
+                                      "owners and editors (or an admin) may publish it")])
     current_id = course.current_version_id if course else None
     if current_id != pending.base_version_id:
         raise ZipImportError([Problem(f"courses/{pending.course_slug}", 1, "a newer version "

@@ -16,6 +16,7 @@ from flask_login import current_user
 from learning.access import login_required
 from learning.certificates.pdf import PAPERS
 from learning.certificates.service import certificate_pdf, certificates_of, find_certificate
+from learning.core.localtime import viewer_today
 from learning.ratelimit import allow
 from learning.timeutil import utcnow
 
@@ -27,7 +28,7 @@ bp = Blueprint("certificates", __name__)
 def index():
     """Every certificate the signed-in officer holds, with its status and PDF links."""
     return render_template("certificates/index.html", certificates=certificates_of(current_user.id),
-                           today=utcnow().date())
+                           today=viewer_today())
 
 
 @bp.get("/certificates/<code>.pdf")

@@ -12,6 +12,7 @@ from pathlib import Path
 from learning.content.casedata import find_case_data
 from learning.content.coursechecks import check_course_quality
 from learning.content.frontmatter import Document, LocatedDict, LocatedList, parse_document
+from learning.content.jurisdictions import check_codes, find_variants
 from learning.content.links import IMAGE_EXTENSIONS, classify, find_links
 from learning.content.model import DEFAULT_REVIEW_MONTHS, Asset, Course, Lesson, Module, Problem
 from learning.content.quiz import QuizSet, load_quizzes
@@ -34,6 +35,7 @@ COURSE_SCHEMA = {
     "modules": Field("mapping_list", non_empty=True),
     "completion": Field("mapping", required=False),
     "review_every": Field("int", required=False, minimum=1, maximum=120, nullable=True),
+    "jurisdictions": Field("text_list", required=False),
     "stale_translations": Field("text", required=False),
 }
 COMPLETION_SCHEMA = {
@@ -134,6 +136,7 @@ def _check_body(body: str, first_line: int, path: str, course_slug: str,
             if target.asset not in asset_paths:
                 problems.append(Problem(path, ref.line, f"missing image '{ref.target}'"))
             used_assets.add(target.asset)
+    find_variants(body, first_line, path, problems)
     for offset, text in enumerate(body.splitlines()):
         match = ADMONITION.match(text)
         if match and match.group(1).lower() not in ADMONITION_KINDS:
@@ -285,7 +288,9 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         if text is not None:
             texts.append((path, text))
             quiz_texts.append((path, text))
-    quizzes = load_quizzes(quiz_texts, values.get("pass_mark", 80), problems)
+    declared = values.get("jurisdictions") or []
+    check_codes(declared, getattr(declared, "item_lines", []), course_path, problems)
+    quizzes = load_quizzes(quiz_texts, values.get("pass_mark", 80), problems, tuple(declared))
     stale_policy = values.get("stale_translations", "notice")
     if stale_policy not in STALE_POLICIES:
         problems.append(Problem(course_path, line_of(doc.meta, "stale_translations"),
@@ -342,7 +347,7 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
         quizzes=quizzes,
         completion_lessons=completion[0],
         completion_assessment=completion[1],
-        review_every=review_every,
+        review_every=review_every, jurisdictions=tuple(declared),
         translations=translations,
         content_hash=_files_hash([(path, text.encode()) for path, text in texts]
                                  + [(f"{base}/{a.path}", a.data) for a in assets]),

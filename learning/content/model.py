@@ -83,6 +83,7 @@ class Course:
     completion_assessment: str | None = None  # the final assessment to pass, if any
     # months between reviews of each lesson; None: the course needs no periodic review
     review_every: int | None = DEFAULT_REVIEW_MONTHS
+    jurisdictions: tuple[str, ...] = ()  # declared: finals are checked for each of them
     translations: Translations = field(default_factory=Translations)  # sibling *.<lang>.* files
 
     def lesson(self, slug: str) -> Lesson | None:

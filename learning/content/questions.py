@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from learning.content.frontmatter import LocatedDict, LocatedList
+from learning.content.jurisdictions import check_codes
 from learning.content.problems import Problem
 from learning.content.schema import Field, check
 
@@ -59,6 +60,7 @@ class Question:
     path: str
     line: int
     parts: tuple[Question, ...] = ()  # the linked questions of a scenario
+    jurisdictions: tuple[str, ...] = ()  # empty: valid everywhere; else only where named
 
     @property
     def handler(self) -> type[QuestionKind]:
@@ -77,6 +79,7 @@ COMMON_SCHEMA = {
     "prompt": Field("text"),
     "explanation": Field("text"),
     "sources": Field("text_list", non_empty=True),
+    "jurisdictions": Field("text_list", required=False, non_empty=True),
 }
 
 
@@ -491,6 +494,8 @@ def parse_question(raw: Any, line: int, path: str, problems: list[Problem],
     if nested and kind is Scenario:
         problems.append(Problem(path, raw.line, "a scenario cannot contain another scenario"))
         return None
+    if "jurisdictions" in values:
+        check_codes(values["jurisdictions"], values["jurisdictions"].item_lines, path, problems)
     spec = kind.parse_spec(values, raw, qid, path, problems)
     parts: list[Question] = []
     if kind is Scenario and "questions" in values:
@@ -506,7 +511,7 @@ def parse_question(raw: Any, line: int, path: str, problems: list[Problem],
         prompt=str(values.get("prompt", "")).strip(),
         explanation=str(values.get("explanation", "")).strip(),
         sources=tuple(values.get("sources", ())), spec=spec, path=path, line=raw.line,
-        parts=tuple(parts),
+        parts=tuple(parts), jurisdictions=tuple(values.get("jurisdictions", ())),
     )
 
 

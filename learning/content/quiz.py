@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from learning.content.frontmatter import LocatedDict, LocatedList, parse_yaml
+from learning.content.jurisdictions import valid_for
 from learning.content.problems import Problem
 from learning.content.questions import TAG, Question, parse_question
 from learning.content.schema import SLUG, Field, check
@@ -87,12 +88,15 @@ class QuizSet:
                 found[part.id] = part
         return found
 
-    def draw(self, assessment: Assessment, rng: random.Random) -> list[Question]:
-        """Pick questions for one attempt: per rule, at random, never the same one twice."""
+    def draw(self, assessment: Assessment, rng: random.Random,
+             jurisdiction: str | None = None) -> list[Question]:
+        """Pick questions for one attempt: per rule, at random, never the same one twice,
+        only general items and those valid for the officer's jurisdiction."""
         chosen: list[Question] = []
         taken: set[str] = set()
         for rule in assessment.draw:
-            candidates = [q for q in self.questions if rule.tag in q.tags and q.id not in taken]
+            candidates = [q for q in self.questions if rule.tag in q.tags and q.id not in taken
+                          and valid_for(q.jurisdictions, jurisdiction)]
             rng.shuffle(candidates)
             remaining = rule.count
             for question in candidates:
@@ -155,25 +159,37 @@ def _parse_topics(raw: LocatedDict | None, path: str,
     return tuple(topics)
 
 
-def _check_draws(quizzes: QuizSet, problems: list[Problem],
-                 raw_lines: dict[str, int]) -> None:
-    """Every assessment must always be able to draw its full set of questions."""
+def _check_draws(quizzes: QuizSet, problems: list[Problem], raw_lines: dict[str, int],
+                 jurisdictions: tuple[str, ...] = ()) -> None:
+    """Every assessment must always be able to draw its full set of questions, in general
+    and for every jurisdiction the course declares."""
     for assessment in quizzes.assessments:
-        line = raw_lines.get(assessment.slug, 1)
-        for rule in assessment.draw:
-            available = sum(len(q.gradable()) for q in quizzes.questions if rule.tag in q.tags)
-            if available < rule.count:
-                problems.append(Problem(assessment.path, line, f"draws {rule.count} questions "
-                                        f"tagged '{rule.tag}' but the banks hold {available}"))
-                return
-        for seed in range(DRAW_SIMULATIONS):
-            drawn = quizzes.draw(assessment, random.Random(seed))
-            count = sum(len(q.gradable()) for q in drawn)
-            if count != assessment.question_count:
-                problems.append(Problem(assessment.path, line, f"cannot always draw "
-                                        f"{assessment.question_count} questions (one draw gave "
-                                        f"{count}): tags overlap or scenarios do not fit"))
-                return
+        for jurisdiction in (None, *jurisdictions):
+            if not _check_draw(quizzes, assessment, raw_lines.get(assessment.slug, 1),
+                               jurisdiction, problems):
+                break
+
+
+def _check_draw(quizzes: QuizSet, assessment: Assessment, line: int,
+                jurisdiction: str | None, problems: list[Problem]) -> bool:
+    """Simulate one assessment's draws for one jurisdiction; False after a problem."""
+    where = f" for jurisdiction '{jurisdiction}'" if jurisdiction else ""
+    for rule in assessment.draw:
+        available = sum(len(q.gradable()) for q in quizzes.questions
+                        if rule.tag in q.tags and valid_for(q.jurisdictions, jurisdiction))
+        if available < rule.count:
+            problems.append(Problem(assessment.path, line, f"draws {rule.count} questions "
+                                    f"tagged '{rule.tag}' but the banks hold {available}{where}"))
+            return False
+    for seed in range(DRAW_SIMULATIONS):
+        drawn = quizzes.draw(assessment, random.Random(seed), jurisdiction)
+        count = sum(len(q.gradable()) for q in drawn)
+        if count != assessment.question_count:
+            problems.append(Problem(assessment.path, line, f"cannot always draw "
+                                    f"{assessment.question_count} questions{where} (one draw "
+                                    f"gave {count}): tags overlap or scenarios do not fit"))
+            return False
+    return True
 
 
 def _check_unique_ids(raw: object, path: str, seen: dict[str, str],
@@ -197,7 +213,7 @@ def _check_unique_ids(raw: object, path: str, seen: dict[str, str],
 
 
 def load_quizzes(files: list[tuple[str, str]], default_pass_mark: int,
-                 problems: list[Problem]) -> QuizSet:
+                 problems: list[Problem], jurisdictions: tuple[str, ...] = ()) -> QuizSet:
     """Parse every quiz file of a course; problems are appended, all at once."""
     questions: list[Question] = []
     assessments: list[Assessment] = []
@@ -245,5 +261,5 @@ def load_quizzes(files: list[tuple[str, str]], default_pass_mark: int,
                 questions.append(question)
     quizzes = QuizSet(tuple(questions), tuple(assessments))
     if not any(p.severity == "error" for p in problems):
-        _check_draws(quizzes, problems, assessment_lines)
+        _check_draws(quizzes, problems, assessment_lines, jurisdictions)
     return quizzes

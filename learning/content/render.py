@@ -16,6 +16,7 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from learning.content.jurisdictions import body_for, named
 from learning.content.links import classify
 from learning.content.model import Asset, Course
 
@@ -28,7 +29,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "id", "class"},
     "abbr": {"title"},
-    "div": {"class", "aria-label"},
+    "div": {"class", "aria-label", "data-jurisdictions"},
     "p": {"class"},
     "span": {"class"},
     "img": {"src", "alt", "title", "width", "height", "loading"},
@@ -128,11 +129,12 @@ class _LinkExtension(Extension):
         md.treeprocessors.register(_TableScroller(md), "waymark_tables", 0)
 
 
-def _make_markdown(rewrite: Callable[[str, bool], str]) -> markdown.Markdown:
+def _make_markdown(rewrite: Callable[[str, bool], str],
+                   variants: bool = False) -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[
             "tables", "footnotes", "admonition", "sane_lists", "fenced_code", "abbr", "def_list",
-            "toc", _LinkExtension(rewrite),
+            "toc", _LinkExtension(rewrite), *(["md_in_html"] if variants else []),
         ],
         extension_configs={
             "tables": {"use_align_attribute": True},
@@ -167,7 +169,8 @@ def link_rewriter(course_slug: str, assets: dict[str, Asset],
 
 def render_markdown(text: str, rewrite: Callable[[str, bool], str] | None = None) -> Rendered:
     """Render one Markdown document to sanitised HTML plus its TOC."""
-    md = _make_markdown(rewrite or (lambda target, is_image: target))
+    md = _make_markdown(rewrite or (lambda target, is_image: target),
+                        variants='class="variant"' in text)
     html = md.convert(text)
     return Rendered(sanitise(html), sanitise(getattr(md, "toc", "")))
 
@@ -183,7 +186,17 @@ def render_inline(text: str, rewrite: Callable[[str, bool], str] | None = None) 
 def render_course_texts(course: Course, url_prefix: str = "") -> dict[str, Rendered]:
     """Render the overview ('') and every lesson of a course, keyed by lesson slug."""
     rewrite = link_rewriter(course.slug, {a.path: a for a in course.assets}, url_prefix)
-    rendered = {"": render_markdown(course.overview, rewrite)}
+    rendered = {"": render_markdown(body_for(course.overview, None, course.language), rewrite)}
     for lesson in course.lessons:
-        rendered[lesson.slug] = render_markdown(lesson.body, rewrite)
+        rendered[lesson.slug] = render_markdown(body_for(lesson.body, None, course.language),
+                                                rewrite)
     return rendered
+
+
+def render_variants(course: Course, url_prefix: str = "") -> dict[str, dict[str, Rendered]]:
+    """Per lesson, its text for each jurisdiction its variant blocks name (general text
+    plus that jurisdiction's passages); lessons without variants are left out."""
+    rewrite = link_rewriter(course.slug, {a.path: a for a in course.assets}, url_prefix)
+    return {lesson.slug: {code: render_markdown(body_for(lesson.body, code, course.language),
+                                                rewrite) for code in named(lesson.body)}
+            for lesson in course.lessons if named(lesson.body)}

@@ -17,6 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from learning.content.assessment_translation import (
+    AssessmentTranslation,
+    is_assessment_translation,
+    load_assessment_translation,
+)
 from learning.content.bank_translation import grading_differences, with_source_keys
 from learning.content.frontmatter import LocatedDict, LocatedList, parse_document, parse_yaml
 from learning.content.problems import Problem
@@ -35,6 +40,7 @@ LESSON_SCHEMA = {
     "title": Field("text"),
     "objectives": Field("text_list", required=False),
     "content_warning": Field("text", required=False),
+    "sources": Field("text_list", required=False),  # in the translation's language
 }
 COURSE_SCHEMA = {
     "translates": Field("text"),
@@ -59,6 +65,7 @@ class LessonTranslation:
     body_line: int
     translates: str
     stale: bool
+    sources: tuple[str, ...] = ()  # cited in the translation's language; () keeps the source's
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ class Translations:
     courses: tuple[CourseTranslation, ...] = ()
     banks: tuple[BankTranslation, ...] = ()
     stale_policy: str = "notice"
+    assessments: tuple[AssessmentTranslation, ...] = ()
 
     def lesson(self, slug: str, language: str) -> LessonTranslation | None:
         return next((t for t in self.lessons if t.slug == slug and t.language == language),
@@ -106,7 +114,7 @@ class Translations:
 
     def stale(self) -> tuple[str, ...]:
         """Paths of stale translations, for trainers."""
-        items: Iterable[Any] = (*self.lessons, *self.courses, *self.banks)
+        items: Iterable[Any] = (*self.lessons, *self.courses, *self.banks, *self.assessments)
         return tuple(sorted(t.path for t in items if t.stale))
 
     def questions(self, language: str) -> dict[str, Question]:
@@ -183,7 +191,7 @@ def load_lesson_translation(slug: str, lang: str, path: str, text: str, source: 
     return LessonTranslation(
         slug, lang, path, values["title"].strip(), tuple(values.get("objectives", ())),
         (values.get("content_warning") or "").strip() or None, doc.body, doc.body_line,
-        hashed[0], hashed[1])
+        hashed[0], hashed[1], tuple(values.get("sources", ())))
 
 
 def load_course_translation(lang: str, path: str, text: str, source: bytes, module_count: int,
@@ -210,9 +218,15 @@ def load_course_translation(lang: str, path: str, text: str, source: bytes, modu
 
 def load_bank_translation(stem: str, lang: str, path: str, text: str, source_path: str,
                           source: bytes, sources: dict[str, Question],
-                          problems: list[Problem]) -> BankTranslation | None:
-    """Parse ``<bank>.<lang>.yaml`` and report each grading difference at ``path:line``."""
+                          problems: list[Problem]
+                          ) -> BankTranslation | AssessmentTranslation | None:
+    """Parse ``<bank>.<lang>.yaml`` and report each grading difference at ``path:line``
+    (an ``assessment:`` file is a translated assessment: its words only)."""
     data = parse_yaml(text, path, problems)
+    if is_assessment_translation(data):
+        return load_assessment_translation(stem, lang, path, data, source_path, source,
+                                           _translates(data, data, path, source, problems),
+                                           problems)
     if not isinstance(data, LocatedDict) or set(data) != {"translates", "questions"}:
         problems.append(Problem(path, 1, "a translated bank holds 'translates:' and "
                                          "'questions:'"))
@@ -262,7 +276,7 @@ def load_translations(files: dict[str, bytes], by_path: dict[str, bytes], course
                       module_count: int, stale_policy: str, problems: list[Problem],
                       check_body: Callable[[str, int, str], None]) -> Translations:
     """Load every translation file of a course (``files``: path -> bytes) against its source."""
-    lessons, courses, banks = [], [], []
+    lessons, courses, banks, assessments = [], [], [], []
     top_level = {q.id: q for q in questions}
     for path, data in sorted(files.items()):
         folder, name = path.rsplit("/", 1)
@@ -296,5 +310,9 @@ def load_translations(files: dict[str, bytes], by_path: dict[str, bytes], course
             continue
         found = load_bank_translation(stem, lang, path, text, source_path, by_path[source_path],
                                       top_level, problems)
-        banks.extend([found] if found else [])
-    return Translations(tuple(lessons), tuple(courses), tuple(banks), stale_policy)
+        if isinstance(found, AssessmentTranslation):
+            assessments.append(found)
+        elif found is not None:
+            banks.append(found)
+    return Translations(tuple(lessons), tuple(courses), tuple(banks), stale_policy,
+                        tuple(assessments))

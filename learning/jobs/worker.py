@@ -11,6 +11,7 @@ resumes from its last committed chunk.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,13 +50,33 @@ def enqueue_on_redis(url: str, job_id: int, config: Mapping[str, Any]) -> None:
         raise QueueUnavailable(type(exc).__name__) from exc
 
 
-def perform(job_id: int) -> None:
-    """What the worker runs: our job, re-raising errors so RQ retries while it may."""
+DATABASE_RETRIES = 6  # about a minute of waiting in all (1, 2, 4, 8, 16, 30 s)
+
+
+def perform(job_id: int, pause=time.sleep) -> None:
+    """What the worker runs: our job, re-raising errors so RQ retries while it may.
+
+    A lost database connection (PostgreSQL restarting) is waited out here, with fresh
+    connections, rather than handed to RQ: the failure could not even be recorded while
+    the database was away. The job resumes from its last committed chunk.
+    """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from learning.extensions import db
     from learning.jobs.service import run_job
 
     current = get_current_job()
     retries_left = (current.retries_left or 0) if current is not None else 0
-    run_job(job_id, retries_left=retries_left, reraise=True)
+    for attempt in range(DATABASE_RETRIES + 1):
+        try:
+            run_job(job_id, retries_left=retries_left, reraise=True)
+            return
+        except (OperationalError, InterfaceError):
+            db.session.remove()
+            db.engine.dispose()
+            if attempt == DATABASE_RETRIES:
+                raise
+            pause(min(2 ** attempt, 30))
 
 
 class WaymarkWorker(SimpleWorker):

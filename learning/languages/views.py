@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from learning.accounts.service import is_safe_redirect
-from learning.extensions import db
+from learning.extensions import csrf, db
 from learning.languages.service import (
     COOKIE,
     direction,
@@ -21,8 +21,15 @@ COOKIE_SECONDS = 60 * 60 * 24 * 365
 
 
 @bp.post("/language")
+@csrf.exempt
 def choose():
-    """Remember the choice: on the account when signed in, in a cookie otherwise."""
+    """Remember the choice: on the account when signed in, in a cookie otherwise.
+
+    Visitors' forms carry no CSRF token (it only sets their own cookie, and public pages
+    such as a refused sign-in must stay byte-identical); a signed-in person's must.
+    """
+    if current_user.is_authenticated and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
     requested = request.form.get("language", "")
     language = normalise(requested, shipped()) if requested else ""
     if language is None:
@@ -50,4 +57,20 @@ def language_context() -> dict:
     return {"interface_language": code, "interface_lang": html_lang(code),
             "interface_dir": direction(code),
             "forward_arrow": "←" if direction(code) == "rtl" else "→",
+            "language_next": _return_path(),
             "language_choices": [(c, native_name(c), html_lang(c)) for c in shipped()]}
+
+
+def _return_path() -> str:
+    """Where the switch returns to: this page, unless its address holds a secret or is unknown.
+
+    Certificate codes, invitation and reset tokens stay out of the page (a verify page
+    for an unknown code must be byte-identical to any other), as do addresses no route
+    matched (a 404 never echoes what was asked).
+    """
+    from flask import request
+
+    args = request.view_args or {}
+    if request.endpoint is None or {"code", "token"} & set(args):
+        return url_for("core.home")
+    return request.path

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from learning.catalogue.models import CourseVersion, Lesson
+from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.extensions import db
 from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
@@ -49,6 +49,39 @@ class CourseProgress:
         if self.total and self.done >= self.total and not self.changed:
             return "completed"
         return "in_progress" if self.done else "not_started"
+
+
+_course = Course.__table__
+_progress = LessonProgress.__table__
+# Built once: a prepared Core statement skips the ORM and reuses its compiled form.
+_COURSE_AND_COMPLETED = (
+    sa.select(_course.c.id, _course.c.current_version_id, _progress.c.lesson_slug,
+              _progress.c.lesson_hash)
+    .select_from(_course.outerjoin(_progress, sa.and_(
+        _progress.c.course_id == _course.c.id, _progress.c.user_id == sa.bindparam("user_id"))))
+    .where(_course.c.slug == sa.bindparam("slug")))
+
+
+@dataclass(frozen=True)
+class ReaderState:
+    """A course's current version and what one reader completed in it (one query)."""
+
+    course_id: int
+    version_id: int
+    completed: dict[str, str]  # lesson slug -> hash of the text that was read
+
+
+def reader_state(user_id: int, course_slug: str) -> ReaderState | None:
+    """The course's current version id and the reader's completed lessons, in one query.
+
+    None when there is no such course or it has no published version.
+    """
+    rows = db.session.execute(_COURSE_AND_COMPLETED,
+                              {"user_id": user_id, "slug": course_slug}).all()
+    if not rows or rows[0][1] is None:
+        return None
+    return ReaderState(rows[0][0], rows[0][1],
+                       {slug: read_hash for _, _, slug, read_hash in rows if slug is not None})
 
 
 def completed_lessons(user_id: int, course_id: int) -> dict[str, str]:

@@ -1,0 +1,80 @@
+"""Compliance kept current as events happen: one row per (officer, assignment), and a tally.
+
+``ComplianceState`` stores the dates a state depends on, never the state itself, so
+crossing a date (due, expiry, the expiring window) needs no rewrite: queries derive
+the state with a CASE against today. ``ComplianceTally`` holds the same rows as
+per-unit step functions ("from ``day`` on, ``delta`` more rows are in ``state``"), so
+the unit totals are one small grouped query whatever the agency's size.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from learning.extensions import db
+
+
+class ComplianceState(db.Model):
+    """What one assigned (officer, assignment) pair's state is derived from."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "user_id"),
+        sa.Index("ix_compliance_state_order", "agency_id", "unit_name", "officer_name",
+                 "user_id"),
+        sa.Index("ix_compliance_state_unit", "agency_id", "unit_id", "officer_name", "user_id"),
+        sa.Index("ix_compliance_state_user", "user_id", "course_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agency_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("agency.id"))
+    unit_id: so.Mapped[int | None]
+    unit_name: so.Mapped[str] = so.mapped_column(sa.String(200))  # "" without a unit
+    officer_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    assignment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("assignment.id", ondelete="CASCADE"))
+    course_id: so.Mapped[int]
+    due_on: so.Mapped[date]
+    started: so.Mapped[bool]
+    completed_on: so.Mapped[date | None]  # issue date of the certificate held, if any
+    score: so.Mapped[float | None]
+    expires_on: so.Mapped[date | None]
+    next_due: so.Mapped[date | None]  # when the recurrence asks again (held only)
+    watch_on: so.Mapped[date | None]  # the earlier of next_due and expires_on
+
+
+class ComplianceTally(db.Model):
+    """From ``day`` on, ``delta`` more rows of a unit and course are in ``state``."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("agency_id", "day", "unit_key", "course_id", "state"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agency_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("agency.id"))
+    unit_key: so.Mapped[int]  # the unit's id, 0 for officers without a unit
+    course_id: so.Mapped[int]
+    day: so.Mapped[date]
+    state: so.Mapped[str] = so.mapped_column(sa.String(12))
+    delta: so.Mapped[int]
+
+
+class ComplianceSnapshot(db.Model):
+    """Officers compliant out of those with assigned training in one unit at a month's end.
+
+    Written once per (agency, unit, month): the unique constraint makes a second,
+    concurrent write a no-op. ``unit_key`` is the unit's id, 0 for officers without one.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("agency_id", "month", "unit_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    agency_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("agency.id"))
+    unit_key: so.Mapped[int]
+    month: so.Mapped[date]  # the month's first day
+    total: so.Mapped[int]
+    compliant: so.Mapped[int]
