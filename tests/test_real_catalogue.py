@@ -47,3 +47,21 @@ def test_curriculum_course_is_complete(catalogue, slug):
         assert len({q.id for q in drawn}) == len(drawn)
     checks = [lesson.check for lesson in course.lessons if lesson.check]
     assert checks, "no lesson embeds a knowledge check"
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_recognising_trafficking_is_fully_translated(catalogue, language):
+    """Every lesson, bank and assessment has a current translation, and every question too."""
+    course = next(c for c in catalogue.courses if c.slug == "recognising-trafficking")
+    found = course.translations
+    assert found.stale() == ()
+    assert found.course(language) is not None
+    assert {t.slug for t in found.lessons if t.language == language} == \
+           {lesson.slug for lesson in course.lessons}
+    assert {t.slug for t in found.assessments if t.language == language} == \
+           {a.slug for a in course.quizzes.assessments}
+    translated = found.questions(language)
+    assert all(q.id in translated for q in course.quizzes.questions)
+    for question in course.quizzes.questions:  # a scenario's words are its case
+        words = translated[question.id].prompt or translated[question.id].spec.get("case")
+        assert words and words != (question.prompt or question.spec.get("case"))
