@@ -22,6 +22,7 @@ OFFERED = ("ar", "zh_Hans", "en", "fr", "ru", "es")
 ARABIC = {"Sign in": "تسجيل الدخول", "Language": "اللغة",
           "Certificate of completion": "شهادة إتمام"}
 FRENCH = {"Sign in": "Se connecter", "Language": "Langue"}
+CHINESE = {"Certificate of completion": "结业证书", "has completed the course": "已完成课程"}
 
 
 def write_catalogue(folder: Path, locale: str, messages: dict[str, str]) -> Path:
@@ -40,10 +41,11 @@ def write_catalogue(folder: Path, locale: str, messages: dict[str, str]) -> Path
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    """Two small catalogues (Arabic, French) instead of the shipped ones."""
+    """Three small catalogues (Arabic, French, Chinese) instead of the shipped ones."""
     folder = tmp_path / "translations"
     write_catalogue(folder, "ar", ARABIC)
     write_catalogue(folder, "fr", FRENCH)
+    write_catalogue(folder, "zh_Hans", CHINESE)
     return dict(app_config, TRANSLATIONS_DIR=str(folder),
                 BABEL_TRANSLATION_DIRECTORIES=str(folder))
 
@@ -103,7 +105,7 @@ def test_every_page_offers_the_switch_with_names_in_their_own_language(client):
     assert 'action="/language"' in html
     assert '<option value="ar" lang="ar">العربية</option>' in html
     assert '<option value="fr" lang="fr">Français</option>' in html
-    assert 'value="zh_Hans"' not in html  # not shipped in this instance: not offered
+    assert 'value="ru"' not in html  # not shipped in this instance: not offered
 
 
 def test_signed_in_choice_is_kept_and_empty_means_the_agency_language(
@@ -212,6 +214,15 @@ def test_certificate_labels_follow_the_holders_language(client, certificate, off
     # pdftotext may give right-to-left text in either order.
     assert "شهادة إتمام" in text or "إتمام شهادة" in text or "متمإ ةداهش" in text
     assert "Certificate of completion" not in text
+
+
+def test_certificate_in_chinese_reads_back_with_a_cjk_font(client, certificate, officer,  # noqa: F811
+                                                           tmp_path, isolated_requests):
+    officer.language = "zh_Hans"
+    db.session.commit()
+    text, fonts = pdf_text(client.get(f"/certificates/{certificate.code}.pdf").data, tmp_path)
+    assert "结业证书" in text and "已完成课程" in text
+    assert "DroidSansFallback" in fonts and "Certificate of completion" not in text
 
 
 def test_a_manager_sets_the_agency_language_and_officers_follow(
