@@ -340,3 +340,32 @@ def test_translated_short_answer_accepts_the_source_and_the_language(content):
     assert grade_attempt([french], {"protocol-city": "Palermo"}).score == 1
     assert grade_attempt([source], {"protocol-city": "Palerme"}).score == 0
     assert grade_attempt([french], {"protocol-city": "Paris"}).score == 0
+
+
+def test_french_reader_gets_the_course_pages_in_french(client, app, synced, make_user,
+                                                       login_as):
+    _reader(make_user, login_as, app, "fr")
+    overview = client.get("/courses/field-basics/").get_data(as_text=True)
+    assert "<h1>Notions de terrain</h1>" in overview
+    assert "Un cours de démonstration utilisé par les tests." in overview
+    assert "Premier module" in overview and "Deuxième module" in overview
+    assert ">Premiers pas</a>" in overview  # the lesson's translated title in the contents
+    assert "Évaluation finale" in overview
+    listing = client.get("/courses/").get_data(as_text=True)
+    assert "Notions de terrain" in listing
+    lesson = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    assert "Notions de terrain</a>" in lesson and "Premier module" in lesson
+
+
+def test_english_reader_gets_the_course_pages_in_english(client, app, synced, make_user,
+                                                         login_as):
+    _reader(make_user, login_as, app, "en")
+    overview = client.get("/courses/field-basics/").get_data(as_text=True)
+    assert "Notions de terrain" not in overview and "Premier module" not in overview
+    assert ">First steps</a>" in overview
+
+
+def test_my_training_names_the_course_in_the_readers_language(client, app, synced, make_user,
+                                                              login_as):
+    _reader(make_user, login_as, app, "fr")
+    assert "Notions de terrain" in client.get("/training/").get_data(as_text=True)

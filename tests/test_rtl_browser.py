@@ -93,3 +93,48 @@ def test_an_arabic_reader_takes_a_lesson_and_the_final_right_to_left(demo, open_
     db.session.expire_all()
     assert db.session.scalar(sa.select(Attempt.passed).where(Attempt.id == attempt.id))
     assert errors == []
+
+
+def test_an_arabic_reader_takes_the_arabic_course_and_final(app, demo, open_page):  # noqa: F811
+    """The shipped course in Arabic: the lesson's own text and the final's questions, RTL."""
+    from learning.catalogue.service import sync_catalogue
+
+    report = sync_catalogue(Path(PROJECT_ROOT) / "courses", Path(PROJECT_ROOT) / "quizzes")
+    assert report.ok, report.problems
+    officer = db.session.scalar(sa.select(User).where(User.email == "officer@example.org"))
+    officer.language = "ar"
+    db.session.commit()
+    page, errors = open_page(360)
+    sign_in(page, demo, "officer@example.org")
+    page.wait_for_url("**/training/")
+    page.goto(f"{demo}/courses/recognising-trafficking/what-trafficking-is/")
+    assert is_right_to_left(page)
+    article = page.locator("article.lesson")
+    assert article.get_attribute("lang") == "ar" and article.get_attribute("dir") == "rtl"
+    expect(page.locator("h1")).to_contain_text("الاتجار")
+    expect(page.locator("#sources")).to_be_visible()
+    assert page.locator(".translation-note").count() == 0
+    check_page(page, 360)
+    screenshot(page, 360, "officer-arabic-course-360")
+
+    page.goto(f"{demo}/courses/recognising-trafficking/assessments/final/")
+    expect(page.locator("h1")).to_contain_text("التقييم")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/attempts/*/")
+    db.session.expire_all()
+    attempt = db.session.scalar(sa.select(Attempt).where(Attempt.user_id == officer.id,
+                                                         Attempt.status == "open"))
+    assert attempt.language == "ar"
+    legends = page.locator("main fieldset legend").all_inner_texts()
+    assert legends and all(any("\u0600" <= c <= "\u06ff" for c in text) for text in legends)
+    check_page(page, 360)
+    answer_everything(page, attempt)
+    page.locator("button[formaction$='/review']").click()
+    page.wait_for_url("**/review")
+    page.locator("form[action$='/submit'] button").first.click()
+    page.wait_for_url("**/result")
+    assert is_right_to_left(page)
+    check_page(page, 360)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Attempt.passed).where(Attempt.id == attempt.id))
+    assert errors == []

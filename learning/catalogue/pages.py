@@ -39,6 +39,7 @@ class LessonPage:
     previous: dict[str, Any] | None
     following: dict[str, Any] | None
     lesson_hashes: dict[str, str]  # slug -> current reading hash, for every lesson
+    translations: dict[str, Any] | None = None  # the version's summary (course_text.page_in)
 
 
 class VersionCache:
@@ -103,6 +104,7 @@ def _build_page(course_id: int, course_slug: str, version_id: int,
         following=outline[index + 1] if index + 1 < len(outline) else None,
         lesson_hashes=dict(db.session.execute(sa.select(Lesson.slug, Lesson.reading_hash)
                                               .where(Lesson.version_id == version_id)).all()),
+        translations=version.translations,
     )
 
 

@@ -73,10 +73,18 @@ def render_translations(files: CourseFiles) -> tuple[dict[str, Any], dict[str, d
             "variants": {code: {"html": text.html, "toc_html": text.toc_html}
                          for code, text in variants.items()} or None,
         }
+    shown = [t for t in found.lessons if not (t.stale and found.stale_policy == "source")]
     summary = {
         "policy": found.stale_policy, "stale": list(found.stale()),
-        "courses": {c.language: {"title": c.title, "summary": c.summary, "stale": c.stale}
-                    for c in found.courses},
+        "courses": {c.language: {
+            "title": c.title, "summary": c.summary, "stale": c.stale,
+            "objectives": list(c.objectives), "modules": list(c.module_titles),
+            "overview_html": render_markdown(body_for(c.overview, None, c.language),
+                                             rewrite).html,
+        } for c in found.courses},
+        # lesson titles for contents and navigation, where readers get the translation
+        "lesson_titles": {lang: {t.slug: t.title for t in shown if t.language == lang}
+                          for lang in sorted({t.language for t in shown})},
         "languages": sorted({t.language for t in (*found.lessons, *found.courses,
                                                   *found.banks)}),
     }

@@ -18,6 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from learning.access import login_required
+from learning.catalogue.course_text import course_text, page_in
 from learning.catalogue.forms import MarkCompleteForm
 from learning.catalogue.pages import (
     LessonPage,
@@ -30,7 +31,12 @@ from learning.catalogue.pages import (
 )
 from learning.catalogue.service import change_notes, find_course, media_asset, published_courses
 from learning.catalogue.shell import Shell, shell_context, slot
-from learning.catalogue.translated import LessonText, lesson_text
+from learning.catalogue.translated import (
+    LessonText,
+    lesson_text,
+    title_in,
+    translated_assessment,
+)
 from learning.certificates.service import valid_certificates
 from learning.core.localtime import viewer_today
 from learning.progress.service import (
@@ -49,13 +55,21 @@ MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
                "gif": "image/gif", "webp": "image/webp"}
 
 
+@bp.app_template_filter("course_title")
+def course_title_filter(version) -> str:
+    """A version's course title in the reader's language, where the course translates it."""
+    return title_in(version.translations, version.title, str(get_locale()))
+
+
 @bp.get("/courses/")
 @login_required
 def index():
     """Every published course with the signed-in user's progress and certificate in it."""
     done = completed_by_course(current_user.id)
+    locale = str(get_locale())
     entries = [
-        (course, version, course_progress(version, done.get(course.id, {})))
+        (course, version, course_progress(version, done.get(course.id, {})),
+         course_text(version, locale))
         for course, version in published_courses()
     ]
     return render_template("catalogue/index.html", entries=entries,
@@ -69,9 +83,13 @@ def course(course_slug: str):
     found = find_course(course_slug) or abort(404)
     course, version = found
     progress = course_progress(version, completed_lessons(current_user.id, course.id))
-    assessments = sorted(quiz_set(version.id).assessments, key=lambda a: (not a.final, a.title))
+    locale = str(get_locale())
+    assessments = sorted((translated_assessment(version.id, a, locale)
+                          for a in quiz_set(version.id).assessments),
+                         key=lambda a: (not a.final, a.title))
     return render_template(
         "catalogue/course.html", course=course, version=version, completed=progress.completed,
+        text=course_text(version, locale),
         progress=progress, assessments=assessments, next_slug=next_lesson_slug(version, progress),
         notes=change_notes(version.id, progress.changed),
     )
@@ -86,6 +104,7 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
     progress = progress_against(page.lesson_hashes, completed)
     lesson = page.lesson
     locale = str(get_locale())
+    page = page_in(page, locale)
     jurisdiction = reader_jurisdiction(current_user)
     text = lesson_text(lesson, page.language, locale, jurisdiction,
                        original=request.args.get("original") == "1")
