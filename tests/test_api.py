@@ -23,6 +23,8 @@ from learning.agency.service import create_assignment
 from learning.api import service
 from learning.api.models import ApiToken
 from learning.api.openapi import DOCUMENT
+from learning.api.params import parse_list_params
+from learning.api.queries import list_certificates
 from learning.catalogue.models import Course
 from learning.certificates.dates import add_months
 from learning.certificates.models import Certificate
@@ -273,14 +275,13 @@ def test_is_this_officer_certified_and_until_when(app, client, world, login_as):
     assert body["data"] == []
 
     with app.test_request_context():  # the same row on the day it expires
-        params = service.parse_list_params({})
+        params = parse_list_params({})
         token = service.authenticate(world["a"])
         on_expiry = add_months(today, 24)
-        page = service.list_certificates(token, params, on_expiry, "https://x.test",
-                                         status="expired")
+        page = list_certificates(token, params, on_expiry, "https://x.test", status="expired")
         assert [(c["id"], c["status"]) for c in page.items] == [(certificate.id, "expired")]
-        day_before = service.list_certificates(token, params, on_expiry - timedelta(days=1),
-                                               "https://x.test")
+        day_before = list_certificates(token, params, on_expiry - timedelta(days=1),
+                                       "https://x.test")
         assert day_before.items[0]["status"] == "valid"
 
     revoke_certificate(certificate, "Issued in error", world["manager_a"].id)
@@ -387,8 +388,8 @@ def test_updated_since_certificates_includes_expiries(app, world, client, login_
         token = service.authenticate(world["a"])
 
         def changed(since: str, today: date) -> list[int]:
-            params = service.parse_list_params({"updated_since": since})
-            return [c["id"] for c in service.list_certificates(
+            params = parse_list_params({"updated_since": since})
+            return [c["id"] for c in list_certificates(
                 token, params, today, "https://x.test").items]
 
         assert changed(f"{expiry - timedelta(days=3)}T09:00:00", expiry) == [certificate.id]

@@ -6,7 +6,9 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from learning.content import load_catalogue
-from learning.content.questions import AnswerError, grade_attempt, parse_number
+from learning.content.grading import grade_attempt
+from learning.content.kinds.base import AnswerError
+from learning.content.kinds.values import parse_number
 from tests.conftest import FIXTURE_CONTENT
 
 
@@ -131,7 +133,8 @@ def test_short_text_case_and_whitespace(questions, given, points):
 
 
 def test_short_text_case_sensitive_and_inner_spaces():
-    from learning.content.questions import Question, ShortText
+    from learning.content.kinds.values import ShortText
+    from learning.content.questions import Question
 
     q = Question("q", "short_text", ("t",), 1, "p", "e", ("s",),
                  {"accept": ("New  York",), "case_sensitive": True}, "x", 1)

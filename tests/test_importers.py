@@ -5,15 +5,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from learning.content.importers import (
+from learning.content.importers import detect_format, import_file
+from learning.content.importers.aiken import import_aiken
+from learning.content.importers.bank import (
     EXPLANATION_PLACEHOLDER,
     SOURCE_PLACEHOLDER,
     ImportResult,
-    detect_format,
-    import_aiken,
-    import_file,
-    import_gift,
 )
+from learning.content.importers.gift import import_gift
 from learning.content.problems import Problem
 from learning.content.quiz import QuizSet, load_quizzes
 from tests.conftest import FIXTURES

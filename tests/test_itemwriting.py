@@ -8,7 +8,9 @@ from datetime import date
 import pytest
 
 from learning.content import load_catalogue
-from learning.content.questions import QUESTION_KINDS, Choice, Question
+from learning.content.kinds import QUESTION_KINDS
+from learning.content.kinds.choice import Choice
+from learning.content.questions import Question
 from learning.content.testwise import expected_testwise, key_far_longer, nonreader_share, pool
 from tests.conftest import FIXTURE_CONTENT, FIXTURES
 

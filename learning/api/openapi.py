@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from learning.accounts.models import ROLES
-from learning.api.service import CERTIFICATE_STATUSES, MAX_PER_PAGE, PER_PAGE
+from learning.api.params import CERTIFICATE_STATUSES, MAX_PER_PAGE, PER_PAGE
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -23,10 +23,12 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from learning.access import fresh_mfa_required, role_required
-from learning.api import service
+from learning.api import params, queries, service
 from learning.api.forms import RevokeTokenForm, TokenForm
 from learning.api.openapi import DOCUMENT
-from learning.api.service import ApiError, Page, TokenError
+from learning.api.params import ApiError
+from learning.api.queries import Page
+from learning.api.service import TokenError
 from learning.audit.service import record_audit
 from learning.core.urls import base_url, external_url
 from learning.extensions import csrf, db
@@ -107,8 +109,8 @@ def _page_json(page: Page):
     return jsonify(data=page.items, next=next_url)
 
 
-def _params() -> service.ListParams:
-    return service.parse_list_params(request.args)
+def _params() -> params.ListParams:
+    return params.parse_list_params(request.args)
 
 
 @bp.get("/openapi.json")
@@ -120,13 +122,13 @@ def openapi():
 @bp.get("/officers")
 def officers():
     """The agency's people."""
-    return _page_json(service.list_officers(g.api_token, _params(), request.args.get("email")))
+    return _page_json(queries.list_officers(g.api_token, _params(), request.args.get("email")))
 
 
 @bp.get("/officers/<int:officer_id>")
 def officer(officer_id: int):
     """One person of the agency."""
-    found = service.get_officer(g.api_token, officer_id)
+    found = queries.get_officer(g.api_token, officer_id)
     if found is None:
         raise ApiError(404, "not_found", "No person of your agency has this id.")
     return jsonify(found)
@@ -135,30 +137,30 @@ def officer(officer_id: int):
 @bp.get("/assignments")
 def assignments():
     """The agency's assignments."""
-    return _page_json(service.list_assignments(g.api_token, _params(),
+    return _page_json(queries.list_assignments(g.api_token, _params(),
                                                request.args.get("course")))
 
 
 @bp.get("/completions")
 def completions():
     """Completions by the agency's people."""
-    return _page_json(service.list_completions(
+    return _page_json(queries.list_completions(
         g.api_token, _params(), request.args.get("officer_email"), request.args.get("course")))
 
 
 @bp.get("/certificates")
 def certificates():
     """Certificates of the agency's people, with their status today."""
-    return _page_json(service.list_certificates(
+    return _page_json(queries.list_certificates(
         g.api_token, _params(), utcnow().date(), base_url(),
         officer_email=request.args.get("officer_email"), course=request.args.get("course"),
-        status=service.parse_status(request.args.get("status"))))
+        status=params.parse_status(request.args.get("status"))))
 
 
 @bp.get("/certificates/<int:certificate_id>")
 def certificate(certificate_id: int):
     """One certificate of the agency's people."""
-    found = service.get_certificate(g.api_token, certificate_id, utcnow().date(), base_url())
+    found = queries.get_certificate(g.api_token, certificate_id, utcnow().date(), base_url())
     if found is None:
         raise ApiError(404, "not_found", "No certificate of your agency has this id.")
     return jsonify(found)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from learning.content.questions import QUESTION_KINDS, Choice, Question
+from learning.content.kinds import QUESTION_KINDS
+from learning.content.kinds.choice import Choice
+from learning.content.questions import Question
 from learning.content.quiz import Assessment, QuizSet
 
 
