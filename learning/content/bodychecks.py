@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from learning.content.anchors import AnchorIndex, anchor_problem
 from learning.content.jurisdictions import find_variants
 from learning.content.links import classify, find_links
 from learning.content.problems import Problem
@@ -23,9 +24,10 @@ class BodyCheck:
     asset_paths: set[str]
     used_assets: set[str]
     problems: list[Problem]
+    anchors: AnchorIndex | None = None  # None: '#id' parts are not checked
 
     def __call__(self, body: str, first_line: int, path: str) -> None:
-        """Check links, images and callouts in a Markdown body."""
+        """Check links (and their anchors), images and callouts in a Markdown body."""
         for ref in find_links(body, first_line):
             self._link(path, ref.line, ref.target, ref.is_image)
         find_variants(body, first_line, path, self.problems)
@@ -57,3 +59,9 @@ class BodyCheck:
             self.used_assets.add(target.asset)
         if problem:
             self.problems.append(Problem(path, line, problem))
+        elif target.anchor and self.anchors is not None:
+            linked = None if target.kind == "anchor" else (
+                target.course, target.lesson if target.kind == "lesson" else "course")
+            found = anchor_problem(self.anchors, path, line, link, self.course_slug, linked,
+                                   target.anchor)
+            self.problems.extend([found] if found else [])

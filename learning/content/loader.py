@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from learning.content.anchors import AnchorIndex
 from learning.content.bodychecks import BodyCheck
 from learning.content.casedata import find_case_data
 from learning.content.coursechecks import check_course_quality
@@ -76,8 +77,12 @@ def _files_hash(entries: list[tuple[str, bytes]]) -> str:
 
 def load_course(course_dir: Path, quizzes_dir: Path | None = None,
                 lesson_index: dict[str, set[str]] | None = None,
-                today: date | None = None) -> CourseLoad:
-    """Parse and validate one course folder (and its quiz folder, if any)."""
+                today: date | None = None, anchors: AnchorIndex | None = None) -> CourseLoad:
+    """Parse and validate one course folder (and its quiz folder, if any).
+
+    ``anchors`` shares the pages' ids between the courses of one check; by default
+    other courses' pages are read from the folder that holds ``course_dir``.
+    """
     slug = course_dir.name
     base = f"courses/{slug}"
     problems: list[Problem] = []
@@ -123,7 +128,11 @@ def load_course(course_dir: Path, quizzes_dir: Path | None = None,
                                              "lesson .md files and images", "warning"))
 
     used_assets: set[str] = set()
-    check_body = BodyCheck(slug, lesson_index, asset_paths, used_assets, problems)
+    if anchors is None:
+        anchors = AnchorIndex(course_dir.parent)
+    anchors.add_course(slug, {path[len(base) + 1:]: data for path, data in entries
+                              if path.endswith(".md") and "/" not in path[len(base) + 1:]})
+    check_body = BodyCheck(slug, lesson_index, asset_paths, used_assets, problems, anchors)
     course_text = decode(by_path[course_path], course_path, problems)
     doc = parse_document(course_text or "", course_path, problems)
     values = check(doc.meta, COURSE_SCHEMA, course_path, problems) if doc.meta else {}
@@ -236,8 +245,10 @@ def load_catalogue(courses_root: Path, quizzes_root: Path | None = None,
         elif stat.S_ISDIR(entry.lstat().st_mode):
             folders.append(entry)
     index = {folder.name: _lesson_slugs(folder) for folder in folders}
+    anchors = AnchorIndex(courses_root)  # each page's ids computed once for the whole check
     loads = [
-        load_course(folder, quizzes_root / folder.name if quizzes_root else None, index, today)
+        load_course(folder, quizzes_root / folder.name if quizzes_root else None, index, today,
+                    anchors)
         for folder in folders
     ] + refused
     return CatalogueLoad(tuple(sorted(loads, key=lambda load: load.slug)))
