@@ -7,6 +7,7 @@ an explicit allow-list: raw ``<script>``, event-handler attributes and
 
 from __future__ import annotations
 
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.extensions.toc import slugify, slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from learning.content.jurisdictions import body_for, named
@@ -129,6 +131,17 @@ class _LinkExtension(Extension):
         md.treeprocessors.register(_TableScroller(md), "waymark_tables", 0)
 
 
+def heading_slug(value: str, separator: str) -> str:
+    """A heading's id: ASCII as before for Latin-script text (so existing ids and links keep
+    working), the letters themselves for other scripts (Arabic, Chinese, Russian), which the
+    ASCII slug would drop, leaving ids such as ``_1``."""
+    if any(char.isalnum() and not char.isascii()
+           and not unicodedata.name(char, "").startswith("LATIN")
+           for char in unicodedata.normalize("NFKD", value)):
+        return slugify_unicode(value, separator)
+    return slugify(value, separator)
+
+
 def _make_markdown(rewrite: Callable[[str, bool], str],
                    variants: bool = False) -> markdown.Markdown:
     return markdown.Markdown(
@@ -138,7 +151,7 @@ def _make_markdown(rewrite: Callable[[str, bool], str],
         ],
         extension_configs={
             "tables": {"use_align_attribute": True},
-            "toc": {"toc_depth": "2-3", "permalink": "#",
+            "toc": {"toc_depth": "2-3", "permalink": "#", "slugify": heading_slug,
                     "permalink_title": "Link to this section"},
             "footnotes": {"BACKLINK_TITLE": "Back to the text"},
         },

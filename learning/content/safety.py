@@ -102,6 +102,21 @@ def read_tree(folder: Path, prefix: str, problems: list[Problem]) -> list[tuple[
     return sorted(found)
 
 
+def read_one(folder: Path, name: str) -> bytes | None:
+    """One file directly in ``folder``, refused as ``read_tree`` would refuse it; None if it
+    is missing or refused (the course that holds it reports why when it is loaded)."""
+    if "/" in name or name.startswith("."):
+        return None
+    try:
+        fd = os.open(folder, _OPEN_DIR)
+    except OSError:
+        return None
+    try:
+        return _read_file(fd, name, name, [])
+    finally:
+        os.close(fd)
+
+
 def _open_failure(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return _LINK_MESSAGE
