@@ -100,8 +100,7 @@ def test_a_zip_changing_the_final_is_a_draft_in_review_until_approved(
     entries[WRAP_UP] += b"\nA closing line from the zip.\n"
     entries[FINAL] = entries[FINAL].replace(b"pass_mark: 80", b"pass_mark: 81", 1)
     login_as(asker)
-    page = upload(client, build_zip(entries.items()))
-    assert page.status_code == 200, re.findall(r"<li class=\"problem-error\">(.*?)</li>", page.get_data(as_text=True))
+    assert upload(client, build_zip(entries.items())).status_code == 200
     pending = db.session.scalar(sa.select(PendingCourseImport))
     response = client.post("/author/import/confirm",
                            data={"pending_id": pending.id, "sha256": pending.sha256})
