@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from learning.accounts.models import User
 from learning.catalogue.models import MediaAsset
 from learning.extensions import db
 from tests.authoring import LESSON, draft, make_owner, open_draft
@@ -95,3 +96,36 @@ def test_an_image_is_resized_stripped_stored_by_hash_and_inserted(client, draft_
                            data={"confirm": "yes", "significance-first-steps": "editorial"})
     assert response.status_code == 302
     assert client.get(f"/media/{sha256}.png").status_code == 200
+
+
+def test_a_draft_image_is_served_only_to_whoever_may_edit_or_review_the_draft(
+        client, draft_id, make_user, login_as, isolated_requests):
+    """Before it is published, an image is a 404 for anyone else who knows its hash."""
+    owner = db.session.get(User, draft(draft_id).author_id)
+    assert _upload(client, draft_id, _png((64, 48))).status_code == 302
+    [sha256] = [s for p, s in draft(draft_id).assets.items() if p.startswith("media/")]
+    mine = f"/author/drafts/{draft_id}/media/{sha256}.png"
+    page = client.get(f"/author/drafts/{draft_id}/", query_string={"file": LESSON})
+    assert f'src="{mine}"' in page.get_data(as_text=True)  # the preview uses the draft's URL
+    assert client.get(mine).status_code == 200
+    assert client.get(mine).data == db.session.get(MediaAsset, sha256).data
+    assert client.get(f"/media/{sha256}.png").status_code == 404  # not published yet
+    editor, admin = make_user("trainer"), make_user("admin")
+    make_owner(editor, role="editor")
+    outsiders = [make_user("officer"), make_user("manager"), make_user("trainer")]
+    for person, status in [(editor, 200), (admin, 200), *((o, 404) for o in outsiders)]:
+        client.post("/logout")
+        login_as(person)
+        assert client.get(mine).status_code == status, person.role
+        assert client.get(f"/media/{sha256}.png").status_code == 404, person.role
+        assert client.get(f"/author/drafts/{draft_id}/media/{sha256}.jpg").status_code == 404
+        assert client.get(f"/author/drafts/999999/media/{sha256}.png").status_code == 404
+    client.post("/logout")
+    login_as(owner)
+    response = client.post(f"/author/drafts/{draft_id}/publish",
+                           data={"confirm": "yes", "significance-first-steps": "editorial"})
+    assert response.status_code == 302
+    client.post("/logout")
+    login_as(outsiders[0])  # once published, anyone who may read the course sees it
+    assert client.get(f"/media/{sha256}.png").status_code == 200
+    assert client.get(mine).status_code == 200

@@ -384,3 +384,29 @@ def test_a_database_restart_mid_job_is_waited_out_by_the_worker(app, make_user, 
     done = db.session.get(Job, job_id)
     assert (done.state, done.attempts, pauses) == (DONE, 2, [1])
     assert certificates_per_officer(course) == dict.fromkeys(officers, 1)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports, at the top or inside a function."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_job_handlers_and_services_never_import_a_view_module():
+    """One-way imports (views -> services -> models): only views and the app factory,
+    which registers blueprints, may import a views module."""
+    offenders = []
+    for path in sorted((ROOT / "learning").rglob("*.py")):
+        if path.name.endswith("views.py") or path == ROOT / "learning" / "__init__.py":
+            continue
+        offenders += [f"{path.relative_to(ROOT)} imports {name}"
+                      for name in sorted(_imported_modules(path))
+                      if name.startswith("learning.") and name.endswith("views")]
+    assert offenders == []

@@ -20,12 +20,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from learning.access import Viewer, role_required, visible_person_or_404
 from learning.accounts.forms import AgencyTimeZoneForm
-from learning.agency import charts, compliance, dashboard
+from learning.agency import charts, compliance, dashboard, exports
+from learning.agency.exports import EXPORT_COLUMNS  # noqa: F401 (the exports' header)
 from learning.agency.forms import AssignmentForm, GrantAttemptsForm, RemoveAssignmentForm
 from learning.agency.models import Assignment
 from learning.agency.service import (
@@ -53,10 +53,6 @@ from learning.transcript.service import transcript
 
 bp = Blueprint("agency", __name__, url_prefix="/agency")
 PAGE_SIZE = 50
-# The exports' header, in the interface's language (labels a spreadsheet user can read).
-EXPORT_COLUMNS = (_l("Officer"), _l("Email"), _l("Unit"), _l("Course"), _l("State"),
-                  _l("Due on"), _l("Completed on"), _l("Score (%)"),
-                  _l("Certificate expires on"))
 
 
 def _filters() -> compliance.Filters:
@@ -109,26 +105,9 @@ def dashboard_page():
 
 def export_rows(filters: compliance.Filters, viewer: Viewer | None = None
                 ) -> Iterator[tuple[str | date | int | None, ...]]:
-    """Header, then one line per (officer, course): the screen's rows and labels, dates typed.
-
-    The labels are translated here, in the request: the stream runs after the view
-    returns, when the user's language can no longer be looked up.
-    """
-    viewer = viewer or Viewer.of(current_user)
-    header = tuple(str(column) for column in EXPORT_COLUMNS)
-    labels = {state: str(label) for state, label in compliance.STATE_LABELS.items()}
-    return _export_lines(header, labels, compliance.stream(viewer, viewer_today(), _window(),
-                                                           filters))
-
-
-def _export_lines(header: tuple[str, ...], labels: dict[str, str],
-                  rows: Iterator[compliance.ComplianceRow]
-                  ) -> Iterator[tuple[str | date | int | None, ...]]:
-    yield header
-    for row in rows:
-        yield (row.officer.name, row.officer.email, row.officer.unit_name,
-               row.requirement.course_title, labels[row.state], row.due_on,
-               row.completed_on, row.score, row.certificate_expires_on)
+    """The export's lines for the signed-in manager (translated now, in the request)."""
+    return exports.export_rows(filters, viewer or Viewer.of(current_user), viewer_today(),
+                               _window())
 
 
 def begin_export(kind: str) -> tuple[compliance.Filters, Viewer]:

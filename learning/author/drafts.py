@@ -21,6 +21,7 @@ from learning.content import CourseLoad, load_course
 from learning.content.loader import RESERVED_LESSON_SLUGS
 from learning.content.safety import MAX_TEXT_BYTES, is_image
 from learning.content.schema import SLUG
+from learning.content.translations import split_name
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -68,6 +69,14 @@ def file_kind(course_slug: str, path: str) -> str | None:
     if match and match.group(1) == course_slug:
         return "quiz"
     return None
+
+
+def carried(course_slug: str, path: str) -> bool:
+    """A translation file (``first-steps.fr.md``): the browser does not edit them, but a
+    rollback or an import draft publishes them with the rest, as its direct path would."""
+    folder, _, name = path.rpartition("/")
+    return folder in (f"courses/{course_slug}", f"quizzes/{course_slug}") and \
+        split_name(name) is not None
 
 
 def open_draft_for(course_slug: str) -> CourseDraft | None:
@@ -228,7 +237,7 @@ def lesson_slugs(course_slug: str, files: dict[str, str]) -> set[str]:
 
 
 def check_files(course_slug: str, files: dict[str, str], assets: dict[str, str],
-                today: date | None = None) -> CourseLoad:
+                today: date | None = None, translations: bool = False) -> CourseLoad:
     """Load a draft's files exactly as ``content check`` loads a course folder.
 
     The files are written into a fresh temporary folder (paths were checked when saved
@@ -243,7 +252,8 @@ def check_files(course_slug: str, files: dict[str, str], assets: dict[str, str],
         course_dir = root / "courses" / course_slug
         course_dir.mkdir(parents=True)
         for path, text in files.items():
-            if file_kind(course_slug, path) is None:
+            if file_kind(course_slug, path) is None and not (
+                    translations and carried(course_slug, path)):
                 continue
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -257,7 +267,8 @@ def check_files(course_slug: str, files: dict[str, str], assets: dict[str, str],
 
 def check_draft(draft: CourseDraft, overlay: dict[str, str] | None = None) -> CourseLoad:
     """Check the draft as saved, or with some files replaced by unsaved text."""
-    return check_files(draft.course_slug, {**draft.files, **(overlay or {})}, draft.assets)
+    return check_files(draft.course_slug, {**draft.files, **(overlay or {})}, draft.assets,
+                       translations=draft.origin in ("rollback", "import"))
 
 
 def changed_paths(draft: CourseDraft) -> list[str]:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from learning.access import role_required
+from learning.access import login_required, role_required
 from learning.agency.service import record_audit
 from learning.author import drafts, media, ownership, previews, review, starters
 from learning.author.blueprint import bp
@@ -41,12 +51,19 @@ def _editor(draft: CourseDraft, path: str, text: str | None = None, status: int 
         base=drafts.digest(conflict.theirs if conflict else saved),
         revision=conflict.revision if conflict else draft.revision, conflict=conflict,
         problems=[p for p in load.problems if p.path == path], all_problems=load.problems,
-        preview=previews.render_file(draft.course_slug, draft.assets, path, shown or ""),
+        preview=previews.render_file(draft.course_slug, draft.assets, path, shown or "",
+                                     _media_url(draft)),
         kind=drafts.file_kind(draft.course_slug, path),
         may_edit=ownership.may_edit(current_user, draft.course_slug),
         comments=[c for c in review.comments(draft) if c[0].path in (path, "")],
         publishable=review.may_publish_now(draft, _review_for_all()),
     ), status
+
+
+def _media_url(draft: CourseDraft) -> previews.MediaUrl:
+    """Images in a draft's preview come from the draft's own image route."""
+    return lambda sha256, extension: url_for("author.draft_media", draft_id=draft.id,
+                                             sha256=sha256, extension=extension)
 
 
 def _review_for_all() -> bool:
@@ -162,7 +179,8 @@ def check(draft_id: int):
     if not wants_json():
         return _editor(draft, path, text)
     load = drafts.check_draft(draft, {path: text})
-    preview = previews.render_file(draft.course_slug, draft.assets, path, text)
+    preview = previews.render_file(draft.course_slug, draft.assets, path, text,
+                                   _media_url(draft))
     return jsonify(problems=[{"path": p.path, "line": p.line, "message": p.message,
                               "severity": p.severity} for p in load.problems if p.path == path],
                    others=sum(1 for p in load.problems if p.path != path),
@@ -227,6 +245,16 @@ def upload(draft_id: int):
     db.session.commit()
     flash(_("Image added at the end of the lesson; move the line where it belongs."), "success")
     return redirect(url_for("author.editor", draft_id=draft.id, file=path))
+
+
+@bp.get("/drafts/<int:draft_id>/media/<sha256>.<extension>")
+@login_required
+def draft_media(draft_id: int, sha256: str, extension: str):
+    """An image of a draft: for its course's owners, editors, reviewers and admins (404
+    for anyone else, as for an unknown hash)."""
+    asset = media.draft_image(db.session.get(CourseDraft, draft_id), sha256, extension,
+                              current_user) or abort(404)
+    return Response(asset.data, mimetype=media.MEDIA_TYPES[extension])
 
 
 def _image_error(reason: str) -> str:

@@ -17,7 +17,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from PIL import Image, UnidentifiedImageError
 
+from learning.accounts.models import User
+from learning.author.models import CourseDraft
+from learning.author.ownership import may_edit, may_review
 from learning.catalogue.models import MediaAsset
+from learning.catalogue.service import is_published_media
 from learning.extensions import db
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -25,6 +29,8 @@ MAX_PIXELS = 40_000_000  # decoded size is checked before decoding (decompressio
 MAX_SIDE = 1600
 MAX_ALT = 200
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+               "gif": "image/gif", "webp": "image/webp"}
 _MARKUP = re.compile(rb"<\s*(svg|html|script|!doctype|\?xml)", re.IGNORECASE)
 
 
@@ -100,3 +106,19 @@ def store_image(data: bytes, alt: str) -> StoredImage:
         db.session.add(MediaAsset(sha256=sha256, extension=extension, data=encoded))
     path = f"media/{sha256}.{extension}"
     return StoredImage(path, sha256, f"![{alt}]({path})")
+
+
+def draft_image(draft: CourseDraft | None, sha256: str, extension: str,
+                user: User) -> MediaAsset | None:
+    """An image of a draft, for those who may edit or review the course; None otherwise.
+
+    Anyone else gets the same None as for an unknown hash (a 404), so a hash reveals
+    nothing; an image that is also published is shown to whoever may see the draft.
+    """
+    if draft is None or sha256 not in draft.assets.values() or extension not in MEDIA_TYPES:
+        return None
+    slug = draft.course_slug
+    if not (may_edit(user, slug) or may_review(user, slug) or is_published_media(sha256)):
+        return None
+    asset = db.session.get(MediaAsset, sha256)
+    return asset if asset is not None and asset.extension == extension else None

@@ -13,6 +13,7 @@ from learning.timeutil import utcnow
 DRAFT_STATES = ("draft", "in_review", "approved", "published", "withdrawn")
 OPEN_STATES = ("draft", "in_review", "approved")
 MEMBER_ROLES = ("owner", "editor")
+DRAFT_ORIGINS = ("browser", "rollback", "import")  # written here, an old version, a zip
 
 
 class CourseDraft(db.Model):
@@ -46,6 +47,9 @@ class CourseDraft(db.Model):
     reviewer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     published_version_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("course_version.id"))
+    # A rollback or a zip import waits for review as a draft, and publishes with its origin.
+    origin: so.Mapped[str] = so.mapped_column(sa.String(20), default="browser",
+                                              server_default="browser")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 

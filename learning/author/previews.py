@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,14 +25,28 @@ class FilePreview:
     sources_html: list[str] = field(default_factory=list)
 
 
-def render_file(course_slug: str, assets: dict[str, str], path: str,
-                text: str) -> FilePreview | None:
-    """Render a lesson or course.md body; None for quiz files (see question previews)."""
+_MEDIA_URL = re.compile(r"/media/([0-9a-f]{64})\.([a-z0-9]+)")
+MediaUrl = Callable[[str, str], str]  # (sha256, extension) -> the draft's image URL
+
+
+def render_file(course_slug: str, assets: dict[str, str], path: str, text: str,
+                media_url: MediaUrl | None = None) -> FilePreview | None:
+    """Render a lesson or course.md body; None for quiz files (see question previews).
+
+    ``media_url`` gives images the draft's own URLs: an image not yet published is
+    served only to those who may edit or review the draft.
+    """
     if file_kind(course_slug, path) not in ("lesson", "course"):
         return None
     document = parse_document(text, path, [])
-    rewrite = link_rewriter(course_slug, {rel: Asset(rel, sha256, b"")
-                                          for rel, sha256 in assets.items()})
+    published = link_rewriter(course_slug, {rel: Asset(rel, sha256, b"")
+                                            for rel, sha256 in assets.items()})
+
+    def rewrite(target: str, is_image: bool) -> str:
+        url = published(target, is_image)
+        match = _MEDIA_URL.fullmatch(url) if media_url else None
+        return media_url(match.group(1), match.group(2)) if match else url
+
     meta = document.meta or {}
     title = meta.get("title") if isinstance(meta.get("title"), str) else ""
     sources = meta.get("sources") if isinstance(meta.get("sources"), list) else []

@@ -12,9 +12,12 @@ from learning.author import drafts, review
 from learning.author.blueprint import bp
 from learning.author.gate import draft_or_abort, refuse
 from learning.catalogue.publishing import PublishError, check_base, plan_publish, publish_course
+from learning.catalogue.versions import ROLLBACK_ACTION
+from learning.catalogue.zip_import import IMPORT_ACTION
 from learning.extensions import db
 
 MAX_NOTE = 2000
+ORIGIN_ACTIONS = {"rollback": ROLLBACK_ACTION, "import": IMPORT_ACTION}
 
 
 def _back(draft_id: int):
@@ -151,7 +154,7 @@ def publish(draft_id: int):
             files, significance=chosen,
             notes={slug: note for slug, note in notes.items()
                    if note and chosen[slug] == "substantive"},
-            recertify=request.form.get("recertify") == "yes", origin="browser",
+            recertify=request.form.get("recertify") == "yes", origin=draft.origin,
             actor=current_user)
     except PublishError:
         db.session.rollback()
@@ -159,6 +162,10 @@ def publish(draft_id: int):
     draft.state, draft.published_version_id = "published", version.id
     record_audit(current_user, "author.draft_published", draft.course_slug,
                  {"draft": draft.id, "version": version.number, "outcome": outcome})
+    if draft.origin in ORIGIN_ACTIONS:  # a reviewed rollback or zip import is now published
+        record_audit(current_user, ORIGIN_ACTIONS[draft.origin], draft.course_slug,
+                     {"draft": draft.id, "version": version.number, "outcome": outcome,
+                      "requested_by": draft.author_id, "approved_by": draft.reviewer_id})
     db.session.commit()
     flash(_("Published as version %(n)d.", n=version.number), "success")
     return redirect(url_for("author.drafts_index"))

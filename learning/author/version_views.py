@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -17,6 +18,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from learning.access import fresh_mfa_required, role_required
+from learning.agency.service import record_audit
+from learning.author import intake
+from learning.author.drafts import DraftError
 from learning.author.ownership import may_edit
 from learning.author.version_forms import ConfirmZipForm, RollbackForm, ZipUploadForm
 from learning.catalogue import versions
@@ -35,6 +39,26 @@ def _course_or_404(course_slug: str) -> Course:
 
 def _version_or_404(course: Course, number: int) -> CourseVersion:
     return versions.version_by_number(course, number) or abort(404)
+
+
+def _review_for_all() -> bool:
+    return bool(current_app.config.get("AUTHOR_REVIEW_REQUIRED", False))
+
+
+def _draft_refused(error: DraftError) -> str:
+    """Why a rollback or an import could not become a draft."""
+    if str(error) == "open":
+        return _("This course already has an open draft: publish or withdraw it first.")
+    return _("These files no longer pass the checks, so they cannot be sent to review.")
+
+
+def _sent_to_review(draft, action: str, details: dict):
+    """Audit a rollback or an import that now waits for review, and show its draft."""
+    record_audit(current_user, action, draft.course_slug, {"draft": draft.id, **details})
+    db.session.commit()
+    flash(_("Sent to review as a draft: another owner or editor approves it, then it can "
+            "be published."), "success")
+    return redirect(url_for("author.editor", draft_id=draft.id), 303)
 
 
 @bp.get("/courses/<course_slug>/versions/")
@@ -97,13 +121,19 @@ def rollback(course_slug: str, number: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        created = versions.rollback(current_user, course, version)
+        done = intake.rollback(current_user, course, version, _review_for_all())
+        if done.draft is not None:
+            return _sent_to_review(done.draft, "course.rollback_requested", {
+                "content_of": version.number, "replaced": current.number if current else None})
+        created = done.version
         db.session.commit()
-    except versions.VersionError as exc:
+    except (versions.VersionError, DraftError) as exc:
         db.session.rollback()
+        error = _draft_refused(exc) if isinstance(exc, DraftError) else str(exc)
         return render_template("author/versions_rollback.html", course=course, version=version,
                                current=current, changes=None, form=form, is_current=False,
-                               next_number=versions.next_number(course), error=str(exc)), 422
+                               next_number=versions.next_number(course), error=error), \
+            409 if isinstance(exc, DraftError) else 422
     except IntegrityError:  # someone published meanwhile and took the number
         db.session.rollback()
         flash(_("Another version was published at the same moment. Check the history and "
@@ -149,13 +179,23 @@ def confirm_import():
     if not form.validate_on_submit():
         abort(400)
     try:
-        version, outcome = zips.confirm_zip(current_user, form.pending_id.data, form.sha256.data,
-                                            lambda slug: may_edit(current_user, slug))
+        done = intake.confirm_import(current_user, form.pending_id.data, form.sha256.data,
+                                     lambda slug: may_edit(current_user, slug),
+                                     _review_for_all())
+        if done.draft is not None:
+            return _sent_to_review(done.draft, "course.import_requested",
+                                   {"sha256": form.sha256.data})
+        version, outcome = done.version, done.published
         db.session.commit()
     except zips.ZipImportError as exc:
         db.session.rollback()
         return render_template("author/versions_import.html", form=ZipUploadForm(formdata=None),
                                problems=exc.problems), 409
+    except DraftError as exc:
+        db.session.rollback()
+        flash(_draft_refused(exc), "error")
+        return render_template("author/versions_import.html",
+                               form=ZipUploadForm(formdata=None)), 409
     except IntegrityError:
         db.session.rollback()
         abort(409)

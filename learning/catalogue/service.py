@@ -23,8 +23,9 @@ from learning.catalogue.publishing import (
 from learning.content import CatalogueLoad, Problem, load_catalogue
 from learning.extensions import db
 
-__all__ = ["MARKER", "SyncReport", "change_notes", "export_version", "find_course", "media_asset",
-           "publish_course", "published_courses", "sync_catalogue"]
+__all__ = ["MARKER", "SyncReport", "change_notes", "export_version", "find_course",
+           "is_published_media", "media_asset", "publish_course", "published_courses",
+           "sync_catalogue"]
 
 MARKER = ".published-hash"  # hidden, so the loader skips it: not content, not hashed
 
@@ -187,6 +188,18 @@ def change_notes(version_id: int, slugs: Iterable[str]) -> dict[str, str | None]
         .where(Lesson.version_id == version_id, Lesson.slug.in_(wanted))).all())
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def is_published_media(sha256: str) -> bool:
+    """True when a published version holds this image (so anyone who reads courses may)."""
+    if not _SHA256.fullmatch(sha256):
+        return False
+    rows = db.session.scalars(sa.select(CourseVersion.assets).where(
+        sa.cast(CourseVersion.assets, sa.Text).contains(f'"{sha256}"')))
+    return any(sha256 in (assets or {}).values() for assets in rows)
+
+
 def media_asset(sha256: str) -> MediaAsset | None:
-    """A stored image by its hash."""
-    return db.session.get(MediaAsset, sha256)
+    """A published image by its hash; a draft's images are served by the author pages only."""
+    return db.session.get(MediaAsset, sha256) if is_published_media(sha256) else None

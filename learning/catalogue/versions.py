@@ -165,6 +165,15 @@ def published_lesson_index() -> dict[str, set[str]]:
             for slug, outline in rows}
 
 
+def check_rollback(course: Course, version: CourseVersion) -> None:
+    """VersionError unless ``version`` is an older version of ``course``."""
+    if version.course_id != course.id:
+        raise VersionError("That version belongs to another course.")
+    current = course.current_version
+    if current is not None and current.id == version.id:
+        raise VersionError("That version is already the current one.")
+
+
 def rollback(actor: User, course: Course, version: CourseVersion) -> CourseVersion:
     """Publish ``version``'s content again as a new, current version (the caller commits).
 
@@ -172,11 +181,8 @@ def rollback(actor: User, course: Course, version: CourseVersion) -> CourseVersi
     published like any other version (origin "rollback"; changed lessons are
     substantive, so officers re-read what the rollback changes).
     """
-    if version.course_id != course.id:
-        raise VersionError("That version belongs to another course.")
+    check_rollback(course, version)
     current = course.current_version
-    if current is not None and current.id == version.id:
-        raise VersionError("That version is already the current one.")
     try:
         loaded = import_zip(export_zip(version), published_lesson_index())
     except ArchiveError as exc:

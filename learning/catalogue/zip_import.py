@@ -131,6 +131,17 @@ def confirm_zip(uploader: User, pending_id: int, sha256: str,
     ``may_publish(slug)`` says whether the uploader may change an existing course (its
     owners and editors, and admins: the authoring rules live in learning.author).
     """
+    pending, loaded = confirmed_upload(uploader, pending_id, sha256, may_publish)
+    version, outcome = publish_zip(loaded, uploader)
+    db.session.delete(pending)
+    return version, outcome
+
+
+def confirmed_upload(uploader: User, pending_id: int, sha256: str,
+                     may_publish: Callable[[str], bool]
+                     ) -> tuple[PendingCourseImport, ZipImport]:
+    """The upload this trainer previewed, loaded and checked again; ZipImportError if the
+    course moved on, the files no longer pass, or the uploader may not change it."""
     pending = db.session.scalar(sa.select(PendingCourseImport).where(
         PendingCourseImport.id == pending_id, PendingCourseImport.uploaded_by == uploader.id,
         PendingCourseImport.created_at >= utcnow() - PENDING_LIFETIME))
@@ -149,6 +160,4 @@ def confirm_zip(uploader: User, pending_id: int, sha256: str,
     loaded, problems = load_zip(pending.content)  # checked again: the rules may have changed
     if loaded is None or any(p.severity == "error" for p in problems):
         raise ZipImportError(problems)
-    version, outcome = publish_zip(loaded, uploader)
-    db.session.delete(pending)
-    return version, outcome
+    return pending, loaded

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from learning.extensions import db
 from learning.jobs.models import Job
-from learning.jobs.service import JobError, all_jobs, enqueue, new_token, retry
+from learning.jobs.service import JobError, all_jobs, enqueue, new_token, retry, settle
 
 jobs_cli = AppGroup("jobs", help="Run and inspect background jobs.")
 
@@ -29,8 +29,9 @@ def worker_command(burst: bool):
 @jobs_cli.command("list")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def list_command(limit: int):
-    """The most recent jobs: id, kind, state, progress, attempts and owner."""
-    for job in all_jobs(limit):
+    """The most recent jobs: id, kind, state, progress, attempts and owner (a job the
+    queue failed or lost is marked failed first)."""
+    for job in map(settle, all_jobs(limit)):
         total = "?" if job.total is None else job.total
         click.echo(f"{job.id}\t{job.kind}\t{job.state}\t{job.done}/{total}\t"
                    f"attempts={job.attempts}\towner={job.owner_id}\t"

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from learning.access import Viewer, scope_people
 from learning.accounts.models import User
-from learning.agency import compliance
+from learning.agency import compliance, exports
 from learning.agency.reminders import queue_digests, send_pending
 from learning.agency.reminders_models import Notification
 from learning.assessments.models import Attempt
@@ -34,7 +35,7 @@ from learning.extensions import db
 from learning.jobs import steps
 from learning.jobs.models import Job
 from learning.progress.models import LessonProgress
-from learning.timeutil import utcnow
+from learning.timeutil import today_in, utcnow
 
 PDF_PREFIX = "pdf/"
 ZIP_MIMETYPE = "application/zip"
@@ -107,19 +108,18 @@ def issue_certificates(job: Job) -> None:
 
 def export_compliance(job: Job) -> None:
     """The compliance rows as CSV or XLSX, built again from scratch on every run."""
-    from learning.agency.reminders_views import XLSX_MIMETYPE, write_xlsx
-    from learning.agency.views import export_rows
-
     owner = _owner(job)
     filters = compliance.Filters(**job.params.get("filters", {}))
     kind = job.params.get("format", "csv")
+    window = current_app.config["EXPIRING_WITHIN_DAYS"]
     with force_locale(owner.language or "en"):
-        lines = list(export_rows(filters, Viewer.of(owner)))
+        lines = list(exports.export_rows(filters, Viewer.of(owner),
+                                         today_in(owner.time_zone_name), window))
     steps.advance(job, 0, total=len(lines) - 1)
     if kind == "xlsx":
         buffer = io.BytesIO()
-        write_xlsx(lines, buffer)
-        data, mimetype = buffer.getvalue(), XLSX_MIMETYPE
+        exports.write_xlsx(lines, buffer)
+        data, mimetype = buffer.getvalue(), exports.XLSX_MIMETYPE
     else:
         text = io.StringIO()
         text.write("\ufeff")

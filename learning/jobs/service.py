@@ -13,6 +13,8 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from learning.accounts.models import User
@@ -121,6 +123,64 @@ def retry(job: Job) -> Job:
     job.state, job.error, job.finished_at = QUEUED, None, None
     db.session.commit()
     dispatch(job)
+    return job
+
+
+DIED, LOST, GAVE_UP = "died", "lost", "gave_up"  # why RQ will not run a job again
+
+
+def _reason(cause: str, attempts: int, last_error: str | None) -> str:
+    """What the job's page says happened, in the current locale."""
+    if cause == DIED:
+        return _("The worker running this job stopped during its last attempt (attempt "
+                 "%(n)d). Retry it to resume where it stopped.", n=attempts)
+    if cause == LOST:
+        return _("The job queue has no record of this job any more (Redis was emptied or "
+                 "restarted), so nothing will run it. Retry it to start it again.")
+    if cause == GAVE_UP:
+        return _("The job queue gave up on this job after attempt %(n)d.", n=attempts) + (
+            f" {last_error}" if last_error else "")
+    return _("The last attempt (attempt %(n)d) failed: %(error)s", n=attempts, error=cause)
+
+
+def give_up(job_id: int, cause: str) -> Job | None:
+    """Mark an unfinished job failed because RQ will not run it again, saying why.
+
+    ``cause`` is DIED (its worker stopped), LOST (RQ forgot it), GAVE_UP (RQ marked it
+    failed) or the last try's error. The reason is in the owner's language, like the
+    job's summary.
+    """
+    job = db.session.get(Job, job_id)
+    if job is None or job.state not in (QUEUED, RUNNING):
+        return job
+    owner = db.session.get(User, job.owner_id) if job.owner_id else None
+    with force_locale(owner.language if owner and owner.language else "en"):
+        reason = _reason(cause, job.attempts, job.error)
+    log.warning("Job %s (%s) given up: %s", job.id, job.kind, reason)
+    fail(job, reason)
+    return job
+
+
+def settle(job: Job) -> Job:
+    """An unfinished job whose RQ job failed or is gone is failed: nothing will run it.
+
+    The page and ``flask jobs list`` call this, so a job RQ lost (Redis emptied, or its
+    failure not recorded) stops showing as waiting or running forever.
+    """
+    url = current_app.config.get("REDIS_URL")
+    if not url or job.state not in (QUEUED, RUNNING):
+        return job
+    from learning.jobs.worker import QueueUnavailable, rq_status
+
+    try:
+        status = rq_status(url, job.id)
+    except QueueUnavailable as exc:  # change nothing: the queue may come back
+        log.warning("Could not look up job %s on the queue: %s", job.id, exc)
+        return job
+    if status is None:
+        give_up(job.id, LOST)
+    elif status in ("failed", "stopped", "canceled"):
+        give_up(job.id, GAVE_UP)
     return job
 
 

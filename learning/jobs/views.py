@@ -22,6 +22,7 @@ from learning.jobs.service import (
     recent_jobs,
     result_file,
     retry,
+    settle,
     valid_token,
     visible_job,
 )
@@ -73,8 +74,9 @@ def index():
 @bp.get("/<int:job_id>")
 @login_required
 def show(job_id: int):
-    """One job: state, progress, and its result or error; refreshes itself while it runs."""
-    job = _job_or_404(job_id)
+    """One job: state, progress, and its result or error; refreshes itself while it runs
+    (and stops, with a retry button, once the queue has failed or lost it)."""
+    job = settle(_job_or_404(job_id))
     return render_template("jobs/show.html", job=job, kinds=KINDS, retry_form=RetryForm(),
                            FAILED=FAILED)
 
@@ -94,7 +96,7 @@ def result(job_id: int):
 @login_required
 def retry_job(job_id: int):
     """Start a failed job of one's own again; it resumes where it stopped."""
-    job = _job_or_404(job_id)
+    job = settle(_job_or_404(job_id))
     if not RetryForm().validate_on_submit() or job.state != FAILED:
         abort(400)
     retry(job)

@@ -6,7 +6,9 @@ registration in RQ's started-job registry lives ``JOB_HEARTBEAT_SECONDS`` and ev
 committed chunk renews it; when a worker dies (SIGKILL, lost machine) the entry runs
 out, and the next maintenance pass of any live worker (every ``JOB_MAINTENANCE_SECONDS``)
 requeues the job through its ``Retry`` (at most ``JOB_RETRIES`` times). The job then
-resumes from its last committed chunk.
+resumes from its last committed chunk. When RQ gives up (the last try raised, or its
+worker died), ``on_failure`` marks our row failed with a reason, so its page stops
+waiting; ``rq_status`` lets the page and ``flask jobs list`` notice a job RQ lost.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry, SimpleWorker, get_current_job
+from rq import Callback, Queue, Retry, SimpleWorker, get_current_job
+from rq.exceptions import AbandonedJobError, NoSuchJobError
+from rq.job import Job as RQJob
 
 from learning.jobs import steps
 
@@ -45,9 +49,32 @@ def enqueue_on_redis(url: str, job_id: int, config: Mapping[str, Any]) -> None:
             "learning.jobs.worker.perform", job_id, job_id=rq_job_id(job_id),
             retry=Retry(max=int(config.get("JOB_RETRIES", 3))),
             job_timeout=int(config.get("JOB_TIMEOUT", 3600)), result_ttl=86400,
-            failure_ttl=7 * 86400)
+            failure_ttl=7 * 86400, on_failure=Callback(on_failure))
     except RedisError as exc:
         raise QueueUnavailable(type(exc).__name__) from exc
+
+
+def rq_status(url: str, job_id: int) -> str | None:
+    """RQ's status of our job ("queued", "started", "failed", ...), or None if RQ has none."""
+    try:
+        return RQJob.fetch(rq_job_id(job_id), connection=Redis.from_url(url)).get_status()
+    except NoSuchJobError:
+        return None
+    except RedisError as exc:
+        raise QueueUnavailable(type(exc).__name__) from exc
+
+
+def on_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's failure callback (a failed try, or a dead worker's job found by maintenance):
+    once no retry is left, our row is marked failed, since no run of ours will do it."""
+    from learning.extensions import db
+    from learning.jobs.service import DIED, give_up
+
+    if rq_job.retries_left:  # RQ tries again
+        return
+    db.session.rollback()  # whatever the failed try left half-done is not ours to commit
+    died = exc_type is None or issubclass(exc_type, AbandonedJobError)
+    give_up(int(rq_job.args[0]), DIED if died else f"{exc_type.__name__}: {exc_value}"[:1000])
 
 
 DATABASE_RETRIES = 6  # about a minute of waiting in all (1, 2, 4, 8, 16, 30 s)
