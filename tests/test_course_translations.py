@@ -369,3 +369,42 @@ def test_my_training_names_the_course_in_the_readers_language(client, app, synce
                                                               login_as):
     _reader(make_user, login_as, app, "fr")
     assert "Notions de terrain" in client.get("/training/").get_data(as_text=True)
+
+
+def test_a_browser_edit_keeps_the_translations_and_leaves_the_edited_one_stale(
+        client, app, synced, make_user, login_as):
+    from learning.catalogue.models import Course, CourseVersion
+    from tests.authoring import LESSON, editor_fields, make_owner, open_draft, save
+
+    trainer = make_user("trainer")
+    make_owner(trainer)
+    login_as(trainer)
+    draft_id = open_draft(client)
+    fields = editor_fields(client, draft_id, LESSON)
+    save(client, draft_id, LESSON, fields["text"].replace("The first lesson.", "Lesson one."),
+         fields)
+    page = client.get(f"/author/drafts/{draft_id}/publish")
+    assert page.status_code == 200
+    response = client.post(f"/author/drafts/{draft_id}/publish",
+                           data={"confirm": "yes", "significance-first-steps": "substantive"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    course = db.session.scalar(sa.select(Course).where(Course.slug == "field-basics"))
+    version = db.session.get(CourseVersion, course.current_version_id)
+    assert version.number == 2
+    assert {LESSON_FR, BANK_FR, FINAL_FR} <= set(version.files)
+    assert version.translations["stale"] == [LESSON_FR]
+    _reader(make_user, login_as, app, "fr")
+    html = client.get("/courses/field-basics/first-steps/").get_data(as_text=True)
+    assert "La première leçon." in html and "translation-stale" in html
+    assert "Notions de terrain" in client.get("/courses/field-basics/").get_data(as_text=True)
+
+
+def test_a_stale_bank_translation_that_no_longer_matches_is_left_out_with_a_warning(content):
+    edit(content / "quizzes/field-basics/bank.yaml", "answer: 30", "answer: 31")
+    result = load(content)
+    found = [str(p) for p in result.problems if p.path == BANK_FR]
+    assert any("warning: stale translation" in m for m in found)
+    assert any("warning: question 'recovery-days' 'answer' 30.0 differs" in m for m in found)
+    assert not result.failed() and result.failed(strict=True)
+    assert "recovery-days" not in result.courses[0].translations.questions("fr")

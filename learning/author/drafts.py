@@ -72,8 +72,8 @@ def file_kind(course_slug: str, path: str) -> str | None:
 
 
 def carried(course_slug: str, path: str) -> bool:
-    """A translation file (``first-steps.fr.md``): the browser does not edit them, but a
-    rollback or an import draft publishes them with the rest, as its direct path would."""
+    """A translation file (``first-steps.fr.md``): the browser does not edit them, but every
+    draft publishes them with the rest (a changed source leaves them stale, never lost)."""
     folder, _, name = path.rpartition("/")
     return folder in (f"courses/{course_slug}", f"quizzes/{course_slug}") and \
         split_name(name) is not None
@@ -268,7 +268,7 @@ def check_files(course_slug: str, files: dict[str, str], assets: dict[str, str],
 def check_draft(draft: CourseDraft, overlay: dict[str, str] | None = None) -> CourseLoad:
     """Check the draft as saved, or with some files replaced by unsaved text."""
     return check_files(draft.course_slug, {**draft.files, **(overlay or {})}, draft.assets,
-                       translations=draft.origin in ("rollback", "import"))
+                       translations=True)
 
 
 def changed_paths(draft: CourseDraft) -> list[str]:

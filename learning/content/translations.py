@@ -174,6 +174,12 @@ def _translates(values: dict, meta: LocatedDict, path: str, source: bytes | None
     return recorded, stale
 
 
+def _severity(hashed: tuple[str, bool] | None) -> str:
+    """Differences in a translation of an older source are warnings (it is already stale, and
+    what differs is left out); in a current one they are errors."""
+    return "warning" if hashed is not None and hashed[1] else "error"
+
+
 def load_lesson_translation(slug: str, lang: str, path: str, text: str, source: bytes,
                             problems: list[Problem],
                             check_body: BodyCheck) -> LessonTranslation | None:
@@ -202,12 +208,14 @@ def load_course_translation(lang: str, path: str, text: str, source: bytes, modu
     if doc.meta is None:
         return None
     values = check(doc.meta, COURSE_SCHEMA, path, problems)
-    modules = tuple(values.get("modules", ()))
-    if modules and len(modules) != module_count:
-        problems.append(Problem(path, line_of(doc.meta, "modules"), f"'modules' lists "
-                                f"{len(modules)} titles; the course has {module_count} modules"))
     check_body(doc.body, doc.body_line, path)
     hashed = _translates(values, doc.meta, path, source, problems)
+    modules = tuple(values.get("modules", ()))
+    if modules and len(modules) != module_count:  # stale: the outline changed since
+        problems.append(Problem(path, line_of(doc.meta, "modules"), f"'modules' lists "
+                                f"{len(modules)} titles; the course has {module_count} modules",
+                                _severity(hashed)))
+        modules = ()  # officers see the source's module titles
     if hashed is None or "title" not in values:
         return None
     return CourseTranslation(lang, path, values["title"].strip(),
@@ -232,6 +240,7 @@ def load_bank_translation(stem: str, lang: str, path: str, text: str, source_pat
                                          "'questions:'"))
         return None
     hashed = _translates(data, data, path, source, problems)
+    severity = _severity(hashed)  # a stale bank's differences drop those questions only
     items = data["questions"]
     if not isinstance(items, LocatedList):
         problems.append(Problem(path, data.key_lines["questions"], "'questions' must be a list"))
@@ -243,7 +252,7 @@ def load_bank_translation(stem: str, lang: str, path: str, text: str, source_pat
             seen.add(raw_original.id)
             problems.append(Problem(path, item.key_lines.get("kind", line), f"question "
                                     f"'{raw_original.id}' kind '{item.get('kind')}' differs "
-                                    f"from the source's '{raw_original.kind}'"))
+                                    f"from the source's '{raw_original.kind}'", severity))
             continue
         local: list[Problem] = []
         translated = parse_question(item, line, path, local)
@@ -255,10 +264,10 @@ def load_bank_translation(stem: str, lang: str, path: str, text: str, source_pat
         id_line = item.key_lines.get("id", line)
         if original is None or original.path != source_path:
             problems.append(Problem(path, id_line, f"question id '{translated.id}' is not in "
-                                                   f"the source bank {source_path}"))
+                                                   f"the source bank {source_path}", severity))
             continue
         mismatches = grading_differences(original, translated)
-        problems.extend(Problem(path, id_line, f"question '{translated.id}' {m}")
+        problems.extend(Problem(path, id_line, f"question '{translated.id}' {m}", severity)
                         for m in mismatches)
         if not mismatches:
             questions.append(with_source_keys(original, translated))
@@ -300,13 +309,13 @@ def load_translations(files: dict[str, bytes], by_path: dict[str, bytes], course
                 lessons.extend([found] if found else [])
             else:
                 problems.append(Problem(path, 1, f"translation of '{stem}.md', which is not a "
-                                                 "lesson of this course"))
+                                                 "lesson of this course (left out)", "warning"))
             continue
         source_path = next((f"{folder}/{stem}.{ext}" for ext in ("yaml", "yml")
                             if f"{folder}/{stem}.{ext}" in by_path), None)
         if source_path is None or name.endswith(".md"):
             problems.append(Problem(path, 1, f"translation of '{stem}', which is not a file "
-                                             "of this course"))
+                                             "of this course (left out)", "warning"))
             continue
         found = load_bank_translation(stem, lang, path, text, source_path, by_path[source_path],
                                       top_level, problems)
