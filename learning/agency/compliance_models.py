@@ -62,6 +62,9 @@ class ComplianceTally(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "day", "unit_key", "course_id", "state"),
+        # The officers' steps and the lapses per day, without the courses' rows in between.
+        sa.Index("ix_compliance_tally_course", "agency_id", "course_id", "state", "day",
+                 "unit_key", "delta"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -1,4 +1,4 @@
-"""compliance summed up per officer, and the index of expiring certificates
+"""compliance summed up per officer, and indexes for the dashboard's reads
 
 Revision ID: 0030
 Revises: 0028
@@ -31,6 +31,9 @@ def upgrade():
     with op.batch_alter_table('officer_compliance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_officer_compliance_agency_id'), ['agency_id'], unique=False)
 
+    with op.batch_alter_table('compliance_tally', schema=None) as batch_op:
+        batch_op.create_index('ix_compliance_tally_course', ['agency_id', 'course_id', 'state', 'day', 'unit_key', 'delta'], unique=False)
+
     with op.batch_alter_table('compliance_state', schema=None) as batch_op:
         batch_op.create_index('ix_compliance_state_expiry', ['agency_id', 'expires_on', 'officer_name', 'user_id', 'course_id'], unique=False)
 
@@ -47,6 +50,9 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('compliance_state', schema=None) as batch_op:
         batch_op.drop_index('ix_compliance_state_expiry')
+
+    with op.batch_alter_table('compliance_tally', schema=None) as batch_op:
+        batch_op.drop_index('ix_compliance_tally_course')
 
     with op.batch_alter_table('officer_compliance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_officer_compliance_agency_id'))
