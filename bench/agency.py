@@ -569,7 +569,7 @@ def measure(app, client, agency: Agency, size: Size, runs: int, export_runs: int
           f"{size.export_gc_ms:,.0f} ms in the GC ({export.gc_full} full collections)")
     describe_sql(export)
 
-    measure_dashboard(client, engine, size, export_runs)
+    measure_dashboard(client, engine, size, runs)
     breakdown(app, agency, size)
     print(f"  in-process, alone: compliance.page_view {size.page_view_ms:,.0f} ms, "
           f"compliance.stream {size.stream_ms:,.0f} ms")

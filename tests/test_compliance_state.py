@@ -12,12 +12,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learning.accounts.models import Unit, User
-from learning.agency import compliance
+from learning.agency import compliance, dashboard
 from learning.agency.compliance import Held, Requirement, evaluate
 from learning.agency.compliance_events import window_days
-from learning.agency.compliance_models import ComplianceState
-from learning.agency.compliance_query import BASE_DAY, state_sql, steps, stored_state, tally_totals
+from learning.agency.compliance_models import ComplianceState, ComplianceTally, OfficerCompliance
+from learning.agency.compliance_query import (
+    BASE_DAY,
+    EVERY_COURSE,
+    lapses_by_day,
+    state_sql,
+    steps,
+    stored_state,
+    tally_totals,
+)
 from learning.agency.compliance_state import COLUMNS, rebuild, stored_values
+from learning.agency.compliance_summary import SUMMARY_COLUMNS, summaries
 from learning.agency.service import create_assignment, remove_assignment, update_assignment
 from learning.catalogue.models import Course
 from learning.certificates.models import Certificate, Completion
@@ -132,6 +141,71 @@ def totals_from_rows(today: date) -> dict[int, Counter]:
     return result
 
 
+def summaries_stored() -> set[tuple]:
+    """Every officer summary row."""
+    db.session.expire_all()
+    return {tuple(row) for row in db.session.execute(
+        sa.select(*(getattr(OfficerCompliance, n) for n in SUMMARY_COLUMNS)))}
+
+
+def evaluated(agency_id: int, day: date) -> list[compliance.ComplianceRow]:
+    """Every assigned pair of the agency on ``day``, straight from the source tables."""
+    people = [compliance.Officer(i, n, "", u, "") for i, n, u in db.session.execute(
+        sa.select(User.id, User.display_name, User.unit_id).where(
+            User.agency_id == agency_id, User.role == "officer", User.active.is_(True)))]
+    requirements = compliance.requirements_for(agency_id)
+    ids = [o.id for o in people]
+    held, started = compliance.held_and_started(lambda column: column.in_(ids),
+                                                {r.course_id for r in requirements})
+    return list(compliance.rows_for(people, requirements, held, started, day, window_days()))
+
+
+def check_summaries(w: dict, days: list[date]) -> None:
+    """Summaries, the officers' tally, the dashboard's shares and its expiring weeks all say
+    what ``evaluate`` says on each day."""
+    agency_id = w["agency"].id
+    summary = {row[0]: dict(zip(SUMMARY_COLUMNS, row, strict=True))
+               for row in summaries_stored()}
+    for day in days:
+        rows = evaluated(agency_id, day)
+        compliant: dict[int, bool] = {}
+        for row in rows:
+            ok = row.state in dashboard.COMPLIANT
+            compliant[row.officer.id] = compliant.get(row.officer.id, True) and ok
+        assert set(summary) == set(compliant)
+        for user_id, ok in compliant.items():
+            until = summary[user_id]["compliant_until"]
+            assert (until is not None and day <= until) == ok, (user_id, day)
+        unit_of = {row.officer.id: row.officer.unit_id or 0 for row in rows}
+        expected: dict[int, Counter] = {}
+        for user_id, ok in compliant.items():
+            counts = expected.setdefault(unit_of[user_id], Counter())
+            counts["officers"] += 1
+            counts["compliant"] += ok
+        tally = tally_totals(db.session, agency_id, day, course_id=EVERY_COURSE)
+        assert {unit: Counter({k: c[k] for k in ("officers", "compliant") if c[k]})
+                for unit, c in tally.items() if c["officers"]} == {
+            unit: +counts for unit, counts in expected.items()}
+        held = {(r.certificate_expires_on, r.officer.name,
+                 r.officer.id, r.requirement.course_id) for r in rows
+                if r.certificate_expires_on and day <= r.certificate_expires_on
+                <= day + timedelta(days=90)}
+        lapsing = Counter(expires for expires, _n, _u, _c in held)
+        assert lapses_by_day(db.session, agency_id, day, day + timedelta(days=90)) == lapsing
+        names = {w["north"].id: "North", w["south"].id: "South", 0: "—"}
+        shares = dashboard.unit_shares(w["manager"], day, window_days())
+        assert [(s.label, s.compliant, s.total) for s in shares] == sorted(
+            (names[unit], c["compliant"], c["officers"]) for unit, c in expected.items())
+        shown, weeks, total = dashboard.expiring_from_state(w["manager"], day, window_days())
+        assert total == sum(n for _start, n in weeks) == sum(lapsing.values())
+        assert [(e.expires_on, e.officer.name, e.officer.id) for e in shown] == [
+            key[:3] for key in sorted(held)][:dashboard.EXPIRING_SHOWN]
+    for user_id, values in summary.items():
+        rows = [r for r in evaluated(agency_id, TODAY) if r.officer.id == user_id]
+        assert (values["assignments"], values["completed"]) == (
+            len(rows), sum(r.held is not None for r in rows))
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_incremental_upkeep_equals_a_full_rebuild(world, make_user, seed):
     rng = random.Random(seed)
@@ -204,10 +278,21 @@ def test_incremental_upkeep_equals_a_full_rebuild(world, make_user, seed):
     assert incremental, "the sequence should leave some assigned training"
     for day, tally in zip(days, tallies, strict=True):
         assert tally == totals_from_rows(day)
+    # And on the days either side of an officer's last compliant day and of an expiry.
+    edges = sorted({row[-1] for row in summaries_stored() if row[-1] and row[-1] < date.max}
+                   | {row[11] for row in incremental if row[11]})
+    check_summaries(w, days + [d + timedelta(days=n) for d in rng.sample(edges, min(3, len(
+        edges))) for n in (0, 1)])
+    summed = summaries_stored()
+    officer_tallies = [tally_totals(db.session, w["agency"].id, day, course_id=EVERY_COURSE)
+                       for day in days]
     rebuild(db.session, window_days())
     db.session.commit()
     assert stored() == incremental
     assert [tally_totals(db.session, w["agency"].id, day) for day in days] == tallies
+    assert summaries_stored() == summed
+    assert [tally_totals(db.session, w["agency"].id, day, course_id=EVERY_COURSE)
+            for day in days] == officer_tallies
 
 
 requirements = st.builds(
@@ -244,6 +329,14 @@ def test_states_derived_from_stored_dates_equal_evaluate(app_ctx, batch):
             if day <= today:
                 counts[name] += delta
         assert +counts == Counter({state: 1})
+    # The batch as one officer's rows: compliant on a day exactly when every row is.
+    until = summaries(values for values, _t, _w in rows)[1][-1]
+    edges = [(until + timedelta(days=n), 0) for n in (0, 1) if until and until < date.max]
+    for today, window in [(today, window) for _v, today, window in rows] + edges:
+        states = [evaluate(req, held, started, today, window)[0]
+                  for req, held, started, _t, _w in batch]
+        assert all(s in dashboard.COMPLIANT for s in states) == (
+            until is not None and today <= until)
     types = {"due_on": sa.Date, "started": sa.Boolean, "completed_on": sa.Date,
              "expires_on": sa.Date, "next_due": sa.Date, "watch_on": sa.Date}
     for c, (_v, today, window), state in zip(columns, rows, python, strict=True):
@@ -290,3 +383,21 @@ def test_unit_manager_totals_and_rows_stay_in_their_unit(world, make_user):
     other = compliance.page_view(boss, TODAY, 90, compliance.Filters(unit_id=w["north"].id),
                                  1, 50)
     assert (other.totals, other.officers, other.row_count) == ([], [], 0)
+
+
+def test_rebuild_command_restores_the_officer_summaries(world, runner):
+    w = world
+    create_assignment(w["manager"], w["courses"][0].id, TODAY, "none", None,
+                      [w["north"].id], [])
+    give_certificate(w["officers"][0], w["courses"][0], date(2029, 6, 1), date(2031, 6, 1))
+    summed = summaries_stored()
+    officers = tally_totals(db.session, w["agency"].id, TODAY, course_id=EVERY_COURSE)
+    assert summed and officers[w["north"].id]["compliant"] == 1
+    db.session.execute(sa.delete(OfficerCompliance))
+    db.session.execute(sa.delete(ComplianceTally).where(
+        ComplianceTally.course_id == EVERY_COURSE))
+    db.session.commit()
+    result = runner.invoke(args=["compliance", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert summaries_stored() == summed
+    assert tally_totals(db.session, w["agency"].id, TODAY, course_id=EVERY_COURSE) == officers

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from learning.accounts.models import User
 from learning.agency import dashboard, snapshots
 from learning.agency.compliance import Filters, Officer, _officer_query, requirements_for
-from learning.agency.compliance_models import ComplianceSnapshot, ComplianceState
+from learning.agency.compliance_models import ComplianceSnapshot
 from learning.agency.compliance_state import refresh_users
 from learning.agency.dashboard import CertificateRecord
 from learning.agency.models import Assignment
 from learning.agency.service import create_assignment
 from learning.catalogue.models import Course
-from learning.certificates.models import Certificate
+from learning.certificates.models import Certificate, Completion
 from learning.extensions import db
 from learning.timeutil import utcnow
 from tests.test_dashboard_journey import _setup
@@ -104,19 +104,28 @@ def test_snapshot_is_written_once_per_month(synced, make_user, make_unit, agency
                and row[1] == snapshots.AGENCY_KEY) == 1
 
 
-def _officers(agency, unit, count: int, start: int) -> None:
+def _officers(agency, unit, course, count: int, start: int) -> None:
+    """``count`` more officers; the first eighth of all of them hold a certificate of
+    ``course`` expiring in 20 days (inserted in bulk, then brought up to date)."""
     db.session.execute(sa.insert(User), [
         {"email": f"bulk{n}@example.test", "display_name": f"Bulk {n:04}", "role": "officer",
          "active": True, "password_hash": "x", "agency_id": agency.id, "unit_id": unit.id}
         for n in range(start, start + count)])
-    ids = list(db.session.scalars(sa.select(User.id).where(User.email.like("bulk%"))))
-    refresh_users(db.session, ids, 90)
+    ids = list(db.session.scalars(sa.select(User.id).where(User.email.like("bulk%"))
+                                  .order_by(User.id)))
     today = utcnow().date()
-    soon = list(db.session.scalars(sa.select(ComplianceState.id).order_by(
-        ComplianceState.id).limit((start + count) // 8)))
-    db.session.execute(sa.update(ComplianceState).where(ComplianceState.id.in_(soon)).values(
-        completed_on=today - timedelta(days=10), expires_on=today + timedelta(days=20),
-        watch_on=today + timedelta(days=20)))
+    for user_id in ids[start // 8:(start + count) // 8]:
+        completion = Completion(user_id=user_id, course_id=course.id, cycle=0,
+                                version_id=course.current_version_id)
+        db.session.add(completion)
+        db.session.flush()
+        db.session.execute(sa.insert(Certificate), [{
+            "code": f"BULK{user_id}", "completion_id": completion.id, "user_id": user_id,
+            "course_id": course.id, "version_id": course.current_version_id,
+            "holder_name": "Bulk", "course_slug": course.slug, "course_title": "Course",
+            "version_number": 1, "content_hash": "0" * 64, "score": 90.0,
+            "issued_on": today - timedelta(days=10), "expires_on": today + timedelta(days=20)}])
+    refresh_users(db.session, ids, 90)
     db.session.commit()
 
 
@@ -127,12 +136,12 @@ def test_statements_are_the_same_at_50_and_500_officers(synced, make_user, make_
     course = db.session.scalar(sa.select(Course))
     create_assignment(manager, course.id, utcnow().date() + timedelta(days=10), "none", None,
                       [unit.id], [])
-    _officers(agency, unit, 50, 0)
+    _officers(agency, unit, course, 50, 0)
     login_as(manager)
     client.get("/agency/dashboard")  # stores last month's snapshot
     with count_statements() as small:
         assert client.get("/agency/dashboard").status_code == 200
-    _officers(agency, unit, 450, 50)
+    _officers(agency, unit, course, 450, 50)
     client.get("/agency/dashboard")
     with count_statements() as large:
         html = client.get("/agency/dashboard").get_data(as_text=True)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from learning.access import Viewer, scope_people
 from learning.accounts.models import Unit, User
 from learning.agency.compliance_models import ComplianceState
-from learning.agency.compliance_query import fold_tally, state_sql, tally_totals
+from learning.agency.compliance_query import fold_settled, state_sql, tally_totals
 from learning.agency.compliance_rules import (  # noqa: F401  (the names callers import)
     STATE_LABELS,
     STATES,
@@ -38,7 +38,6 @@ from learning.catalogue.models import Course, CourseVersion
 from learning.certificates.models import Certificate
 from learning.extensions import db
 from learning.progress.models import LessonProgress
-from learning.timeutil import utcnow
 
 CHUNK = 1000
 
@@ -221,7 +220,7 @@ class PageView:
 def unit_totals(viewer: User | Viewer, today: date, filters: Filters) -> list[UnitTotals]:
     """Rows per state and unit from the tally: one grouped query, whatever the size."""
     unit_id = _scoped_unit(viewer, filters)
-    fold_tally(db.session, viewer.agency_id, min(today, utcnow().date()))
+    fold_settled(db.session, viewer.agency_id, today)
     db.session.commit()
     totals = tally_totals(db.session, viewer.agency_id, today, unit_id, filters.course_id,
                           filters.state)

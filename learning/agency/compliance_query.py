@@ -15,9 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from learning.accounts.models import Agency
 from learning.agency.compliance_models import ComplianceState, ComplianceTally
+from learning.timeutil import utcnow
 
 BASE_DAY = date(1900, 1, 1)  # "always": where a row's first state and folded steps go
 TallyKey = tuple[int, int, int, date, str]  # agency, unit key, course, day, state
+EVERY_COURSE = 0  # the tally's course key for officers over all their courses
 
 
 def stored_state(due_on: date, started: bool, completed_on: date | None,
@@ -121,18 +123,27 @@ def fold_tally(session, agency_id: int, upto: date) -> None:
     session.execute(sa.delete(table).where(due))
 
 
+def fold_settled(session, agency_id: int, today: date) -> None:
+    """Fold the steps before the day before today (UTC or the viewer's, the earlier), so
+    no viewer in any time zone still needs them one by one (``lapses_by_day`` does not)."""
+    fold_tally(session, agency_id, min(today, utcnow().date()) - timedelta(days=1))
+
+
 def tally_totals(session, agency_id: int, today: date, unit_id: int | None = None,
                  course_id: int | None = None, state: str | None = None
                  ) -> dict[int, Counter]:
-    """Unit key -> rows per state on ``today`` (one grouped query over the tally)."""
+    """Unit key -> rows per state on ``today`` (one grouped query over the tally).
+
+    ``course_id=EVERY_COURSE`` gives officers instead of rows (``compliance_summary``).
+    """
     table = ComplianceTally
     query = (sa.select(table.unit_key, table.state, sa.func.sum(table.delta))
              .where(table.agency_id == agency_id, table.day <= today)
              .group_by(table.unit_key, table.state))
     if unit_id is not None:
         query = query.where(table.unit_key == unit_id)
-    if course_id is not None:
-        query = query.where(table.course_id == course_id)
+    query = query.where(table.course_id == course_id if course_id is not None
+                        else table.course_id != EVERY_COURSE)
     if state is not None:
         query = query.where(table.state == state)
     totals: dict[int, Counter] = {}
@@ -140,3 +151,18 @@ def tally_totals(session, agency_id: int, today: date, unit_id: int | None = Non
         if count:
             totals.setdefault(unit_key, Counter())[name] = int(count)
     return totals
+
+
+def lapses_by_day(session, agency_id: int, first: date, last: date,
+                  unit_id: int | None = None) -> dict[date, int]:
+    """Expiry day -> certificates (one per officer and course) expiring that day, between
+    ``first`` and ``last``: one grouped query over at most a row per unit and day."""
+    table, one = ComplianceTally, timedelta(days=1)
+    query = (sa.select(table.day, sa.func.sum(table.delta))
+             .where(table.agency_id == agency_id, table.day >= first + one,
+                    table.day <= last + one, table.course_id == EVERY_COURSE,
+                    table.state == "lapsed")
+             .group_by(table.day))
+    if unit_id is not None:
+        query = query.where(table.unit_key == unit_id)
+    return {day - one: int(count) for day, count in session.execute(query) if count}

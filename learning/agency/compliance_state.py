@@ -2,8 +2,9 @@
 
 Every write recomputes whole officers from the source tables (assignments,
 certificates, progress, attempts) with the same ``rows_for`` the pure evaluation
-uses, and moves the tally by the difference, so incremental upkeep and a full
-``rebuild`` cannot disagree. ``compliance_events`` decides whom an event touches.
+uses, rewrites the summaries (``OfficerCompliance``) of the officers whose rows changed,
+and moves the tally by the difference, so incremental upkeep and a full ``rebuild``
+cannot disagree. ``compliance_events`` decides whom an event touches.
 """
 
 from __future__ import annotations
@@ -23,8 +24,18 @@ from learning.agency.compliance import (
     requirements_for,
     rows_for,
 )
-from learning.agency.compliance_models import ComplianceState, ComplianceTally
+from learning.agency.compliance_models import (
+    ComplianceState,
+    ComplianceTally,
+    OfficerCompliance,
+)
 from learning.agency.compliance_query import TallyKey, add_to_tally, steps
+from learning.agency.compliance_summary import (
+    SUMMARY_COLUMNS,
+    lapses,
+    officer_tally,
+    summaries,
+)
 from learning.agency.models import AssignmentTarget
 from learning.certificates.dates import add_months
 from learning.timeutil import utcnow
@@ -126,7 +137,28 @@ def _refresh_chunk(session, ids: list[int], window_days: int) -> None:
                         [dict(zip(COLUMNS, row, strict=True)) for row in sorted(added)])
     counts = tally_of(added, window_days)
     counts.update(tally_of(gone, window_days, -1))
+    counts.update(_refresh_summaries(session, {r[4] for r in gone | added}, old, new))
     add_to_tally(session, counts)
+
+
+def _refresh_summaries(session, changed: set[int], old: set[tuple], new: set[tuple]
+                       ) -> Counter[TallyKey]:
+    """Rewrite the summaries of the officers whose rows changed; their tally steps' change."""
+    before = summaries(r for r in old if r[4] in changed)
+    after = summaries(r for r in new if r[4] in changed)
+    moved = {user_id for user_id in changed if before.get(user_id) != after.get(user_id)}
+    if moved:
+        session.execute(sa.delete(OfficerCompliance).where(
+            OfficerCompliance.user_id.in_(sorted(moved))))
+        written = [dict(zip(SUMMARY_COLUMNS, after[user_id], strict=True))
+                   for user_id in sorted(moved) if user_id in after]
+        if written:
+            session.execute(sa.insert(OfficerCompliance.__table__), written)
+    counts = officer_tally((after[u] for u in moved if u in after),
+                           lapses(r for r in new if r[4] in changed))
+    counts.update(officer_tally((before[u] for u in moved if u in before),
+                                lapses(r for r in old if r[4] in changed), -1))
+    return counts
 
 
 def users_of_assignments(session, assignment_ids: Iterable[int]) -> set[int]:
@@ -152,11 +184,11 @@ def users_of_units(session, unit_ids: Iterable[int]) -> set[int]:
 
 
 def rebuild(session, window_days: int, agency_id: int | None = None) -> int:
-    """Throw the agency's (or every) state and tally away and recompute it in chunks.
+    """Throw the agency's (or every) state, summaries and tally away; recompute in chunks.
 
     Idempotent; a repair tool, and how the migration fills the table. Returns rows written.
     """
-    for model in (ComplianceState, ComplianceTally):
+    for model in (ComplianceState, ComplianceTally, OfficerCompliance):
         query = sa.delete(model)
         if agency_id is not None:
             query = query.where(model.agency_id == agency_id)

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from learning.access import Viewer
-from learning.accounts.models import User
+from learning.accounts.models import Unit, User
 from learning.agency.compliance import (
     Filters,
     Held,
@@ -27,7 +27,12 @@ from learning.agency.compliance import (
     state_query,
 )
 from learning.agency.compliance_models import ComplianceState
-from learning.agency.compliance_query import state_sql
+from learning.agency.compliance_query import (
+    EVERY_COURSE,
+    fold_settled,
+    lapses_by_day,
+    tally_totals,
+)
 from learning.agency.snapshots import past_months
 from learning.extensions import db
 
@@ -165,41 +170,46 @@ def build(viewer: User | Viewer, today: date, window_days: int) -> Dashboard:
 
 
 def unit_shares(viewer: User | Viewer, today: date, window_days: int) -> list[Share]:
-    """Per unit, officers whose every assigned course is compliant today (one query)."""
-    rows, _order = state_query(viewer, Filters(), today, window_days)
-    ok = sa.case((state_sql(today, window_days).in_(COMPLIANT), 1), else_=0)
-    officers = rows.with_only_columns(ComplianceState.unit_name, sa.func.min(ok).label("ok")
-                                      ).group_by(ComplianceState.user_id,
-                                                 ComplianceState.unit_name).subquery()
-    shares = [Share(name or "—", int(compliant or 0), total) for name, total, compliant in
-              db.session.execute(sa.select(officers.c.unit_name, sa.func.count(),
-                                           sa.func.sum(officers.c.ok))
-                                 .group_by(officers.c.unit_name))]
-    return sorted(shares, key=lambda share: share.label)
+    """Per unit, officers whose every assigned course is compliant today, from the tally of
+    officer summaries: a few rows per unit, whatever the number of officers."""
+    fold_settled(db.session, viewer.agency_id, today)
+    db.session.commit()
+    totals = tally_totals(db.session, viewer.agency_id, today,
+                          _scoped_unit(viewer, Filters()), EVERY_COURSE)
+    names = dict(db.session.execute(sa.select(Unit.id, Unit.name)
+                                    .where(Unit.agency_id == viewer.agency_id)).all())
+    named: dict[str, list[int]] = {}
+    for key, counts in totals.items():
+        if counts["officers"]:
+            share = named.setdefault(names.get(key) or "—", [0, 0])
+            share[0] += counts["compliant"]
+            share[1] += counts["officers"]
+    return [Share(name, compliant, total) for name, (compliant, total) in sorted(named.items())]
 
 
 def expiring_from_state(viewer: User | Viewer, today: date, window_days: int,
                         days: int = EXPIRING_DAYS, limit: int = EXPIRING_SHOWN
                         ) -> tuple[list[Expiring], list[tuple[date, int]], int]:
     """The first ``limit`` current certificates expiring within ``days`` (soonest first),
-    the count per week and the total: two queries, whatever the number of officers."""
+    the count per week and the total: the counts from the tally (a row per unit and day),
+    the rows along an index that stops after ``limit``, whatever the number of officers."""
+    per_day = lapses_by_day(db.session, viewer.agency_id, today, today + timedelta(days),
+                            _scoped_unit(viewer, Filters()))
+    starts = [today + timedelta(weeks=n) for n in range(days // 7 + 1)]
+    counts = [0] * len(starts)
+    for day, count in per_day.items():
+        counts[(day - today).days // 7] += count
     rows, _order = state_query(viewer, Filters(), today, window_days)
     state = ComplianceState
+    order = (state.expires_on, state.officer_name, state.user_id, state.course_id)
     soon = rows.with_only_columns(
-        state.user_id, state.officer_name, User.email, state.unit_id, state.unit_name,
-        state.course_id, state.expires_on).where(
+        *order, sa.func.min(User.email).label("email"),
+        sa.func.min(state.unit_id).label("unit_id"),
+        sa.func.min(state.unit_name).label("unit_name")).where(
             state.expires_on >= today, state.expires_on <= today + timedelta(days)
-        ).distinct().subquery()
-    starts = [today + timedelta(weeks=n) for n in range(days // 7 + 1)]
-    counts = db.session.execute(sa.select(sa.func.count(), *[
-        sa.func.sum(sa.case((sa.and_(soon.c.expires_on >= start,
-                                     soon.c.expires_on < start + timedelta(weeks=1)), 1),
-                            else_=0)) for start in starts]).select_from(soon)).one()
+        ).group_by(*order).order_by(*order).limit(limit)
     titles = {r.course_id: r.course_title for r in requirements_for(viewer.agency_id)}
     shown = [Expiring(Officer(row.user_id, row.officer_name, row.email, row.unit_id,
                               row.unit_name or None), titles.get(row.course_id, ""),
-                      row.expires_on) for row in db.session.execute(
-        sa.select(soon).order_by(soon.c.expires_on, soon.c.officer_name, soon.c.user_id,
-                                 soon.c.course_id).limit(limit))]
-    weeks = [(start, int(n or 0)) for start, n in zip(starts, counts[1:], strict=True)]
-    return shown, weeks, int(counts[0])
+                      row.expires_on) for row in db.session.execute(soon)]
+    return shown, list(zip(starts, counts, strict=True)), sum(counts)
