@@ -1,7 +1,7 @@
 """compliance summed up per officer, and indexes for the dashboard's reads
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0031
 Create Date: 2026-12-03 07:00:00
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy import orm
 
 
 revision = '0030'
-down_revision = '0028'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 
