@@ -9,6 +9,7 @@ from learning.accounts.models import User
 from learning.accounts.signed_in import signed_in_user
 from learning.extensions import db
 from tests.conftest import csrf_token_from
+from tests.test_assessments import attempt_row, start
 
 LESSON = "/courses/field-basics/first-steps/"
 
@@ -77,3 +78,19 @@ def test_the_signed_in_user_is_one_query_and_an_ordinary_orm_object(
 def test_the_signed_in_user_is_the_object_already_in_the_session(app_ctx, make_user):
     user = make_user("officer")  # still in this session, as in a test that holds a context
     assert signed_in_user(user.id, user.session_generation) is user
+
+
+def test_a_submit_reads_the_attempt_reads_it_graded_and_writes_once(
+        client, synced, make_user, login_as, count_statements):
+    login_as(make_user("officer"))
+    attempt_id, location = start(client)
+    attempt_row(attempt_id)
+    with count_statements() as counter:
+        response = client.post(location + "submit", data={"sequence": "1"})  # fails: no answers
+    assert response.status_code == 303
+    statements = [" ".join(s.split())[:13] for s in counter.statements]
+    assert [s for s in statements if s != "SELECT user_a"] == [  # (the signed-in user)
+        "SELECT attemp", "UPDATE attemp", "SELECT attemp"]  # no second read of the graded row
+    graded = attempt_row(attempt_id)
+    assert graded.status == "submitted" and graded.submitted_by == "learner"
+    assert graded.passed is False and graded.score == 0 and graded.results
