@@ -68,9 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from learning import models  # noqa: F401  (every table known to Alembic)
     from learning.accounts.models import User
-    from learning.extensions import db as database
-
-    _user_by_id = sa.select(User).where(User.id == sa.bindparam("id"))  # built once
+    from learning.accounts.signed_in import signed_in_user
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -78,12 +76,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         user_id, _, generation = (ascii_int(part) for part in session_id.partition(":"))
         if user_id is None or generation is None:
             return None
-        # The agency comes in the same query (User.agency is joined): its language and
-        # time zone are on most pages.
-        user = database.session.execute(_user_by_id, {"id": user_id}).scalar()
-        if user is None or user.session_generation != generation:
-            return None
-        return user
+        # One Core query; the agency comes with it (its language and time zone are on
+        # most pages).
+        return signed_in_user(user_id, generation)
 
     from learning.accounts import sessions
     from learning.accounts.cli import demo_command, users_cli

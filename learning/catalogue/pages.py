@@ -67,9 +67,17 @@ class VersionCache:
             self._items.clear()
 
 
+def _app_cache(name: str, size: int) -> VersionCache:
+    """The app's cache called ``name``, made on first use (not on every call)."""
+    cache = current_app.extensions.get(name)
+    if cache is None:
+        cache = current_app.extensions.setdefault(name, VersionCache(size))
+    return cache
+
+
 def version_cache() -> VersionCache:
     """This app's cache (one per app, so tests with separate databases never share one)."""
-    return current_app.extensions.setdefault("waymark_version_cache", VersionCache())
+    return _app_cache("waymark_version_cache", 1024)
 
 
 def current_version_id(course_slug: str) -> tuple[int, int] | None:
@@ -138,8 +146,12 @@ def cached_fragment(key: tuple, render: Callable[[], str]) -> str:
 
 def cached_shell(key: tuple, render: Callable[[], Any]) -> Any:
     """A page shell of an immutable version (key names version item, locale and role)."""
-    cache = current_app.extensions.setdefault("waymark_shell_cache", VersionCache(4096))
-    return cache.get_or_build(key, render)
+    return _app_cache("waymark_shell_cache", 4096).get_or_build(key, render)
+
+
+def cached_progress(key: tuple, render: Callable[[], str]) -> str:
+    """A progress bar, the same for everyone with the same figures (key: locale and figures)."""
+    return _app_cache("waymark_progress_cache", 1024).get_or_build(key, render)
 
 
 def quiz_set(version_id: int) -> QuizSet:

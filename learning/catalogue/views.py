@@ -14,7 +14,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from learning.access import login_required
@@ -23,6 +22,7 @@ from learning.catalogue.forms import MarkCompleteForm
 from learning.catalogue.pages import (
     LessonPage,
     cached_fragment,
+    cached_progress,
     cached_shell,
     lesson_page,
     quiz_set,
@@ -38,6 +38,7 @@ from learning.catalogue.translated import (
     translated_assessment,
 )
 from learning.certificates.service import valid_certificates
+from learning.core.csrf import csrf_token
 from learning.core.localtime import viewer_today
 from learning.progress.service import (
     completed_by_course,
@@ -111,8 +112,11 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
     article = cached_fragment(
         ("article", lesson.id, locale, text.language, jurisdiction),
         lambda: render_template("catalogue/lesson_body.html", **_article_context(page, text)))
-    progress_html = render_template("partials/progress.html", progress=progress,
-                                    label=_("Your progress in this course"))
+    # The bar shows figures only (no name, no lesson): one rendering per locale and figures.
+    progress_html = cached_progress(
+        (locale, progress.total, progress.done, progress.to_reread),
+        lambda: render_template("partials/progress.html", progress=progress,
+                                label=_("Your progress in this course")))
     changed = lesson.slug in progress.changed  # read on an earlier text: the note shows
     context = dict(page=page, lesson=lesson, completed=progress.completed, changed=changed,
                    text=text)
@@ -127,7 +131,7 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
             "catalogue/lesson.html", article=slot("article"),
             progress_html=slot("progress"), **context, **shell_context(role))))
     return shell.fill({"name": str(escape(current_user.display_name)),
-                       "csrf": str(escape(generate_csrf())), "article": article,
+                       "csrf": str(escape(csrf_token())), "article": article,
                        "progress": progress_html}), status
 
 

@@ -44,7 +44,13 @@ def shipped() -> tuple[str, ...]:
     configured = current_app.config.get("LANGUAGES")
     if configured:
         return tuple(configured)
-    return shipped_in(current_app.config["TRANSLATIONS_DIR"])
+    # Looked for once per app and folder (Flask-Babel loads catalogues once per process
+    # too): every page asks, and the answer is six file checks.
+    folder = current_app.config["TRANSLATIONS_DIR"]
+    found = current_app.extensions.setdefault("waymark_shipped_languages", {})
+    if folder not in found:
+        found[folder] = shipped_in(folder)
+    return found[folder]
 
 
 def normalise(code: str | None, offered: Iterable[str]) -> str | None:

@@ -1,0 +1,61 @@
+"""A page's CSRF token, signed once per session rather than once per request.
+
+Flask-WTF signs the session's raw token (an HMAC with a timestamp) on every request
+that shows a form. With no time limit (``WTF_CSRF_TIME_LIMIT = None``) a signed token
+never expires, so the one made for a raw token serves that session's next pages as
+well as a new one would. It is kept per app in a bounded map keyed by the secret key
+and the raw token (the session's own secret), so no session ever gets another's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from flask import current_app, g, session
+from flask_wtf.csrf import generate_csrf
+
+FIELD = "csrf_token"  # Flask-WTF's names: WTF_CSRF_FIELD_NAME is not set here
+SIZE = 8192
+
+
+class _Signed:
+    """Raw token -> signed token, least recently used out first."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        with self.lock:
+            token = self.items.get(key)
+            if token is not None:
+                self.items.move_to_end(key)
+            return token
+
+    def put(self, key: tuple[str, str], token: str) -> None:
+        with self.lock:
+            self.items[key] = token
+            while len(self.items) > SIZE:
+                self.items.popitem(last=False)
+
+
+def csrf_token() -> str:
+    """This session's signed CSRF token (the same value ``generate_csrf`` would accept)."""
+    if FIELD in g:
+        return g.get(FIELD)
+    config = current_app.config
+    if config.get("WTF_CSRF_TIME_LIMIT") is not None \
+            or config.get("WTF_CSRF_FIELD_NAME", FIELD) != FIELD:
+        return generate_csrf()  # tokens that expire: sign afresh every time
+    signed = current_app.extensions.get("waymark_csrf_tokens")
+    if signed is None:
+        signed = current_app.extensions.setdefault("waymark_csrf_tokens", _Signed())
+    secret = str(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key)
+    raw = session.get(FIELD)
+    token = signed.get((secret, raw)) if isinstance(raw, str) else None
+    if token is None:
+        token = generate_csrf()  # makes the raw token too, for a new session
+        signed.put((secret, session[FIELD]), token)
+    setattr(g, FIELD, token)  # what generate_csrf (forms, templates) returns from now on
+    return token

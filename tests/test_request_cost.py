@@ -1,0 +1,96 @@
+"""Work a signed-in page no longer repeats per request, and what it must still get right."""
+
+import itertools
+
+from flask import template_rendered
+from itsdangerous import TimestampSigner
+
+from learning.accounts.models import User
+from learning.accounts.signed_in import signed_in_user
+from learning.extensions import db
+from tests.conftest import csrf_token_from
+from tests.test_assessments import attempt_row, start
+
+LESSON = "/courses/field-basics/first-steps/"
+
+
+def test_the_csrf_token_is_signed_once_per_session(app, client, synced, make_user, login_as,
+                                                    isolated_requests, monkeypatch):
+    clock = itertools.count(1_700_000_000, 60)  # a minute passes at every signature
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(clock))
+    login_as(make_user("officer"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    first = csrf_token_from(client.get(LESSON).get_data(as_text=True))
+    second = csrf_token_from(client.get(LESSON).get_data(as_text=True))
+    assert first == second  # the same signature, not a new one per page
+    assert client.post(LESSON, data={"csrf_token": second}).status_code == 302
+
+    client.post("/logout", data={"csrf_token": second})
+    app.config["WTF_CSRF_ENABLED"] = False  # login_as posts the form without a token
+    login_as(make_user("officer"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    other = csrf_token_from(client.get(LESSON).get_data(as_text=True))
+    assert other != first  # a new session has its own raw token, hence its own signature
+    assert client.post(LESSON, data={"csrf_token": first}).status_code == 400
+
+
+def test_the_progress_bar_is_rendered_once_per_figures(app, client, synced, make_user,
+                                                       login_as, isolated_requests):
+    rendered: list[str] = []
+
+    def record(sender, template, context, **extra) -> None:
+        rendered.append(template.name)
+
+    first, second, third = (make_user("officer") for _ in range(3))
+    template_rendered.connect(record, app)
+    try:
+        for reader in (first, second):
+            login_as(reader)
+            assert "0 of 4 lessons" in client.get(LESSON).get_data(as_text=True)
+            client.post("/logout")
+        assert rendered.count("partials/progress.html") == 1  # same figures: reused
+        login_as(third)
+        client.post(LESSON)  # completes it (and redirects to the next lesson)
+        assert "1 of 4 lessons" in client.get(LESSON).get_data(as_text=True)
+        assert rendered.count("partials/progress.html") == 2  # new figures: rendered
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def test_the_signed_in_user_is_one_query_and_an_ordinary_orm_object(
+        app_ctx, make_user, count_statements):
+    user_id = make_user("officer").id
+    db.session.remove()  # a new request: nothing in the session yet
+    with count_statements() as counter:
+        user = signed_in_user(user_id, 0)
+        assert user.agency.name == "Agency A" and user.agency.language is None
+        assert user.unit is None  # a lazy relationship still works (no unit: no query)
+    assert counter.count == 1
+    assert user in db.session and not db.session.dirty
+    user.language = "fr"  # changes are flushed like those of any loaded object
+    db.session.commit()
+    db.session.remove()
+    assert db.session.get(User, user_id).language == "fr"
+    assert signed_in_user(user_id, 1) is None  # an ended session's generation
+    assert signed_in_user(user_id + 1000, 0) is None
+
+
+def test_the_signed_in_user_is_the_object_already_in_the_session(app_ctx, make_user):
+    user = make_user("officer")  # still in this session, as in a test that holds a context
+    assert signed_in_user(user.id, user.session_generation) is user
+
+
+def test_a_submit_reads_the_attempt_reads_it_graded_and_writes_once(
+        client, synced, make_user, login_as, count_statements):
+    login_as(make_user("officer"))
+    attempt_id, location = start(client)
+    attempt_row(attempt_id)
+    with count_statements() as counter:
+        response = client.post(location + "submit", data={"sequence": "1"})  # fails: no answers
+    assert response.status_code == 303
+    statements = [" ".join(s.split())[:13] for s in counter.statements]
+    assert [s for s in statements if s != "SELECT user_a"] == [  # (the signed-in user)
+        "SELECT attemp", "UPDATE attemp", "SELECT attemp"]  # no second read of the graded row
+    graded = attempt_row(attempt_id)
+    assert graded.status == "submitted" and graded.submitted_by == "learner"
+    assert graded.passed is False and graded.score == 0 and graded.results
