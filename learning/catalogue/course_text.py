@@ -13,11 +13,11 @@ from typing import Any
 
 from learning.catalogue.models import CourseVersion
 from learning.catalogue.pages import LessonPage
-from learning.catalogue.translated import HTML_LANG, RIGHT_TO_LEFT
+from learning.catalogue.translated import InLanguage
 
 
 @dataclass(frozen=True)
-class CourseText:
+class CourseText(InLanguage):
     """What the course pages show of a version in one language."""
 
     language: str
@@ -26,14 +26,6 @@ class CourseText:
     objectives: list[str]
     outline: list[dict[str, Any]]  # modules with their lessons, titles in ``language``
     overview_html: str | None  # None: the version's own (deferred) overview
-
-    @property
-    def html_lang(self) -> str:
-        return HTML_LANG.get(self.language, self.language)
-
-    @property
-    def direction(self) -> str:
-        return "rtl" if self.language in RIGHT_TO_LEFT else "ltr"
 
 
 def _translated(summary: dict[str, Any] | None, language: str | None

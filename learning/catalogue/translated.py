@@ -33,8 +33,22 @@ RIGHT_TO_LEFT = frozenset({"ar"})
 HTML_LANG = {"zh_Hans": "zh-Hans"}
 
 
+class InLanguage:
+    """The ``lang`` and ``dir`` attributes of text in ``self.language`` (our code)."""
+
+    language: str
+
+    @property
+    def html_lang(self) -> str:
+        return HTML_LANG.get(self.language, self.language)
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language in RIGHT_TO_LEFT else "ltr"
+
+
 @dataclass(frozen=True)
-class LessonText:
+class LessonText(InLanguage):
     """What the lesson page shows: the source or a translation, and any note about it."""
 
     language: str  # our code of the language shown
@@ -45,14 +59,6 @@ class LessonText:
     toc_html: str
     note: str | None  # None | "stale" (an older source's translation) | "untranslated"
     sources_html: tuple[str, ...] = ()  # the translation's own sources, in its language
-
-    @property
-    def html_lang(self) -> str:
-        return HTML_LANG.get(self.language, self.language)
-
-    @property
-    def direction(self) -> str:
-        return "rtl" if self.language in RIGHT_TO_LEFT else "ltr"
 
 
 def render_translations(files: CourseFiles) -> tuple[dict[str, Any], dict[str, dict]]:
