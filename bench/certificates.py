@@ -5,7 +5,8 @@ Run ``.venv/bin/python bench/certificates.py`` from the project root. In one run
 1. builds a throwaway data directory (the test fixture course ``field-basics``, a
    SQLite database, a secret key, a signing key of its own) and creates 1,000 officers
    sharing one precomputed password hash, with names in Latin (with accents), Cyrillic,
-   Greek and Arabic scripts, and a Completion row each (cycle 0, the course's current
+   Greek, Arabic and Chinese scripts (labels in Arabic and Chinese for those holders), and
+   a Completion row each (cycle 0, the course's current
    version), so certificates can be issued without taking the course 1,000 times;
 2. times ``issue_certificate`` + ``certificate_pdf`` for every completion in-process,
    writing the PDFs to the temporary directory: PDFs per second, peak Python memory
@@ -74,7 +75,9 @@ LOCALE_FIX_ENV = "WAYMARK_BENCH_LOCALE_FIX"  # read by cli_app(): "1" to fix the
 REQUEST_CONTEXT_ERROR = "Working outside of request context"
 VERIFY_RATE_LIMIT = "1000000 per minute"  # high enough never to answer 429 in a run
 NOT_FOUND_TEXT = "No certificate has this code."
-MALFORMED_CODES = ("not-a-code", "A" * 32, "x" * 64, "0123456789abcdef", "%00")
+MALFORMED_CODES = ("not-a-code", "A" * 32, "x" * 64, "0123456789abcdef")
+# A NUL byte never reaches a view: the app refuses it at the edge with 400 (any path).
+REFUSED_AT_THE_EDGE = "%00"
 TARGET_SPREAD = 1.25  # unknown and malformed p50 within 25% of a known code's
 
 # Names in several scripts: given names and family names, combined by index.
@@ -95,8 +98,13 @@ NAMES = {
                 "ليلى", "حسن", "زينب", "إبراهيم"],
                ["الزهراء", "العلي", "الحسيني", "بن سالم", "المصري", "الخطيب", "النجار",
                 "الشامي", "القاسم", "حداد", "الرشيد", "عبد الله"]),
+    "Chinese": (["秀英", "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇"],
+                ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙"]),
 }
 SCRIPTS = tuple(NAMES)
+# Holders who read Waymark in these languages get their certificate's labels in it
+# (Arabic shaped; Chinese with the CJK fallback font): the batch prints all of them.
+LANGUAGE_OF_SCRIPT = {"Arabic": "ar", "Chinese": "zh_Hans"}
 
 
 @dataclass
@@ -155,6 +163,8 @@ def holder_name(number: int) -> tuple[str, str]:
     given, family = NAMES[script]
     index = number // len(SCRIPTS)
     surname = family[(index // len(given) + index) % len(family)]
+    if script == "Chinese":  # family name first, no space
+        return f"{surname}{given[index % len(given)]}", script
     return f"{given[index % len(given)]} {surname}", script
 
 
@@ -278,7 +288,8 @@ def add_officers(app, first: int, count: int, progress: bool) -> list[int]:
         numbers = range(first, first + count)
         db.session.execute(sa.insert(User), [
             {"email": officer_email(n), "display_name": holder_name(n)[0], "role": "officer",
-             "password_hash": password_hash, "agency_id": agency_id} for n in numbers])
+             "password_hash": password_hash, "agency_id": agency_id,
+             "language": LANGUAGE_OF_SCRIPT.get(holder_name(n)[1])} for n in numbers])
         user_ids = db.session.scalars(
             sa.select(User.id).where(User.email.in_([officer_email(n) for n in numbers]))
             .order_by(User.id)).all()
@@ -576,6 +587,9 @@ def check_verify(port: int, codes: list[tuple[str, str]]) -> None:
         status, _, body = http(port, "GET", f"/verify/{path}")
         if status != 404 or NOT_FOUND_TEXT.encode() not in body:
             raise BenchError(f"GET /verify/{path} answered {status} without the not-found page")
+    status, _, _ = http(port, "GET", f"/verify/{REFUSED_AT_THE_EDGE}")
+    if status != 400:
+        raise BenchError(f"GET /verify/{REFUSED_AT_THE_EDGE} answered {status}, not 400")
         reference = reference or body
         if body != reference:
             raise BenchError(f"GET /verify/{path} is not the same page as an unknown code's")

@@ -216,6 +216,19 @@ def test_certificate_labels_follow_the_holders_language(client, certificate, off
     assert "Certificate of completion" not in text
 
 
+def test_common_chinese_uses_a_small_cut_of_the_cjk_font_and_rare_characters_the_whole(
+        tmp_path):
+    from learning.certificates.pdf import cjk_font_for, font_dir
+
+    cut = cjk_font_for(("王秀英", "结业证书"), font_dir(), tmp_path)
+    assert cut.parent == tmp_path and cut.stat().st_size < 1_500_000
+    whole = cjk_font_for(("王䶮",), font_dir(), tmp_path)  # U+4DAE is not in GB 2312
+    assert whole.stat().st_size > 3_000_000
+    assert cjk_font_for(("王秀英",), font_dir(), None) == whole  # no cache folder: no cut
+    text, fonts = pdf_text(render_pdf(printed("王秀英"), cache_dir=tmp_path), tmp_path)
+    assert "王秀英" in text and "DroidSansFallback" in fonts
+
+
 def test_certificate_in_chinese_reads_back_with_a_cjk_font(client, certificate, officer,  # noqa: F811
                                                            tmp_path, isolated_requests):
     officer.language = "zh_Hans"
