@@ -21,12 +21,8 @@ from learning.content.problems import Problem
 from learning.content.questions import Question
 from learning.content.quiz import Assessment
 from learning.content.render import link_rewriter, render_inline, render_markdown
-from learning.content.translations import (
-    BankTranslation,
-    Translations,
-    load_bank_translation,
-    split_name,
-)
+from learning.content.translation_model import BankTranslation, Translations
+from learning.content.translations import load_bank_translation, split_name
 from learning.extensions import db
 
 RIGHT_TO_LEFT = frozenset({"ar"})

@@ -7,7 +7,7 @@ from datetime import date
 
 from learning.content.problems import Problem, Severity
 from learning.content.quiz import QuizSet
-from learning.content.translations import Translations
+from learning.content.translation_model import Translations
 
 __all__ = ["Asset", "Course", "Lesson", "Module", "Problem", "Severity"]
 

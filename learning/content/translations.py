@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
 from learning.content.assessment_translation import (
     AssessmentTranslation,
@@ -27,6 +25,12 @@ from learning.content.frontmatter import LocatedDict, LocatedList, parse_documen
 from learning.content.problems import Problem
 from learning.content.questions import Question, parse_question
 from learning.content.schema import Field, check, line_of
+from learning.content.translation_model import (
+    BankTranslation,
+    CourseTranslation,
+    LessonTranslation,
+    Translations,
+)
 
 # The six UN languages (as learning.languages spells them; this layer imports no Flask).
 CONTENT_LANGUAGES = ("ar", "zh_Hans", "en", "fr", "ru", "es")
@@ -49,92 +53,6 @@ COURSE_SCHEMA = {
     "objectives": Field("text_list", required=False),
     "modules": Field("text_list", required=False),  # module titles, in order
 }
-
-
-@dataclass(frozen=True)
-class LessonTranslation:
-    """One lesson in another language."""
-
-    slug: str
-    language: str
-    path: str
-    title: str
-    objectives: tuple[str, ...]
-    content_warning: str | None
-    body: str
-    body_line: int
-    translates: str
-    stale: bool
-    sources: tuple[str, ...] = ()  # cited in the translation's language; () keeps the source's
-
-
-@dataclass(frozen=True)
-class CourseTranslation:
-    """The course's own texts (title, summary, objectives, overview) in another language."""
-
-    language: str
-    path: str
-    title: str
-    summary: str
-    objectives: tuple[str, ...]
-    module_titles: tuple[str, ...]
-    overview: str
-    translates: str
-    stale: bool
-
-
-@dataclass(frozen=True)
-class BankTranslation:
-    """A question bank in another language; its questions carry the source's keys."""
-
-    language: str
-    path: str
-    source_path: str
-    translates: str
-    stale: bool
-    questions: tuple[Question, ...]
-
-
-@dataclass(frozen=True)
-class Translations:
-    """Every translation of a course, and what officers see when one is stale."""
-
-    lessons: tuple[LessonTranslation, ...] = ()
-    courses: tuple[CourseTranslation, ...] = ()
-    banks: tuple[BankTranslation, ...] = ()
-    stale_policy: str = "notice"
-    assessments: tuple[AssessmentTranslation, ...] = ()
-
-    def lesson(self, slug: str, language: str) -> LessonTranslation | None:
-        return next((t for t in self.lessons if t.slug == slug and t.language == language),
-                    None)
-
-    def course(self, language: str) -> CourseTranslation | None:
-        return next((t for t in self.courses if t.language == language), None)
-
-    def stale(self) -> tuple[str, ...]:
-        """Paths of stale translations, for trainers."""
-        items: Iterable[Any] = (*self.lessons, *self.courses, *self.banks, *self.assessments)
-        return tuple(sorted(t.path for t in items if t.stale))
-
-    def questions(self, language: str) -> dict[str, Question]:
-        """Translated questions of one language by id, scenario parts included."""
-        found: dict[str, Question] = {}
-        for bank in self.banks:
-            if bank.language == language:
-                for question in bank.questions:
-                    found[question.id] = question
-                    found.update({part.id: part for part in question.parts})
-        return found
-
-
-@dataclass
-class TranslationFiles:
-    """Translation files found in a course's folders, by kind."""
-
-    lessons: dict[str, tuple[str, str]] = field(default_factory=dict)  # path: (slug, lang)
-    courses: dict[str, str] = field(default_factory=dict)  # path: lang
-    banks: dict[str, tuple[str, str]] = field(default_factory=dict)  # path: (stem, lang)
 
 
 def split_name(name: str) -> tuple[str, str] | None:
