@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from learning import ops, ratelimit
 from learning.config import PROJECT_ROOT, configure
-from learning.core import errors, headers, inputs, redact
+from learning.core import errors, headers, inputs, redact, session_cookie
 from learning.core.inputs import ascii_int
 from learning.extensions import babel, csrf, db, login_manager, migrate
 
@@ -20,14 +20,17 @@ def _select_locale() -> str | None:
     """See learning.languages.service: the user's, the agency's, the switch's, the browser's."""
     from flask import has_request_context
 
-    from learning.languages.service import COOKIE, choose, shipped
+    from learning.languages.service import COOKIE, choose_for_request, shipped
 
     if not has_request_context():
         return None
     user = current_user if current_user and current_user.is_authenticated else None
     agency = user.agency if user is not None else None
-    return choose(user.language if user else None, agency.language if agency else None,
-                  request.cookies.get(COOKIE), request.accept_languages.values(), shipped())
+    cookie = request.cookies.get(COOKIE)  # longer than any tag: refused all the same
+    return choose_for_request(user.language if user else None,
+                              agency.language if agency else None,
+                              cookie[:64] if cookie else None,
+                              request.headers.get("Accept-Language", "")[:512], shipped())
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -51,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     configure(app, test_config)
     inputs.init_app(app)  # before any other request hook and before the routes are added
+    session_cookie.init_app(app)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

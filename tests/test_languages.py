@@ -15,7 +15,13 @@ from learning.certificates.pdf import PrintedCertificate, needs_cjk, render_pdf
 from learning.config import PROJECT_ROOT
 from learning.extensions import db
 from learning.languages.catalogues import catalogue_problems, extract_messages, shipped_catalogues
-from learning.languages.service import choose, direction, html_lang, normalise
+from learning.languages.service import (
+    choose,
+    choose_for_request,
+    direction,
+    html_lang,
+    normalise,
+)
 from tests.test_certificates import certificate, officer  # noqa: F401  (fixtures)
 
 OFFERED = ("ar", "zh_Hans", "en", "fr", "ru", "es")
@@ -267,3 +273,19 @@ def test_a_signed_in_switch_needs_its_csrf_token(app, client, make_user, login_a
     assert client.post("/language", data={"language": "ar"}).status_code == 400
     db.session.refresh(reader)
     assert reader.language is None
+
+
+def test_a_request_language_is_chosen_from_the_raw_header_as_from_the_parsed_one():
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    for header in ("fr-CA,fr;q=0.9,en;q=0.8", "de, es;q=0.5, ar;q=0.7", "zh-CN", "", "*",
+                   "xx;q=1.0, ru;q=0.1", "en;q=0, fr;q=0.2"):
+        parsed = parse_accept_header(header, LanguageAccept).values()
+        assert choose_for_request(None, None, None, header, OFFERED) == \
+            choose(None, None, None, parsed, OFFERED), header
+    # The person's and the agency's choices still come first; the cookie before the header.
+    assert choose_for_request("ru", "fr", "es", "ar", OFFERED) == "ru"
+    assert choose_for_request(None, "fr", "es", "ar", OFFERED) == "fr"
+    assert choose_for_request(None, None, "es", "ar", OFFERED) == "es"
+    assert choose_for_request(None, None, "x" * 64, "ar", OFFERED) == "ar"

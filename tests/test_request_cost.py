@@ -95,3 +95,50 @@ def test_a_submit_reads_the_attempt_reads_it_graded_and_writes_once(
     graded = attempt_row(attempt_id)
     assert graded.status == "submitted" and graded.submitted_by == "learner"
     assert graded.passed is False and graded.score == 0 and graded.results
+
+
+def test_the_session_cookie_serializer_is_made_once_per_key(app, client, synced, make_user,
+                                                           login_as, isolated_requests):
+    interface = app.session_interface
+    login_as(make_user("officer"))
+    assert client.get(LESSON).status_code == 200
+    serializer = interface.get_signing_serializer(app)
+    assert client.get(LESSON).status_code == 200
+    assert interface.get_signing_serializer(app) is serializer  # reused, not rebuilt
+
+    old_key = app.secret_key
+    app.config["SECRET_KEY"] = "a-rotated-key-" + "x" * 40
+    try:
+        assert interface.get_signing_serializer(app) is not serializer
+        # The cookie signed with the old key is no longer accepted: back to sign-in.
+        assert client.get(LESSON).status_code == 302
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert client.get(LESSON).status_code == 200  # the old key as a fallback still reads
+    finally:
+        app.config["SECRET_KEY"] = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = []
+
+
+def test_the_lesson_page_is_the_same_bytes_as_a_whole_rendering(app, client, synced, make_user,
+                                                                login_as, isolated_requests):
+    """The shell (kept encoded) filled for a reader equals the page rendered in one piece,
+    which the page does when a flashed message is waiting."""
+    reader = make_user("officer", name="Zoë <Ança> & co")
+    login_as(reader)
+    shelled = client.get(LESSON)
+    assert shelled.content_type == "text/html; charset=utf-8"
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "hello")]
+    whole = client.get(LESSON).get_data(as_text=True)
+    page = shelled.get_data(as_text=True)
+    assert "Zoë &lt;Ança&gt; &amp; co" in page and "Zoë &lt;Ança&gt; &amp; co" in whole
+    assert _words(page) == _words(whole.replace(_flash_block(whole), ""))
+
+
+def _words(html: str) -> str:
+    return " ".join(html.split())
+
+
+def _flash_block(html: str) -> str:
+    start = html.index('<div class="flashes"')
+    return html[start:html.index("</div>", start) + len("</div>")]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import attributes, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from learning.accounts.models import Agency, User
 from learning.extensions import db
@@ -30,7 +29,9 @@ _USER_AND_AGENCY = (
 
 def _persistent(cls: type, keys: tuple[str, ...], values: tuple) -> object:
     """An instance of ``cls`` holding ``values``, attached to the session as if loaded."""
-    found = db.session.identity_map.get(identity_key(cls, values[0]))  # keys[0] is "id"
+    # keys[0] is "id"; the key is spelt out as identity_key() would build it (it is
+    # slower, and this runs on every signed-in request)
+    found = db.session.identity_map.get((cls, (values[0],), None))
     if found is not None:
         return found  # already in this session: the same object, as the ORM would give
     instance = cls._sa_class_manager.new_instance()

@@ -33,24 +33,28 @@ def slot(name: str) -> Markup:
 
 @dataclass(frozen=True)
 class Shell:
-    """A rendered page cut at its slots: ``parts`` around ``slots`` (one fewer)."""
+    """A rendered page cut at its slots: ``parts`` around ``slots`` (one fewer).
 
-    parts: tuple[str, ...]
+    The parts are kept as UTF-8: a page is encoded once when its shell is made, not on
+    every request (encoding tens of kilobytes costs more than filling the slots).
+    """
+
+    parts: tuple[bytes, ...]
     slots: tuple[str, ...]
 
     @classmethod
     def split(cls, html: str) -> Shell:
         """Cut rendered HTML at its markers."""
         pieces = _MARKER.split(html)
-        return cls(tuple(pieces[0::2]), tuple(pieces[1::2]))
+        return cls(tuple(piece.encode() for piece in pieces[0::2]), tuple(pieces[1::2]))
 
-    def fill(self, values: Mapping[str, str]) -> str:
-        """The page with every slot replaced by its (already escaped) value."""
+    def fill(self, values: Mapping[str, bytes]) -> bytes:
+        """The page with every slot replaced by its (already escaped, encoded) value."""
         out = [self.parts[0]]
         for name, part in zip(self.slots, self.parts[1:], strict=True):
             out.append(values[name])
             out.append(part)
-        return "".join(out)
+        return b"".join(out)
 
 
 @dataclass(frozen=True)

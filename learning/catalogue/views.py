@@ -109,20 +109,23 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
     jurisdiction = reader_jurisdiction(current_user)
     text = lesson_text(lesson, page.language, locale, jurisdiction,
                        original=request.args.get("original") == "1")
+    # The article and the bar are kept encoded, as the shell is (see Shell).
     article = cached_fragment(
         ("article", lesson.id, locale, text.language, jurisdiction),
-        lambda: render_template("catalogue/lesson_body.html", **_article_context(page, text)))
+        lambda: render_template("catalogue/lesson_body.html",
+                                **_article_context(page, text)).encode())
     # The bar shows figures only (no name, no lesson): one rendering per locale and figures.
     progress_html = cached_progress(
         (locale, progress.total, progress.done, progress.to_reread),
         lambda: render_template("partials/progress.html", progress=progress,
-                                label=_("Your progress in this course")))
+                                label=_("Your progress in this course")).encode())
     changed = lesson.slug in progress.changed  # read on an earlier text: the note shows
     context = dict(page=page, lesson=lesson, completed=progress.completed, changed=changed,
                    text=text)
     if "_flashes" in session:
-        return render_template("catalogue/lesson.html", article=Markup(article),
-                               progress_html=Markup(progress_html), **context), status
+        return render_template("catalogue/lesson.html", article=Markup(article.decode()),
+                               progress_html=Markup(progress_html.decode()),
+                               **context), status
     role = current_user.role
     shell = cached_shell(
         ("lesson", lesson.id, locale, text.language, text.note, role,
@@ -130,8 +133,8 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
         lambda: Shell.split(render_template(
             "catalogue/lesson.html", article=slot("article"),
             progress_html=slot("progress"), **context, **shell_context(role))))
-    return shell.fill({"name": str(escape(current_user.display_name)),
-                       "csrf": str(escape(csrf_token())), "article": article,
+    return shell.fill({"name": str(escape(current_user.display_name)).encode(),
+                       "csrf": str(escape(csrf_token())).encode(), "article": article,
                        "progress": progress_html}), status
 
 

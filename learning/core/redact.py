@@ -40,6 +40,8 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Always keep the record; only its text changes."""
+        if getattr(record, "redacted", False):  # made from redacted parts (request lines)
+            return True
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # a malformed format string: log it as given

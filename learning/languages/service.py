@@ -8,10 +8,12 @@ else (signed in or not) the language picked with the switch on a public page
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from flask import current_app
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 # Code (as Babel and the translations/ folder spell it): (name in that language, HTML lang).
 UN_LANGUAGES: dict[str, tuple[str, str]] = {
@@ -76,6 +78,15 @@ def choose(user_language: str | None, agency_language: str | None, cookie: str |
         if found:
             return found
     return DEFAULT
+
+
+@lru_cache(maxsize=4096)
+def choose_for_request(user_language: str | None, agency_language: str | None,
+                       cookie: str | None, accept_header: str, offered: tuple[str, ...]) -> str:
+    """``choose`` for one request's raw inputs, remembered: every page asks, and readers
+    share a few combinations of settings and ``Accept-Language`` headers."""
+    accepted = parse_accept_header(accept_header, LanguageAccept).values()
+    return choose(user_language, agency_language, cookie, accepted, offered)
 
 
 def direction(code: str) -> str:

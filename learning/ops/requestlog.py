@@ -81,30 +81,36 @@ def _start_timer() -> None:
     g.request_started = time.perf_counter()
 
 
+_REQUEST_LOG = logging.getLogger(REQUEST_LOGGER)
+
+
 def _finish(response):
     """Echo the request id, and write the request's line in JSON mode."""
-    response.headers[HEADER] = request_id()
-    logger = logging.getLogger(REQUEST_LOGGER)
-    if logger.isEnabledFor(logging.INFO):
-        started = g.get("request_started")
-        user = g.get("_login_user")  # only if this request loaded it: no extra query
-        user_id = None if user is None or user.is_anonymous else user.id
-        logger.info("%s %s %s", request.method, escape_controls(redact_secrets(request.path)),
-                    response.status_code, extra={
-                        "request_id": request_id(), "method": request.method,
-                        "path": escape_controls(redact_secrets(request.path)),
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1)
-                        if started else None,
-                        "user_id": user_id,
-                        "address": request.remote_addr})
+    rid = request_id()
+    response.headers[HEADER] = rid
+    if not _REQUEST_LOG.isEnabledFor(logging.INFO):
+        return response
+    started = g.get("request_started")
+    user = g.get("_login_user")  # only if this request loaded it: no extra query
+    path = escape_controls(redact_secrets(request.path))
+    method, status = request.method, response.status_code
+    # The record is made directly: the caller's frame (which Logger.info looks up) is
+    # always this function, and the path is redacted already.
+    record = _REQUEST_LOG.makeRecord(
+        REQUEST_LOGGER, logging.INFO, __file__, 0, "%s %s %s", (method, path, status), None,
+        extra={"request_id": rid, "method": method, "path": path, "status": status,
+               "duration_ms": round((time.perf_counter() - started) * 1000, 1)
+               if started else None,
+               "user_id": None if user is None or user.is_anonymous else user.id,
+               "address": request.remote_addr, "redacted": True})
+    _REQUEST_LOG.handle(record)
     return response
 
 
 def configure_logging(app: Flask) -> None:
     """JSON lines on stderr for the app's log (and the request log) when asked for."""
     app_logger = logging.getLogger(app.import_name)
-    request_logger = logging.getLogger(REQUEST_LOGGER)
+    request_logger = _REQUEST_LOG
     if app.config["LOG_FORMAT"] != "json":
         request_logger.setLevel(logging.WARNING)  # gunicorn or werkzeug logs each request
         ours = [h for h in app_logger.handlers if getattr(h, "waymark_json", False)]
