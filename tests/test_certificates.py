@@ -14,6 +14,7 @@ from learning.certificates.models import Certificate, Completion
 from learning.certificates.service import record_completion
 from learning.extensions import db
 from learning.progress.models import LessonProgress
+from learning.signals import progress_changed
 from learning.timeutil import utcnow
 from tests.test_assessments import attempt_row, correct_form, start
 
@@ -382,3 +383,38 @@ def test_issue_missing_runs_outside_any_request(app, client, officer, tmp_path, 
     (certificate,) = certificates()
     assert (tmp_path / "pdfs" / f"{certificate.code}.pdf").exists()
     assert (tmp_path / "instance" / "certificate_signing_key.pem").exists()
+
+
+def test_a_complete_officer_costs_one_statement_per_progress_event(app, client, certificate,
+                                                                   officer):
+    """Another passed final or a lesson read again by a certified officer who is not due:
+    the newest completion and its certificate, read together, are the whole check."""
+    from learning.certificates.service import record_completion
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    user_id, course_id, code = officer.id, certificate.course_id, certificate.code
+    db.session.expire_all()
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        found = record_completion(user_id, course_id)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+    assert found is not None and found.code == code
+    progress_changed.send("assessments", user_id=user_id, course_id=course_id)
+    assert [c.code for c in certificates()] == [code]  # nothing new issued
+
+
+def test_a_completion_left_without_its_certificate_gets_it_on_the_next_event(
+        client, certificate, officer):
+    code, course_id = certificate.code, certificate.course_id
+    db.session.execute(sa.delete(Certificate))
+    db.session.commit()
+    progress_changed.send("progress", user_id=officer.id, course_id=course_id)
+    (issued,) = certificates()
+    assert issued.code != code and issued.completion_id is not None
+    assert db.session.get(Completion, issued.completion_id).cycle == 0

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,119 +13,29 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from learning.accounts.models import User
-from learning.assessments.models import SUBMITTED, Attempt
+from learning.assessments.models import Attempt
 from learning.audit.service import record_audit
-from learning.catalogue.models import Course, CourseVersion, Lesson
+from learning.catalogue.models import CourseVersion
 from learning.catalogue.translated import course_title_in
 from learning.certificates.dates import add_months
 from learning.certificates.issuer import current_issuer
 from learning.certificates.models import Certificate, Completion
 from learning.certificates.pades import pdf_signer, sign_pdf
 from learning.certificates.pdf import PrintedCertificate, font_dir, issued_date_label, render_pdf
+from learning.certificates.rules import (  # noqa: F401  (callers import them from here)
+    RECERTIFY_WITHIN_DAYS,
+    RuleCheck,
+    check_rule,
+    current_version,
+    due_for_recertification,
+    latest_completion,
+)
 from learning.certificates.signing import load_or_create_private_key, sign_payload
 from learning.core.urls import external_url
 from learning.extensions import db
 from learning.languages.service import language_of
-from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
 from learning.timeutil import utcnow
-
-RECERTIFY_WITHIN_DAYS = 90
-
-
-@dataclass(frozen=True)
-class RuleCheck:
-    """How far an officer is from meeting a course's completion rule."""
-
-    cycle: int  # 0 for the first completion, n for the n-th recertification
-    lessons_needed: tuple[str, ...]
-    assessment: str | None
-    passing_attempt: Attempt | None
-    open: bool  # False when the officer is already complete and not due to recertify
-
-    @property
-    def met(self) -> bool:
-        return self.open and not self.lessons_needed and (
-            self.assessment is None or self.passing_attempt is not None)
-
-
-def current_version(course_id: int) -> CourseVersion | None:
-    """The current published version of a course."""
-    return db.session.scalar(sa.select(CourseVersion).join(
-        Course, Course.current_version_id == CourseVersion.id).where(Course.id == course_id))
-
-
-def due_for_recertification(certificate: Certificate | None, today: date,
-                            window_days: int | None = None) -> bool:
-    """True when the certificate is revoked, expired or expires within the window.
-
-    A recertification asked for by a course change (``recertify_by``) counts as an expiry.
-    """
-    if certificate is None:
-        return False
-    if certificate.revoked_at is not None:
-        return True
-    if certificate.recertify_by is not None:
-        return True
-    if window_days is None:
-        window_days = current_app.config.get("EXPIRING_WITHIN_DAYS", RECERTIFY_WITHIN_DAYS)
-    expiry = certificate.effective_expiry
-    return expiry is not None and expiry - timedelta(days=window_days) <= today
-
-
-def check_rule(user_id: int, version: CourseVersion, today: date | None = None) -> RuleCheck:
-    """Evaluate the version's completion rule for an officer.
-
-    First completion: every lesson completed on its current reading hash (a lesson
-    changed substantively must be read again) and the final assessment passed. A
-    recertification (when the last certificate is expiring, expired, revoked or
-    asked to recertify by a course change) needs the final assessment passed again
-    after the last completion, the lessons marked ``recertification: true``
-    completed after it, and every lesson read before a substantive change re-read.
-    """
-    today = today or utcnow().date()
-    last = db.session.scalar(
-        sa.select(Completion).where(Completion.user_id == user_id,
-                                    Completion.course_id == version.course_id)
-        .order_by(Completion.cycle.desc()).limit(1))
-    cycle, since = 0, None
-    if last is not None:
-        certificate = db.session.scalar(sa.select(Certificate).where(
-            Certificate.completion_id == last.id))
-        cycle, since = last.cycle + 1, last.completed_at
-        if not due_for_recertification(certificate, today):
-            return RuleCheck(cycle, (), version.completion_assessment, None, open=False)
-
-    lessons = db.session.execute(sa.select(Lesson.slug, Lesson.reading_hash,
-                                           Lesson.recertification)
-                                 .where(Lesson.version_id == version.id)).all()
-    done = {slug: (lesson_hash, completed_at) for slug, lesson_hash, completed_at in
-            db.session.execute(sa.select(LessonProgress.lesson_slug, LessonProgress.lesson_hash,
-                                         LessonProgress.completed_at)
-                               .where(LessonProgress.user_id == user_id,
-                                      LessonProgress.course_id == version.course_id))}
-    needed = []
-    if version.completion_lessons == "all":
-        for slug, reading_hash, for_recertification in lessons:
-            record = done.get(slug)
-            if since is not None and not for_recertification:
-                if record is not None and record[0] != reading_hash:
-                    needed.append(slug)  # changed substantively since it was read
-                continue
-            if record is None or record[0] != reading_hash or (since and record[1] <= since):
-                needed.append(slug)
-
-    passing = None
-    if version.completion_assessment:
-        query = (sa.select(Attempt).where(
-            Attempt.user_id == user_id, Attempt.course_id == version.course_id,
-            Attempt.assessment_slug == version.completion_assessment,
-            Attempt.status == SUBMITTED, Attempt.passed.is_(True))
-            .order_by(Attempt.percent.desc(), Attempt.submitted_at).limit(1))
-        if since is not None:
-            query = query.where(Attempt.submitted_at > since)
-        passing = db.session.scalar(query)
-    return RuleCheck(cycle, tuple(needed), version.completion_assessment, passing, open=True)
 
 
 def new_certificate_code() -> str:
@@ -141,23 +50,18 @@ def record_completion(user_id: int, course_id: int, now: datetime | None = None
     Returns the officer's current certificate for the course, or None if there is none.
     """
     now = now or utcnow()
-    orphan = db.session.scalar(
-        sa.select(Completion).outerjoin(Certificate, Certificate.completion_id == Completion.id)
-        .where(Completion.user_id == user_id, Completion.course_id == course_id,
-               Certificate.id.is_(None)).limit(1))
-    if orphan is not None:  # recorded, but the certificate was never written: write it now
-        return issue_certificate(orphan)
+    last, certificate = latest_completion(user_id, course_id)
+    if last is not None and certificate is None:
+        # Recorded, but the certificate was never written (or a racing request has not
+        # written it yet): write it now.
+        return issue_certificate(last)
+    if last is not None and not due_for_recertification(certificate, now.date()):
+        return certificate  # complete and not due: nothing else to read
     version = current_version(course_id)
     if version is None:
         return None
-    rule = check_rule(user_id, version, now.date())
-    if not rule.open:  # already complete: its certificate (written now if a racing request
-        # recorded the completion but has not written the certificate yet)
-        last = db.session.scalar(
-            sa.select(Completion).where(Completion.user_id == user_id,
-                                        Completion.course_id == course_id)
-            .order_by(Completion.cycle.desc()).limit(1))
-        return issue_certificate(last)
+    rule = check_rule(user_id, version, now.date(), latest=(last, certificate),
+                      stop_at_lessons=True)
     if not rule.met:
         return None
     attempt = rule.passing_attempt

@@ -1,0 +1,145 @@
+"""The completion rule: when an officer has completed a course, or is due to recertify.
+
+``latest_completion`` reads an officer's newest completion and its certificate in one
+statement; most progress events (a lesson re-read, another passed final) come from
+officers who are complete and not due, for whom that one read is the whole answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from learning.assessments.models import SUBMITTED, Attempt
+from learning.catalogue.models import Course, CourseVersion, Lesson
+from learning.catalogue.pages import version_cache
+from learning.certificates.models import Certificate, Completion
+from learning.extensions import db
+from learning.progress.models import LessonProgress
+from learning.timeutil import utcnow
+
+RECERTIFY_WITHIN_DAYS = 90
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """How far an officer is from meeting a course's completion rule."""
+
+    cycle: int  # 0 for the first completion, n for the n-th recertification
+    lessons_needed: tuple[str, ...]
+    assessment: str | None
+    passing_attempt: Attempt | None
+    open: bool  # False when the officer is already complete and not due to recertify
+
+    @property
+    def met(self) -> bool:
+        return self.open and not self.lessons_needed and (
+            self.assessment is None or self.passing_attempt is not None)
+
+
+_LATEST = (sa.select(Completion, Certificate)
+           .outerjoin(Certificate, Certificate.completion_id == Completion.id)
+           .where(Completion.user_id == sa.bindparam("user_id"),
+                  Completion.course_id == sa.bindparam("course_id"))
+           .order_by(Completion.cycle.desc()).limit(1))
+
+
+def latest_completion(user_id: int, course_id: int
+                      ) -> tuple[Completion | None, Certificate | None]:
+    """An officer's newest completion of a course and its certificate (None, None if none).
+
+    A completion without a certificate can only be the newest one: a new cycle opens
+    only once the last completion's certificate exists (see ``check_rule``).
+    """
+    row = db.session.execute(_LATEST, {"user_id": user_id, "course_id": course_id}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def current_version(course_id: int) -> CourseVersion | None:
+    """The current published version of a course."""
+    return db.session.scalar(sa.select(CourseVersion).join(
+        Course, Course.current_version_id == CourseVersion.id).where(Course.id == course_id))
+
+
+def due_for_recertification(certificate: Certificate | None, today: date,
+                            window_days: int | None = None) -> bool:
+    """True when the certificate is revoked, expired or expires within the window.
+
+    A recertification asked for by a course change (``recertify_by``) counts as an expiry.
+    """
+    if certificate is None:
+        return False
+    if certificate.revoked_at is not None:
+        return True
+    if certificate.recertify_by is not None:
+        return True
+    if window_days is None:
+        window_days = current_app.config.get("EXPIRING_WITHIN_DAYS", RECERTIFY_WITHIN_DAYS)
+    expiry = certificate.effective_expiry
+    return expiry is not None and expiry - timedelta(days=window_days) <= today
+
+
+def version_lessons(version_id: int) -> tuple[tuple[str, str | None, bool], ...]:
+    """(slug, reading hash, needed to recertify) of a version's lessons, read once per
+    process: a published version never changes."""
+    return version_cache().get_or_build(("rule lessons", version_id), lambda: tuple(
+        tuple(row) for row in db.session.execute(
+            sa.select(Lesson.slug, Lesson.reading_hash, Lesson.recertification)
+            .where(Lesson.version_id == version_id).order_by(Lesson.id))))
+
+
+def check_rule(user_id: int, version: CourseVersion, today: date | None = None,
+               latest: tuple[Completion | None, Certificate | None] | None = None,
+               *, stop_at_lessons: bool = False) -> RuleCheck:
+    """Evaluate the version's completion rule for an officer.
+
+    First completion: every lesson completed on its current reading hash (a lesson
+    changed substantively must be read again) and the final assessment passed. A
+    recertification (when the last certificate is expiring, expired, revoked or
+    asked to recertify by a course change) needs the final assessment passed again
+    after the last completion, the lessons marked ``recertification: true``
+    completed after it, and every lesson read before a substantive change re-read.
+    ``latest`` is ``latest_completion``'s answer when the caller has read it already.
+    With ``stop_at_lessons``, lessons still needed end the check: the passing attempt
+    is then not looked for (``passing_attempt`` is None), as the rule is not met anyway.
+    """
+    today = today or utcnow().date()
+    last, certificate = latest if latest is not None else \
+        latest_completion(user_id, version.course_id)
+    cycle, since = 0, None
+    if last is not None:
+        cycle, since = last.cycle + 1, last.completed_at
+        if not due_for_recertification(certificate, today):
+            return RuleCheck(cycle, (), version.completion_assessment, None, open=False)
+
+    lessons = version_lessons(version.id)
+    done = {slug: (lesson_hash, completed_at) for slug, lesson_hash, completed_at in
+            db.session.execute(sa.select(LessonProgress.lesson_slug, LessonProgress.lesson_hash,
+                                         LessonProgress.completed_at)
+                               .where(LessonProgress.user_id == user_id,
+                                      LessonProgress.course_id == version.course_id))}
+    needed = []
+    if version.completion_lessons == "all":
+        for slug, reading_hash, for_recertification in lessons:
+            record = done.get(slug)
+            if since is not None and not for_recertification:
+                if record is not None and record[0] != reading_hash:
+                    needed.append(slug)  # changed substantively since it was read
+                continue
+            if record is None or record[0] != reading_hash or (since and record[1] <= since):
+                needed.append(slug)
+
+    passing = None
+    if version.completion_assessment and not (needed and stop_at_lessons):
+        query = (sa.select(Attempt).where(
+            Attempt.user_id == user_id, Attempt.course_id == version.course_id,
+            Attempt.assessment_slug == version.completion_assessment,
+            Attempt.status == SUBMITTED, Attempt.passed.is_(True))
+            .order_by(Attempt.percent.desc(), Attempt.submitted_at).limit(1))
+        if since is not None:
+            query = query.where(Attempt.submitted_at > since)
+        passing = db.session.scalar(query)
+    return RuleCheck(cycle, tuple(needed), version.completion_assessment, passing, open=True)
