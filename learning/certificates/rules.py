@@ -64,6 +64,35 @@ def current_version(course_id: int) -> CourseVersion | None:
         Course, Course.current_version_id == CourseVersion.id).where(Course.id == course_id))
 
 
+@dataclass(frozen=True)
+class RuleVersion:
+    """What the completion rule reads of a version (all of it fixed once published)."""
+
+    id: int
+    course_id: int
+    completion_lessons: str
+    completion_assessment: str | None
+
+
+_CURRENT_VERSION_ID = sa.select(Course.current_version_id).where(
+    Course.id == sa.bindparam("course_id"))
+
+
+def current_rule_version(course_id: int) -> RuleVersion | None:
+    """The rule's view of a course's current version: one small read, the rest kept per
+    process (a version never changes, only which one is current)."""
+    version_id = db.session.execute(_CURRENT_VERSION_ID, {"course_id": course_id}).scalar()
+    if version_id is None:
+        return None
+
+    def build() -> RuleVersion:
+        version = db.session.get(CourseVersion, version_id)
+        return RuleVersion(version.id, version.course_id, version.completion_lessons,
+                           version.completion_assessment)
+
+    return version_cache().get_or_build(("rule version", version_id), build)
+
+
 def due_for_recertification(certificate: Certificate | None, today: date,
                             window_days: int | None = None) -> bool:
     """True when the certificate is revoked, expired or expires within the window.
@@ -91,7 +120,7 @@ def version_lessons(version_id: int) -> tuple[tuple[str, str | None, bool], ...]
             .where(Lesson.version_id == version_id).order_by(Lesson.id))))
 
 
-def check_rule(user_id: int, version: CourseVersion, today: date | None = None,
+def check_rule(user_id: int, version: CourseVersion | RuleVersion, today: date | None = None,
                latest: tuple[Completion | None, Certificate | None] | None = None,
                *, stop_at_lessons: bool = False) -> RuleCheck:
     """Evaluate the version's completion rule for an officer.

@@ -26,6 +26,7 @@ from learning.certificates.rules import (  # noqa: F401  (callers import them fr
     RECERTIFY_WITHIN_DAYS,
     RuleCheck,
     check_rule,
+    current_rule_version,
     current_version,
     due_for_recertification,
     latest_completion,
@@ -57,7 +58,7 @@ def record_completion(user_id: int, course_id: int, now: datetime | None = None
         return issue_certificate(last)
     if last is not None and not due_for_recertification(certificate, now.date()):
         return certificate  # complete and not due: nothing else to read
-    version = current_version(course_id)
+    version = current_rule_version(course_id)
     if version is None:
         return None
     rule = check_rule(user_id, version, now.date(), latest=(last, certificate),
