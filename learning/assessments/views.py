@@ -182,9 +182,9 @@ def submit(course_slug: str, slug: str, attempt_id: int):
                 flash(message, "error")
             return redirect(url_for(".attempt", course_slug=course_slug, slug=slug,
                                     attempt_id=attempt_id), 303)
-        graded = service.submit_attempt(attempt.id, values=values, sequence=sequence,
-                                        seen=attempt)
-        if graded.submitted_by == "deadline":
+        closed_by = service.close_attempt(attempt.id, values=values, sequence=sequence,
+                                          seen=attempt)
+        if closed_by == "deadline":
             flash(_("The time for this attempt is up. It was graded on the answers saved "
                     "before the deadline."), "error")
     return redirect(url_for(".result", course_slug=course_slug, slug=slug,
