@@ -2,19 +2,17 @@
 
 ``queue_digests`` turns compliance into messages: each officer with training due soon,
 expiring, expired or overdue gets one digest, and each manager with overdue (or expired)
-officers in their scope gets one listing them. ``send_pending`` delivers the outbox
-through any mailer, claiming each row first so that two senders never send one message.
+officers in their scope gets one listing them. ``send_pending`` (in ``outbox``)
+delivers the outbox through any mailer; its names are importable from here too.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from itertools import groupby
-from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,6 +24,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from learning.accounts.models import Agency, User
 from learning.agency import compliance
 from learning.agency.compliance import ComplianceRow
+from learning.agency.outbox import (  # noqa: F401  (callers import them from here)
+    BATCH,
+    Mailer,
+    MailerError,
+    OutgoingMessage,
+    SendReport,
+    claim,
+    send_pending,
+)
+from learning.agency.outbox import setting as _setting
 from learning.agency.reminders_models import Notification
 from learning.core.urls import external_url
 from learning.extensions import db
@@ -37,12 +45,8 @@ MANAGER_DIGEST = "manager_digest"
 OFFICER_STATES = ("not_started", "in_progress", "expiring", "expired", "overdue")
 MANAGER_STATES = ("overdue", "expired")
 MANAGER_LINES = 100  # a longer list is cut, with a pointer to the compliance page
-BATCH = 200
 
 
-def _setting(name: str, default: int) -> int:
-    """A number from app config, else from ``WAYMARK_<NAME>`` in the environment."""
-    return int(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
 
 
 @dataclass(frozen=True)
@@ -208,108 +212,4 @@ def queue_digests(today: date) -> QueueReport:
             if rows:
                 report.managers += _insert([manager_digest(manager, rows, today)])
     db.session.commit()
-    return report
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """What a mailer needs to deliver one notification."""
-
-    to: str
-    subject: str
-    body: str
-    key: str
-
-
-class MailerError(RuntimeError):
-    """The message was not accepted; it stays in the outbox and is retried later."""
-
-
-class Mailer(Protocol):
-    """Delivers one message or raises ``MailerError``."""
-
-    def send(self, message: OutgoingMessage) -> None: ...
-
-
-@dataclass
-class SendReport:
-    """What one ``send_pending`` run did."""
-
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0  # claimed by another sender first
-
-
-def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
-    return sa.and_(Notification.sent_at.is_(None),
-                   sa.or_(Notification.claimed_at.is_(None),
-                          Notification.claimed_at < now - lease))
-
-
-def claim(notification_id: int, lease: timedelta) -> bool:
-    """Take one unsent row for this sender, committed; False if another sender holds it.
-
-    The conditional UPDATE is atomic on both databases, so of two senders racing for a
-    row exactly one sees a row count of 1. A claim older than ``lease`` (a sender that
-    died mid-way) may be taken over.
-    """
-    now = utcnow()
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == notification_id, _claimable(now, lease))
-        .values(claimed_at=now, attempts=Notification.attempts + 1)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def _finish(notification_id: int, **values) -> None:
-    db.session.execute(sa.update(Notification)
-                       .where(Notification.id == notification_id,
-                              Notification.sent_at.is_(None))
-                       .values(**values).execution_options(synchronize_session=False))
-    db.session.commit()
-
-
-def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
-    """Send every unsent message once: claim it, send it, then mark it sent.
-
-    A message the mailer refuses keeps ``sent_at`` empty, records the error and is
-    released for the next run (up to ``REMINDER_MAX_ATTEMPTS`` tries); it is not
-    retried within the same run.
-    """
-    max_attempts = _setting("REMINDER_MAX_ATTEMPTS", 5)
-    lease = timedelta(seconds=_setting("REMINDER_CLAIM_SECONDS", 900))
-    report = SendReport()
-    last_id = 0
-    while limit is None or report.sent + report.failed < limit:
-        ids = db.session.scalars(
-            sa.select(Notification.id)
-            .where(Notification.id > last_id, Notification.attempts < max_attempts,
-                   _claimable(utcnow(), lease))
-            .order_by(Notification.id).limit(BATCH)).all()
-        db.session.commit()
-        if not ids:
-            break
-        for notification_id in ids:
-            last_id = notification_id
-            if limit is not None and report.sent + report.failed >= limit:
-                break
-            if not claim(notification_id, lease):
-                report.skipped += 1
-                continue
-            to, subject, body, key = db.session.execute(
-                sa.select(User.email, Notification.subject, Notification.body,
-                          Notification.dedupe_key)
-                .join(User, User.id == Notification.user_id)
-                .where(Notification.id == notification_id)).one()
-            try:
-                mailer.send(OutgoingMessage(to, subject, body, key))
-            except MailerError as exc:
-                _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
-                report.failed += 1
-                current_app.logger.warning("Reminder %s to %s failed: %s", key, to, exc)
-                continue
-            _finish(notification_id, sent_at=utcnow())
-            report.sent += 1
     return report

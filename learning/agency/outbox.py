@@ -1,0 +1,129 @@
+"""Sending the reminder outbox: each row claimed before it is sent, so two senders
+(two workers, a retried job) never send one message twice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import sqlalchemy as sa
+from flask import current_app
+
+from learning.accounts.models import User
+from learning.agency.reminders_models import Notification
+from learning.extensions import db
+from learning.timeutil import utcnow
+
+BATCH = 200  # rows read per round
+
+
+def setting(name: str, default: int) -> int:
+    """A number from app config, else from ``WAYMARK_<NAME>`` in the environment."""
+    return int(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a mailer needs to deliver one notification."""
+
+    to: str
+    subject: str
+    body: str
+    key: str
+
+
+class MailerError(RuntimeError):
+    """The message was not accepted; it stays in the outbox and is retried later."""
+
+
+class Mailer(Protocol):
+    """Delivers one message or raises ``MailerError``."""
+
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+@dataclass
+class SendReport:
+    """What one ``send_pending`` run did."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0  # claimed by another sender first
+
+
+def _claimable(now: datetime, lease: timedelta) -> sa.ColumnElement[bool]:
+    return sa.and_(Notification.sent_at.is_(None),
+                   sa.or_(Notification.claimed_at.is_(None),
+                          Notification.claimed_at < now - lease))
+
+
+def claim(notification_id: int, lease: timedelta) -> bool:
+    """Take one unsent row for this sender, committed; False if another sender holds it.
+
+    The conditional UPDATE is atomic on both databases, so of two senders racing for a
+    row exactly one sees a row count of 1. A claim older than ``lease`` (a sender that
+    died mid-way) may be taken over.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, _claimable(now, lease))
+        .values(claimed_at=now, attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _finish(notification_id: int, **values) -> None:
+    db.session.execute(sa.update(Notification)
+                       .where(Notification.id == notification_id,
+                              Notification.sent_at.is_(None))
+                       .values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
+    """Send every unsent message once: claim it, send it, then mark it sent.
+
+    A message the mailer refuses keeps ``sent_at`` empty, records the error and is
+    released for the next run (up to ``REMINDER_MAX_ATTEMPTS`` tries); it is not
+    retried within the same run.
+    """
+    max_attempts = setting("REMINDER_MAX_ATTEMPTS", 5)
+    lease = timedelta(seconds=setting("REMINDER_CLAIM_SECONDS", 900))
+    report = SendReport()
+    last_id = 0
+    while limit is None or report.sent + report.failed < limit:
+        ids = db.session.scalars(
+            sa.select(Notification.id)
+            .where(Notification.id > last_id, Notification.attempts < max_attempts,
+                   _claimable(utcnow(), lease))
+            .order_by(Notification.id).limit(BATCH)).all()
+        db.session.commit()
+        if not ids:
+            break
+        for notification_id in ids:
+            last_id = notification_id
+            if limit is not None and report.sent + report.failed >= limit:
+                break
+            if not claim(notification_id, lease):
+                report.skipped += 1
+                continue
+            to, subject, body, key = db.session.execute(
+                sa.select(User.email, Notification.subject, Notification.body,
+                          Notification.dedupe_key)
+                .join(User, User.id == Notification.user_id)
+                .where(Notification.id == notification_id)).one()
+            try:
+                mailer.send(OutgoingMessage(to, subject, body, key))
+            except MailerError as exc:
+                _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
+                report.failed += 1
+                current_app.logger.warning("Reminder %s to %s failed: %s", key, to, exc)
+                continue
+            _finish(notification_id, sent_at=utcnow())
+            report.sent += 1
+    return report
