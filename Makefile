@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export FLASK_APP := learning
 
-.PHONY: run dev prepare test lint check translations translations-update bench scale-test \
+.PHONY: run dev prepare test lint check translations translations-update bench bench-deps scale-test \
 	run-deps system-deps clean
 
 $(BIN)/python:
@@ -94,7 +94,13 @@ lint: $(STAMP)
 check: $(STAMP)
 	FLASK_DEBUG=1 $(BIN)/flask content check --strict
 
-bench: $(STAMP)
+# The benches drive the servers with wrk; bench/instructions.py counts with valgrind.
+BENCH_PACKAGES := wrk:/usr/bin/wrk valgrind:/usr/bin/valgrind
+
+bench-deps:
+	$(call install_missing,$(BENCH_PACKAGES))
+
+bench: $(STAMP) bench-deps
 	$(BIN)/python bench/pages.py
 
 # PostgreSQL, Redis, three app servers behind nginx and a job worker on loopback, 500
