@@ -12,8 +12,10 @@ from flask_login import current_user
 from learning import ops, ratelimit
 from learning.config import PROJECT_ROOT, configure
 from learning.core import errors, headers, inputs, redact, session_cookie
+from learning.core.flask_app import WaymarkFlask
 from learning.core.inputs import ascii_int
 from learning.extensions import babel, csrf, db, login_manager, migrate
+from learning.ops import dbconnections
 
 
 def _select_locale() -> str | None:
@@ -24,7 +26,8 @@ def _select_locale() -> str | None:
 
     if not has_request_context():
         return None
-    user = current_user if current_user and current_user.is_authenticated else None
+    user = current_user._get_current_object()  # read several times: one proxy lookup
+    user = user if user is not None and user.is_authenticated else None
     agency = user.agency if user is not None else None
     cookie = request.cookies.get(COOKIE)  # longer than any tag: refused all the same
     return choose_for_request(user.language if user else None,
@@ -45,7 +48,7 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints and commands."""
-    app = Flask(
+    app = WaymarkFlask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -57,9 +60,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     session_cookie.init_app(app)
 
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:
+            dbconnections.watch(db.engine)
     migrate.init_app(app, db, directory=str(Path(PROJECT_ROOT) / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)

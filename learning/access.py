@@ -43,9 +43,10 @@ def role_required(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            user = current_user._get_current_object()  # one proxy lookup on every view
+            if not user.is_authenticated:
                 return _deny(401)
-            if not current_user.has_role(*roles):
+            if not user.has_role(*roles):
                 return _deny(403)
             return view(*args, **kwargs)
 

@@ -63,7 +63,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=database_url(app),
         # hide_parameters: a logged database error never carries answers, names or hashes.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "hide_parameters": True},
+        # No pool_pre_ping: learning.ops.dbconnections checks pooled PostgreSQL
+        # connections without a round trip.
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True},
         COURSES_DIR=str(Path(os.environ.get("WAYMARK_COURSES_DIR", PROJECT_ROOT / "courses"))),
         QUIZZES_DIR=str(Path(os.environ.get("WAYMARK_QUIZZES_DIR", PROJECT_ROOT / "quizzes"))),
         SESSION_COOKIE_HTTPONLY=True,
@@ -134,8 +136,6 @@ def configure(app: Flask, test_config: dict | None) -> None:
         )
     check_public_address(app)
     check_proxies(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True}
 
 
 def check_public_address(app: Flask) -> None:

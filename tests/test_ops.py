@@ -14,6 +14,7 @@ from learning import create_app
 from learning.audit.models import AuditEntry
 from learning.config import ConfigurationError
 from learning.extensions import db
+from learning.ops.dbconnections import server_has_hung_up
 from learning.ops.readiness import migration_heads
 from tests.pgserver import free_port
 
@@ -219,3 +220,37 @@ def test_json_log_lines_of_the_app_carry_the_request_id_and_stay_redacted(json_l
     assert warning["request_id"] == "trace-0000beef"
     assert "abc123" not in warning["message"] and "\n" not in warning["message"]
     assert len(lines) == 2  # the warning and the request's own line
+
+
+def _pooled_backend_pid(app) -> int:
+    with app.app_context():
+        pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.remove()  # back to the pool
+    return pid
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(postgres):
+    """No SELECT 1 at checkout (pool_pre_ping), yet a connection PostgreSQL ended while it
+    sat in the pool is never handed to a request: the page after it still answers."""
+    import time
+
+    url = postgres.create_database("pooled_liveness")
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": url})
+    assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    client = app.test_client()
+    first = _pooled_backend_pid(app)
+    assert _pooled_backend_pid(app) == first  # the pool reuses the one live connection
+    with app.app_context():
+        raw = db.engine.raw_connection()  # the pooled connection, to watch it
+        assert not server_has_hung_up(raw.dbapi_connection)
+        raw.close()
+    killer = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with killer.connect() as connection:
+        assert connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"),
+                                  {"pid": first}).scalar_one()
+    killer.dispose()
+    time.sleep(0.2)  # the server's farewell reaches the socket
+    assert client.get("/healthz").status_code == 200
+    assert _pooled_backend_pid(app) != first
+    with app.app_context():
+        db.engine.dispose()

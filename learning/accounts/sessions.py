@@ -117,9 +117,10 @@ def _mfa_gate():
         return None
     if "_user_id" not in session or session.get(MFA_STATE) == "verified":
         return None
-    if not current_user.is_authenticated or current_user.role not in PRIVILEGED_ROLES:
+    user = current_user._get_current_object()  # read several times: one proxy lookup
+    if not user.is_authenticated or user.role not in PRIVILEGED_ROLES:
         return None
-    if has_mfa(current_user.id):
+    if has_mfa(user.id):
         return redirect(url_for("mfa.confirm", next=request.full_path.rstrip("?")))
     return redirect(url_for("mfa.enrol"))
 

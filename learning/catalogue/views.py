@@ -106,7 +106,8 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
     lesson = page.lesson
     locale = str(get_locale())
     page = page_in(page, locale)
-    jurisdiction = reader_jurisdiction(current_user)
+    reader = current_user._get_current_object()  # read several times: one proxy lookup
+    jurisdiction = reader_jurisdiction(reader)
     text = lesson_text(lesson, page.language, locale, jurisdiction,
                        original=request.args.get("original") == "1")
     # The article and the bar are kept encoded, as the shell is (see Shell).
@@ -126,14 +127,14 @@ def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 20
         return render_template("catalogue/lesson.html", article=Markup(article.decode()),
                                progress_html=Markup(progress_html.decode()),
                                **context), status
-    role = current_user.role
+    role = reader.role
     shell = cached_shell(
         ("lesson", lesson.id, locale, text.language, text.note, role,
          lesson.slug in progress.completed, changed, request.script_root),
         lambda: Shell.split(render_template(
             "catalogue/lesson.html", article=slot("article"),
             progress_html=slot("progress"), **context, **shell_context(role))))
-    return shell.fill({"name": str(escape(current_user.display_name)).encode(),
+    return shell.fill({"name": str(escape(reader.display_name)).encode(),
                        "csrf": str(escape(csrf_token())).encode(), "article": article,
                        "progress": progress_html}), status
 

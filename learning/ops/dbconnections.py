@@ -1,0 +1,47 @@
+"""Pooled PostgreSQL connections checked without a round trip.
+
+SQLAlchemy's ``pool_pre_ping`` sends ``SELECT 1`` each time a connection leaves the
+pool: on every request, and with psycopg it opens a transaction, so a lesson page
+paid a BEGIN and a SELECT 1 before its own statements. A connection in the pool is
+idle, and on an idle connection the server speaks only to end it (a restart, an
+administrator's terminate, an idle timeout: it sends its farewell and closes). So a
+connection whose socket has something to read, or is closed, is stale; looking costs
+one ``poll`` call. Raising ``DisconnectionError`` at checkout makes the pool drop it
+and hand out a fresh one (SQLAlchemy retries the checkout).
+
+A server that vanished without closing its sockets (a cut cable) is not seen here,
+as ``SELECT 1`` would have waited on it too; the first statement then fails and the
+pool is emptied, as SQLAlchemy does on any disconnect.
+"""
+
+from __future__ import annotations
+
+import select
+
+import sqlalchemy as sa
+
+_TROUBLE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP | select.POLLNVAL
+
+
+def server_has_hung_up(dbapi_connection) -> bool:
+    """True when an idle connection's socket is readable, closed or in error."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False  # not a socket-backed driver (SQLite): nothing to look at
+    try:
+        descriptor = fileno()
+    except Exception:  # noqa: BLE001  (psycopg raises its own error for a closed connection)
+        return True
+    poller = select.poll()
+    poller.register(descriptor, _TROUBLE)
+    return bool(poller.poll(0))
+
+
+def _on_checkout(dbapi_connection, _record, _proxy) -> None:
+    if server_has_hung_up(dbapi_connection):
+        raise sa.exc.DisconnectionError("the database server closed this connection")
+
+
+def watch(engine: sa.Engine) -> None:
+    """Drop stale pooled connections of ``engine`` as they are checked out."""
+    sa.event.listen(engine, "checkout", _on_checkout)
