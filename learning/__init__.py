@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_login import current_user
 
 from learning import ops, ratelimit
@@ -78,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning import models  # noqa: F401  (every table known to Alembic)
     from learning.accounts.models import User
     from learning.accounts.signed_in import signed_in_user
+    from learning.progress.service import signed_in_reader
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -86,7 +87,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         if user_id is None or generation is None:
             return None
         # One Core query; the agency comes with it (its language and time zone are on
-        # most pages).
+        # most pages). A lesson page reads the reader's course state in the same one.
+        if request.endpoint == "catalogue.lesson" and request.view_args:
+            slug = request.view_args["course_slug"]
+            user, state = signed_in_reader(user_id, generation, slug)
+            g.reader_state = (user_id, slug, state)
+            return user
         return signed_in_user(user_id, generation)
 
     from learning.accounts import sessions

@@ -11,7 +11,7 @@ from learning.accounts.service import end_all_sessions
 from learning.catalogue.service import sync_catalogue
 from learning.catalogue.shell import Shell, slot
 from learning.extensions import db
-from learning.progress.service import reader_state
+from learning.progress.service import reader_state, signed_in_reader
 from tests.conftest import FIXTURE_CONTENT
 
 LESSON = "/courses/field-basics/first-steps/"
@@ -114,3 +114,23 @@ def test_reader_state_is_one_query_per_reader(app_ctx, synced, make_user, client
     assert reader_state(reader_id, "no-such-course") is None
     assert state.version_id == db.session.scalar(
         sa.text("SELECT current_version_id FROM course WHERE slug = 'field-basics'"))
+
+
+def test_the_reader_and_their_course_state_are_one_statement(app_ctx, synced, make_user,
+                                                             client, login_as,
+                                                             count_statements):
+    reader, other = make_user("officer"), make_user("officer")
+    reader_id, other_id = reader.id, other.id
+    login_as(reader)
+    client.post(LESSON)
+    client.post("/courses/field-basics/second-steps/")
+    db.session.remove()  # a new request: nothing loaded yet
+    with count_statements() as counter:
+        user, state = signed_in_reader(reader_id, 0, "field-basics")
+    assert counter.count == 1
+    assert user.id == reader_id and user.agency.name == "Agency A"
+    assert state == reader_state(reader_id, "field-basics")
+    assert state.completed.keys() == {"first-steps", "second-steps"}
+    assert signed_in_reader(other_id, 0, "field-basics")[1].completed == {}
+    assert signed_in_reader(reader_id, 0, "no-such-course") == (user, None)
+    assert signed_in_reader(reader_id, 1, "field-basics") == (None, None)  # ended session

@@ -128,15 +128,15 @@ def test_pages_carry_security_headers_and_landmarks(client, synced, make_user, l
 
 def test_lesson_page_sql_statements_do_not_grow(client, app, synced, make_user, login_as,
                                                 count_statements, tmp_path):
-    """At most two statements per lesson page (the reader, then the course and their
-    progress), however many lessons and users exist."""
+    """One statement per lesson page (the reader with the course and their progress),
+    however many lessons and users exist."""
     officer = make_user("officer")
     login_as(officer)
     client.post("/courses/field-basics/first-steps/")
     client.get("/courses/field-basics/second-steps/")  # warm-up
     with count_statements() as small:
         page(client, "/courses/field-basics/second-steps/")
-    assert small.count <= 2, small.statements
+    assert small.count == 1, small.statements
 
     # A course of 60 lessons and 300 more users.
     big = tmp_path / "courses/big-course"

@@ -20,7 +20,8 @@ from learning.extensions import db
 _USER_KEYS = tuple(prop.key for prop in User.__mapper__.column_attrs)
 _AGENCY_KEYS = tuple(prop.key for prop in Agency.__mapper__.column_attrs)
 _agency = Agency.__table__
-_USER_AND_AGENCY = (
+# Other features add columns to it to read more in the same statement (user_from_row).
+USER_AND_AGENCY = (
     sa.select(*(User.__mapper__.column_attrs[key].columns[0] for key in _USER_KEYS),
               *(Agency.__mapper__.column_attrs[key].columns[0] for key in _AGENCY_KEYS))
     .select_from(User.__table__.outerjoin(_agency, _agency.c.id == User.__table__.c.agency_id))
@@ -47,15 +48,21 @@ def _persistent(cls: type, keys: tuple[str, ...], values: tuple) -> object:
     return instance
 
 
-def signed_in_user(user_id: int, generation: int) -> User | None:
-    """The user ``user_id`` if their sessions were not ended since ``generation``."""
-    # A Core statement on the session's connection: the ORM's execute path is not needed.
-    row = db.session.connection().execute(_USER_AND_AGENCY, {"id": user_id}).first()
+def user_from_row(row: sa.Row, generation: int) -> User | None:
+    """The user held by a row of ``USER_AND_AGENCY`` (extra columns may follow), or None
+    when there is no row or the user's sessions were ended since ``generation``."""
     if row is None or row.session_generation != generation:
         return None
     split = len(_USER_KEYS)
-    agency = (_persistent(Agency, _AGENCY_KEYS, tuple(row[split:]))
+    agency = (_persistent(Agency, _AGENCY_KEYS, tuple(row[split:split + len(_AGENCY_KEYS)]))
               if row[split] is not None else None)
     user = _persistent(User, _USER_KEYS, tuple(row[:split]))
     user.__dict__.setdefault("agency", agency)  # loaded with the user, not a change
     return user  # type: ignore[return-value]
+
+
+def signed_in_user(user_id: int, generation: int) -> User | None:
+    """The user ``user_id`` if their sessions were not ended since ``generation``."""
+    # A Core statement on the session's connection: the ORM's execute path is not needed.
+    return user_from_row(
+        db.session.connection().execute(USER_AND_AGENCY, {"id": user_id}).first(), generation)

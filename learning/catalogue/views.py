@@ -5,6 +5,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -153,7 +154,11 @@ def _article_context(page: LessonPage, text: LessonText) -> dict:
 @login_required
 def lesson(course_slug: str, lesson_slug: str):
     """One lesson of the current version, with its place in the course."""
-    state = reader_state(current_user.id, course_slug) or abort(404)
+    reader_id = current_user.id
+    # Read with the signed-in user when this request loaded it (see create_app).
+    prefetched = g.pop("reader_state", None)
+    state = (prefetched[2] if prefetched and prefetched[:2] == (reader_id, course_slug)
+             else reader_state(reader_id, course_slug)) or abort(404)
     page = version_lesson_page(state.course_id, course_slug, state.version_id,
                                lesson_slug) or abort(404)
     return _render_lesson(page, state.completed)
