@@ -11,6 +11,7 @@ from learning.accounts.service import end_all_sessions
 from learning.catalogue.service import sync_catalogue
 from learning.catalogue.shell import Shell, slot
 from learning.extensions import db
+from learning.ops.dbconnections import reading_connection
 from learning.progress.service import reader_state, signed_in_reader
 from tests.conftest import FIXTURE_CONTENT
 
@@ -134,3 +135,29 @@ def test_the_reader_and_their_course_state_are_one_statement(app_ctx, synced, ma
     assert signed_in_reader(other_id, 0, "field-basics")[1].completed == {}
     assert signed_in_reader(reader_id, 0, "no-such-course") == (user, None)
     assert signed_in_reader(reader_id, 1, "field-basics") == (None, None)  # ended session
+
+
+def test_a_lesson_page_opens_no_transaction(app, client, synced, make_user, login_as,
+                                            backend):
+    """The page's one SELECT runs outside the session's transaction (in autocommit on
+    PostgreSQL: no BEGIN and no ROLLBACK round trips); marking the lesson still commits."""
+    in_transaction = []
+    app.teardown_request(lambda _error: in_transaction.append(db.session().in_transaction()))
+    login_as(make_user("officer"))
+    client.get("/courses/field-basics/second-steps/")  # the first reader builds the page
+    in_transaction.clear()
+    # Requests share the test's app context (``synced``): start this one as a fresh
+    # request would, with no session and no user loaded.
+    db.session.remove()
+    g.pop("_login_user", None)
+    assert client.get("/courses/field-basics/second-steps/").status_code == 200
+    assert client.post(LESSON).status_code == 302
+    assert in_transaction == [False, True]
+    with app.app_context():
+        with reading_connection() as connection:
+            dbapi = connection.connection.driver_connection
+            assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+            if backend == "postgresql":
+                assert dbapi.autocommit  # no BEGIN sent
+        if backend == "postgresql":
+            assert not dbapi.autocommit  # back in the pool as the session expects it

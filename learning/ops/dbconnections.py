@@ -17,8 +17,12 @@ pool is emptied, as SQLAlchemy does on any disconnect.
 from __future__ import annotations
 
 import select
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
+
+from learning.extensions import db
 
 _TROUBLE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP | select.POLLNVAL
 
@@ -45,3 +49,19 @@ def _on_checkout(dbapi_connection, _record, _proxy) -> None:
 def watch(engine: sa.Engine) -> None:
     """Drop stale pooled connections of ``engine`` as they are checked out."""
     sa.event.listen(engine, "checkout", _on_checkout)
+
+
+@contextmanager
+def reading_connection() -> Iterator[sa.Connection]:
+    """A pooled connection for a read that needs no transaction of its own.
+
+    The session's transaction costs PostgreSQL two round trips (BEGIN, then ROLLBACK at
+    the end of the request) around a page's one SELECT; in autocommit mode that SELECT
+    is sent alone. Objects made from the rows may be attached to the session: anything
+    the request reads or writes after this runs in the session's own transaction, as
+    before. (SQLite starts no transaction for a SELECT: its connection is left as is.)
+    """
+    engine = db.engine
+    options = {} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
+    with engine.connect().execution_options(**options) as connection:
+        yield connection

@@ -20,6 +20,7 @@ from learning.accounts.models import User
 from learning.accounts.signed_in import USER_AND_AGENCY, user_from_row
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.extensions import db
+from learning.ops.dbconnections import reading_connection
 from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
 from learning.timeutil import utcnow
@@ -103,8 +104,9 @@ _USER_AND_READER_STATE = (
 def signed_in_reader(user_id: int, generation: int,
                      course_slug: str) -> tuple[User | None, ReaderState | None]:
     """``signed_in_user`` and ``reader_state`` for ``course_slug``, in one statement."""
-    row = db.session.connection().execute(_USER_AND_READER_STATE,
-                                          {"id": user_id, "slug": course_slug}).first()
+    with reading_connection() as connection:  # no transaction: one round trip on PostgreSQL
+        row = connection.execute(_USER_AND_READER_STATE,
+                                 {"id": user_id, "slug": course_slug}).first()
     user = user_from_row(row, generation)
     if user is None:
         return None, None
