@@ -134,3 +134,21 @@ def test_the_debugger_is_never_reachable(tmp_path, monkeypatch):
     html = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Traceback" not in html and "Werkzeug Debugger" not in html and "internals" not in html
+
+
+def test_headers_a_view_set_are_kept(app):
+    """Only missing headers are added (in any letter case), and a Cache-Control that
+    already forbids storing is left as the view wrote it."""
+    from flask import Response
+
+    from learning.core.headers import security_headers
+
+    with app.test_request_context("/courses/"):
+        mine = Response("x", headers={"x-frame-options": "SAMEORIGIN",
+                                      "Cache-Control": "private, no-store"})
+        headers = security_headers(mine).headers
+        assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+        assert headers.getlist("Cache-Control") == ["private, no-store"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        cached = Response("x", headers={"Cache-Control": "max-age=60"})
+        assert security_headers(cached).headers.getlist("Cache-Control") == ["no-store"]

@@ -15,17 +15,24 @@ HSTS = "max-age=31536000; includeSubDomains"
 CACHEABLE_ENDPOINTS = frozenset({"static", "catalogue.media", "api.openapi"})
 
 
+_ALWAYS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+           ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+           ("X-Frame-Options", "DENY"))
+_BEHIND_HTTPS = (*_ALWAYS, ("Strict-Transport-Security", HSTS))
+
+
 def security_headers(response: Response) -> Response:
-    """A strict CSP, no sniffing or framing, HSTS behind HTTPS, and no-store on pages."""
+    """A strict CSP, no sniffing or framing, HSTS behind HTTPS, and no-store on pages.
+
+    A header the view set itself is kept. The response's headers are read once (each
+    lookup in werkzeug's ``Headers`` walks the whole list): this runs on every response.
+    """
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    present = {key.lower(): value for key, value in headers}
+    wanted = _BEHIND_HTTPS if current_app.config.get("SESSION_COOKIE_SECURE") else _ALWAYS
+    headers.extend([(key, value) for key, value in wanted if key.lower() not in present])
     if request.endpoint not in CACHEABLE_ENDPOINTS and \
-            "no-store" not in headers.get("Cache-Control", ""):
+            "no-store" not in present.get("cache-control", ""):
         headers["Cache-Control"] = "no-store"
     return response
 
