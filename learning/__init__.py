@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from learning import ops, ratelimit
@@ -20,8 +21,6 @@ from learning.ops import dbconnections
 
 def _select_locale() -> str | None:
     """See learning.languages.service: the user's, the agency's, the switch's, the browser's."""
-    from flask import has_request_context
-
     from learning.languages.service import COOKIE, choose_for_request, shipped
 
     if not has_request_context():
@@ -34,6 +33,16 @@ def _select_locale() -> str | None:
                               agency.language if agency else None,
                               cookie[:64] if cookie else None,
                               request.headers.get("Accept-Language", "")[:512], shipped())
+
+
+def _choose_locale_now() -> None:
+    """Fix the request's language while the signed-in user is freshly loaded.
+
+    Chosen later, after a view's commit has expired the user's attributes (a flash
+    message after marking a lesson complete), it would read the user's row again.
+    """
+    if request.endpoint != "static":
+        get_locale()
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -88,7 +97,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             return None
         # One Core query; the agency comes with it (its language and time zone are on
         # most pages). A lesson page reads the reader's course state in the same one.
-        if request.endpoint == "catalogue.lesson" and request.view_args:
+        if has_request_context() and request.endpoint == "catalogue.lesson" \
+                and request.view_args:
             slug = request.view_args["course_slug"]
             user, state = signed_in_reader(user_id, generation, slug)
             g.reader_state = (user_id, slug, state)
@@ -128,6 +138,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning.transcript.views import bp as transcript_bp
 
     sessions.init_app(app)
+    app.before_request(_choose_locale_now)  # after the sign-in hooks: the user is known
     for blueprint in (core_bp, accounts_bp, mfa_bp, training_bp, catalogue_bp, assessments_bp,
                       certificates_bp, transcript_bp, author_bp, versions_bp, admin_bp,
                       agency_bp, staff_bp, agency_exports_bp, api_bp, api_tokens_bp, privacy_bp,

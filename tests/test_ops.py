@@ -16,6 +16,7 @@ from learning.config import ConfigurationError
 from learning.extensions import db
 from learning.ops.dbconnections import server_has_hung_up
 from learning.ops.readiness import migration_heads
+from tests.conftest import StatementCounter
 from tests.pgserver import free_port
 
 SPOOFED = "6.6.6.6"
@@ -254,3 +255,25 @@ def test_a_pooled_connection_the_server_ended_is_replaced_without_an_error(postg
     assert _pooled_backend_pid(app) != first
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_log_line_of_a_request_that_commits_reads_nothing_more(
+        json_log, make_user, synced):
+    """The user's attributes expire at the commit; the log line takes the id from the
+    object's identity instead of reading the user's row a second time."""
+    app, stream = json_log
+    client = app.test_client()
+    user = make_user("officer")
+    client.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+    client.get("/courses/field-basics/first-steps/")  # the form's CSRF token, the page built
+    stream.truncate(0), stream.seek(0)
+    with app.app_context():
+        engine = db.engine
+    with StatementCounter(engine) as counter:
+        response = client.post("/courses/field-basics/first-steps/")
+    assert response.status_code == 302
+    user_reads = [s for s in counter.statements
+                  if s.lstrip().upper().startswith("SELECT") and "FROM user_account" in s]
+    assert len(user_reads) == 1, user_reads  # the signed-in user, once
+    (line,) = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["user_id"] == user.id and line["status"] == 302
