@@ -24,18 +24,18 @@ def test_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
 def create_app_in(instance: Path, config: dict):
     import learning
 
-    original = learning.Flask
+    original = learning.WaymarkFlask
 
     class InstanceFlask(original):
         def __init__(self, *args, **kwargs):
             kwargs["instance_path"] = str(instance)
             super().__init__(*args, **kwargs)
 
-    learning.Flask = InstanceFlask
+    learning.WaymarkFlask = InstanceFlask
     try:
         return create_app({"BASE_URL": "https://waymark.test", **config})
     finally:
-        learning.Flask = original
+        learning.WaymarkFlask = original
 
 
 def test_secret_key_from_environment_or_generated_file(tmp_path, monkeypatch):

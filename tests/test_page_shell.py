@@ -135,6 +135,10 @@ def test_the_reader_and_their_course_state_are_one_statement(app_ctx, synced, ma
     assert signed_in_reader(other_id, 0, "field-basics")[1].completed == {}
     assert signed_in_reader(reader_id, 0, "no-such-course") == (user, None)
     assert signed_in_reader(reader_id, 1, "field-basics") == (None, None)  # ended session
+    # Any address the lesson route matches may reach it (an error page's user): a slug no
+    # course can have is never sent to the database (PostgreSQL refuses NUL bytes).
+    assert signed_in_reader(reader_id, 0, "a\x00b") == (user, None)
+    assert signed_in_reader(reader_id, 0, "x" * 101) == (user, None)
 
 
 def test_a_lesson_page_opens_no_transaction(app, client, synced, make_user, login_as,

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from learning.accounts.models import User
-from learning.accounts.signed_in import USER_AND_AGENCY, user_from_row
+from learning.accounts.signed_in import USER_AND_AGENCY, signed_in_user, user_from_row
 from learning.catalogue.models import Course, CourseVersion, Lesson
+from learning.content.schema import SLUG
 from learning.extensions import db
 from learning.ops.dbconnections import reading_connection
 from learning.progress.models import LessonProgress
@@ -55,6 +56,7 @@ class CourseProgress:
 
 
 _course = Course.__table__
+MAX_SLUG = Course.__table__.c.slug.type.length
 _progress = LessonProgress.__table__
 # Built once: a prepared Core statement skips the ORM and reuses its compiled form.
 _COURSE_AND_COMPLETED = (
@@ -103,7 +105,13 @@ _USER_AND_READER_STATE = (
 
 def signed_in_reader(user_id: int, generation: int,
                      course_slug: str) -> tuple[User | None, ReaderState | None]:
-    """``signed_in_user`` and ``reader_state`` for ``course_slug``, in one statement."""
+    """``signed_in_user`` and ``reader_state`` for ``course_slug``, in one statement.
+
+    It may run for any address the lesson route matched, an error page's included (a
+    NUL byte refused with 400): a slug no course could have is not sent to the database.
+    """
+    if len(course_slug) > MAX_SLUG or not SLUG.match(course_slug):
+        return signed_in_user(user_id, generation), None
     with reading_connection() as connection:  # no transaction: one round trip on PostgreSQL
         row = connection.execute(_USER_AND_READER_STATE,
                                  {"id": user_id, "slug": course_slug}).first()
