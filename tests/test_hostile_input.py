@@ -17,9 +17,11 @@ import sqlalchemy as sa
 from flask import g
 from flask_wtf import FlaskForm
 from wtforms.fields.core import UnboundField
+from wtforms.validators import Length
 
 from learning.accounts.models import Agency, User
 from learning.agency import staff
+from learning.agency.forms import MAX_EMAIL_LIST
 from learning.agency.models import Assignment
 from learning.agency.service import create_assignment
 from learning.api.service import create_token
@@ -34,8 +36,10 @@ from tests.test_certificates import pass_final, read_all_lessons
 
 CHECK = "/courses/field-basics/assessments/check-basics/"
 BAD_UTF8 = object()  # stands for a raw invalid UTF-8 percent-escape
-HOSTILE = ["a\x00b", "١٢٣", "²", "99999999999999999999999", "-1", "x" * 10_000,
-           BAD_UTF8]
+# Longer than every column and form limit but the e-mail list's (tested on its own below).
+# It goes in every field at once, so its length is most of the sweep's time.
+LONG = "x" * 2_001
+HOSTILE = ["a\x00b", "١٢٣", "²", "99999999999999999999999", "-1", LONG, BAD_UTF8]
 ROLES = ("officer", "trainer", "manager", "admin")
 SOURCE = Path(__file__).resolve().parent.parent / "learning"
 ARG_NAME = re.compile(r'(?:args\.get|args\.getlist|form\.get|form\.getlist|number)\(\s*"(\w+)"')
@@ -49,6 +53,28 @@ def _form_classes(cls=FlaskForm):
     for sub in cls.__subclasses__():
         yield sub
         yield from _form_classes(sub)
+
+
+def _limits():
+    """Every column length and every form ``Length(max=...)`` in the code."""
+    for table in db.metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, sa.String) and column.type.length:
+                yield column.type.length
+    for form in _form_classes():
+        for name in dir(form):
+            field = getattr(form, name)
+            if isinstance(field, UnboundField):
+                for validator in field.kwargs.get("validators") or ():
+                    if isinstance(validator, Length) and validator.max and validator.max > 0:
+                        yield validator.max
+
+
+def test_the_long_value_passes_every_limit_but_the_email_list():
+    """The sweep's long value stays longer than any limit someone adds later."""
+    limits = set(_limits())
+    assert MAX_EMAIL_LIST in limits and 254 in limits  # the scan sees forms and columns
+    assert len(LONG) > max(limits - {MAX_EMAIL_LIST})
 
 
 def field_names(attempt: Attempt) -> set[str]:
