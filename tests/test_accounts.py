@@ -2,7 +2,9 @@
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
+from learning.accounts import service as accounts_service
 from learning.accounts.models import User
 from learning.accounts.service import authenticate, is_safe_redirect
 from learning.extensions import db
@@ -99,6 +101,16 @@ def test_forms_require_csrf_tokens(app, client, make_user):
     assert response.status_code == 302
     assert client.post("/logout").status_code == 400  # a forged logout is refused
     assert client.get("/courses/").status_code == 200
+
+
+def test_passwords_are_hashed_with_rfc_9106_parameters():
+    """The suite signs in with argon2's cheapest parameters (tests/conftest.py); the app
+    itself hashes with argon2id, 3 passes over 64 MiB."""
+    parameters = accounts_service.PASSWORD_PARAMETERS
+    assert (parameters.type.name, parameters.time_cost, parameters.memory_cost) == ("ID", 3, 65536)
+    real = PasswordHasher.from_parameters(parameters).hash("a-long-password")
+    assert real.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert accounts_service._hasher.time_cost == 1  # this test session's cheap stand-in
 
 
 def test_users_cli_create_and_set_password(runner, app_ctx, agency, make_unit):
