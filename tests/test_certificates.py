@@ -418,3 +418,54 @@ def test_a_completion_left_without_its_certificate_gets_it_on_the_next_event(
     (issued,) = certificates()
     assert issued.code != code and issued.completion_id is not None
     assert db.session.get(Completion, issued.completion_id).cycle == 0
+
+
+def test_may_complete_ends_the_check_only_when_nothing_can_be_recorded(client, officer):
+    """One read decides whether a progress event can complete the course; every answer
+    it gives is checked against the state that makes it so."""
+    from learning.catalogue.models import Course
+    from learning.certificates.rules import may_complete
+
+    course_id = db.session.scalar(sa.select(Course.id).where(Course.slug == "field-basics"))
+    today = utcnow().date()
+    assert not may_complete(officer.id, course_id, today)  # nothing read yet
+    assert not may_complete(officer.id, 999_999, today)  # no such course
+    for slug in LESSONS[:-1]:
+        client.post(f"/courses/field-basics/{slug}/")
+    assert not may_complete(officer.id, course_id, today)  # one lesson still unread
+    client.post(f"/courses/field-basics/{LESSONS[-1]}/")
+    assert may_complete(officer.id, course_id, today)  # the final decides: a full check
+    row = db.session.scalars(sa.select(LessonProgress)).first()
+    row.lesson_hash = "0" * len(row.lesson_hash)  # read before a substantive change
+    db.session.commit()
+    assert not may_complete(officer.id, course_id, today)
+    client.post(f"/courses/field-basics/{row.lesson_slug}/")  # read again
+    pass_final(client)
+    (issued,) = certificates()
+    assert not may_complete(officer.id, course_id, today)  # complete and not due
+    assert may_complete(officer.id, course_id, issued.expires_on)  # expired: recertify
+    issued.revoked_at = utcnow()
+    db.session.commit()
+    assert may_complete(officer.id, course_id, today)  # revoked: recertify
+    db.session.execute(sa.delete(Certificate))
+    db.session.commit()
+    assert may_complete(officer.id, course_id, today)  # a completion without its certificate
+
+
+def test_a_final_passed_before_the_lessons_costs_one_read_after_the_grade(
+        client, officer, count_statements):
+    """The completion check after such a submit is one statement (on PostgreSQL outside a
+    transaction); the final itself is kept, so the last lesson read completes the course."""
+    from learning.certificates.rules import may_complete
+
+    attempt_id, location = start(client)
+    may_complete(officer.id, attempt_row(attempt_id).course_id, utcnow().date())  # the
+    # version's lessons are read once per process: here, before counting
+    form = correct_form(attempt_row(attempt_id))
+    with count_statements() as counter:
+        client.post(location + "submit", data=form)
+    statements = [" ".join(s.split())[:15] for s in counter.statements]
+    assert statements[-2:] == ["UPDATE attempt ", "SELECT course.c"], statements
+    assert attempt_row(attempt_id).passed and not certificates()
+    read_all_lessons(client)
+    assert len(certificates()) == 1

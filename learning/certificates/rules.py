@@ -8,7 +8,7 @@ officers who are complete and not due, for whom that one read is the whole answe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,6 +18,7 @@ from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.catalogue.pages import version_cache
 from learning.certificates.models import Certificate, Completion
 from learning.extensions import db
+from learning.ops.dbconnections import reading_connection
 from learning.progress.models import LessonProgress
 from learning.timeutil import utcnow
 
@@ -82,9 +83,11 @@ def current_rule_version(course_id: int) -> RuleVersion | None:
     """The rule's view of a course's current version: one small read, the rest kept per
     process (a version never changes, only which one is current)."""
     version_id = db.session.execute(_CURRENT_VERSION_ID, {"course_id": course_id}).scalar()
-    if version_id is None:
-        return None
+    return None if version_id is None else rule_version(version_id)
 
+
+def rule_version(version_id: int) -> RuleVersion:
+    """The rule's view of a published version, read once per process."""
     def build() -> RuleVersion:
         version = db.session.get(CourseVersion, version_id)
         return RuleVersion(version.id, version.course_id, version.completion_lessons,
@@ -101,14 +104,17 @@ def due_for_recertification(certificate: Certificate | None, today: date,
     """
     if certificate is None:
         return False
-    if certificate.revoked_at is not None:
-        return True
-    if certificate.recertify_by is not None:
+    return _due(certificate.revoked_at, certificate.recertify_by, certificate.expires_on,
+                today, window_days)
+
+
+def _due(revoked_at: datetime | None, recertify_by: date | None, expires_on: date | None,
+         today: date, window_days: int | None = None) -> bool:
+    if revoked_at is not None or recertify_by is not None:
         return True
     if window_days is None:
         window_days = current_app.config.get("EXPIRING_WITHIN_DAYS", RECERTIFY_WITHIN_DAYS)
-    expiry = certificate.effective_expiry
-    return expiry is not None and expiry - timedelta(days=window_days) <= today
+    return expires_on is not None and expires_on - timedelta(days=window_days) <= today
 
 
 def version_lessons(version_id: int) -> tuple[tuple[str, str | None, bool], ...]:
@@ -118,6 +124,50 @@ def version_lessons(version_id: int) -> tuple[tuple[str, str | None, bool], ...]
         tuple(row) for row in db.session.execute(
             sa.select(Lesson.slug, Lesson.reading_hash, Lesson.recertification)
             .where(Lesson.version_id == version_id).order_by(Lesson.id))))
+
+
+_completion, _certificate = Completion.__table__, Certificate.__table__
+_course, _progress = Course.__table__, LessonProgress.__table__
+_newest = _completion.alias("newest")
+_LATEST_ID = (sa.select(_newest.c.id)
+              .where(_newest.c.user_id == sa.bindparam("user_id"),
+                     _newest.c.course_id == _course.c.id)
+              .order_by(_newest.c.cycle.desc()).limit(1).correlate(_course).scalar_subquery())
+# Lessons read, as "slug hash,slug hash" (slugs are [a-z0-9-], hashes hex).
+_READ = (sa.select(sa.func.aggregate_strings(
+    _progress.c.lesson_slug + " " + _progress.c.lesson_hash, ","))
+    .where(_progress.c.course_id == _course.c.id, _progress.c.user_id == sa.bindparam("user_id"))
+    .correlate(_course).scalar_subquery())
+_RULE_STATE = (
+    sa.select(_course.c.current_version_id, _completion.c.id, _certificate.c.id,
+              _certificate.c.revoked_at, _certificate.c.recertify_by,
+              _certificate.c.expires_on, _READ)
+    .select_from(_course.outerjoin(_completion, _completion.c.id == _LATEST_ID)
+                 .outerjoin(_certificate, _certificate.c.completion_id == _completion.c.id))
+    .where(_course.c.id == sa.bindparam("course_id")))
+
+
+def may_complete(user_id: int, course_id: int, today: date) -> bool:
+    """False when one read shows the rule cannot be newly met: the officer is complete and
+    not due, or a lesson of a first completion is still unread. True sends the caller to
+    ``record_completion``, which reads everything again in its own transaction.
+
+    Most progress events (a final passed before the lessons are read, a lesson re-read)
+    end here: one statement, outside a transaction (no BEGIN and ROLLBACK on PostgreSQL).
+    """
+    with reading_connection() as connection:
+        row = connection.execute(_RULE_STATE, {"user_id": user_id, "course_id": course_id}
+                                 ).first()
+    if row is None or row[0] is None:
+        return False  # no such course, or nothing published
+    version_id, completion_id, certificate_id, revoked_at, recertify_by, expires_on, read = row
+    if completion_id is not None:
+        return certificate_id is None or _due(revoked_at, recertify_by, expires_on, today)
+    if rule_version(version_id).completion_lessons != "all":
+        return True
+    done = dict(entry.split(" ", 1) for entry in read.split(",")) if read else {}
+    return all(done.get(slug) == reading_hash
+               for slug, reading_hash, _recertification in version_lessons(version_id))
 
 
 def check_rule(user_id: int, version: CourseVersion | RuleVersion, today: date | None = None,

@@ -30,6 +30,7 @@ from learning.certificates.rules import (  # noqa: F401  (callers import them fr
     current_version,
     due_for_recertification,
     latest_completion,
+    may_complete,
 )
 from learning.certificates.signing import load_or_create_private_key, sign_payload
 from learning.core.urls import external_url
@@ -227,7 +228,9 @@ def valid_certificates(user_id: int, today: date) -> dict[int, Certificate]:
 
 
 def _on_progress_changed(_sender, user_id: int, course_id: int, **_extra) -> None:
-    record_completion(user_id, course_id)
+    now = utcnow()
+    if may_complete(user_id, course_id, now.date()):
+        record_completion(user_id, course_id, now)
 
 
 def connect_signals() -> None:
