@@ -97,8 +97,10 @@ def create_app(test_config: dict | None = None) -> Flask:
             return None
         # One Core query; the agency comes with it (its language and time zone are on
         # most pages). A lesson page reads the reader's course state in the same one.
-        if has_request_context() and request.endpoint == "catalogue.lesson" \
-                and request.view_args:
+        if not has_request_context():
+            return signed_in_user(user_id, generation)
+        dbconnections.before_first_statement(request.endpoint, app.view_functions)
+        if request.endpoint == "catalogue.lesson" and request.view_args:
             slug = request.view_args["course_slug"]
             user, state = signed_in_reader(user_id, generation, slug)
             g.reader_state = (user_id, slug, state)

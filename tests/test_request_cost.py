@@ -9,7 +9,7 @@ from learning.accounts.models import User
 from learning.accounts.signed_in import signed_in_user
 from learning.extensions import db
 from tests.conftest import csrf_token_from
-from tests.test_assessments import attempt_row, start
+from tests.test_assessments import attempt_row, correct_form, start
 
 LESSON = "/courses/field-basics/first-steps/"
 
@@ -142,3 +142,37 @@ def _words(html: str) -> str:
 def _flash_block(html: str) -> str:
     start = html.index('<div class="flashes"')
     return html[start:html.index("</div>", start) + len("</div>")]
+
+
+def test_an_answer_save_runs_in_autocommit_until_its_commit(app, client, synced, make_user,
+                                                           login_as, isolated_requests):
+    """A save's statements (user, attempt, compare-and-set) need no transaction: on
+    PostgreSQL they are sent without BEGIN and COMMIT. Other writes keep theirs."""
+    import sqlalchemy as sa
+
+    login_as(make_user("officer"))
+    attempt_id, location = start(client)
+    form = correct_form(attempt_row(attempt_id))
+    seen: list[tuple[str, str | None]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((" ".join(statement.split())[:13],
+                     conn.get_execution_options().get("isolation_level")))
+
+    db.session.rollback()  # the test's reads share the requests' session: end them, as
+    # a new request's session would start with no transaction
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        saved = client.post(location + "save", data=form,
+                            headers={"Accept": "application/json"})
+        marked = len(seen)
+        client.post(LESSON)  # marking a lesson read: an ordinary transaction
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert seen[0][0] == "SELECT user_a"  # the user loader set the mode before this
+    assert {mode for _statement, mode in seen[:marked]} == {"AUTOCOMMIT"}, seen
+    writes = [mode for statement, mode in seen[marked:] if not statement.startswith("SELECT")]
+    assert writes and "AUTOCOMMIT" not in writes, seen  # (its completion check reads alone)
+    attempt = attempt_row(attempt_id)
+    assert attempt.status == "open" and len(attempt.answers) == len(form["included"])

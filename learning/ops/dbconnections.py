@@ -65,3 +65,21 @@ def reading_connection() -> Iterator[sa.Connection]:
     options = {} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
     with engine.connect().execution_options(**options) as connection:
         yield connection
+
+
+def compare_and_set_writes(view):
+    """Mark a view whose reads need no snapshot and whose writes are each one
+    compare-and-set statement (an attempt's save and submit): its session runs in
+    autocommit mode until the first commit, so PostgreSQL is sent no BEGIN and COMMIT
+    around them. Whatever the request does after that commit (issuing a certificate)
+    runs in an ordinary transaction again."""
+    view.autocommit_until_commit = True
+    return view
+
+
+def before_first_statement(endpoint: str | None, view_functions: dict) -> None:
+    """Put the session in autocommit mode if the request's view asks for it (call it
+    before the request's first statement: the user loader)."""
+    view = view_functions.get(endpoint) if endpoint else None
+    if getattr(view, "autocommit_until_commit", False) and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
