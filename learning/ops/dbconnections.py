@@ -78,8 +78,11 @@ def compare_and_set_writes(view):
 
 
 def before_first_statement(endpoint: str | None, view_functions: dict) -> None:
-    """Put the session in autocommit mode if the request's view asks for it (call it
-    before the request's first statement: the user loader)."""
+    """Put the session in autocommit mode if the request's view asks for it and the
+    database is reached over the network (call it before the request's first
+    statement: the user loader)."""
     view = view_functions.get(endpoint) if endpoint else None
-    if getattr(view, "autocommit_until_commit", False) and not db.session().in_transaction():
+    if not getattr(view, "autocommit_until_commit", False) or db.engine.dialect.name == "sqlite":
+        return  # (SQLite's BEGIN and COMMIT cost no round trip: left as they are)
+    if not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
