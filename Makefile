@@ -74,7 +74,7 @@ test: $(STAMP) system-deps translations
 	$(BIN)/ruff check .
 	FLASK_DEBUG=1 $(BIN)/flask languages check
 	FLASK_DEBUG=1 $(BIN)/flask content check --strict
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider --durations=15
 
 # Interface translations: compile the shipped catalogues (translations/<lang>/LC_MESSAGES);
 # translations-update pulls new messages from the code into every catalogue for translators.
