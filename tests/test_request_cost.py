@@ -179,3 +179,35 @@ def test_an_answer_save_runs_in_autocommit_until_its_commit(app, client, synced,
     assert writes and "AUTOCOMMIT" not in writes, seen  # (its completion check reads alone)
     attempt = attempt_row(attempt_id)
     assert attempt.status == "open" and len(attempt.answers) == len(form["included"])
+
+
+def test_a_submit_that_completes_a_course_issues_in_a_transaction(
+        app, client, synced, make_user, login_as, isolated_requests):
+    """After the submit's compare-and-set commits, issuing the certificate (completion,
+    certificate and audit rows together) runs in an ordinary transaction again."""
+    import sqlalchemy as sa
+
+    from learning.certificates.models import Certificate
+    from tests.test_certificates import read_all_lessons
+
+    login_as(make_user("officer"))
+    read_all_lessons(client)
+    attempt_id, location = start(client)
+    form = correct_form(attempt_row(attempt_id))
+    seen: list[tuple[str, str | None]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append((" ".join(statement.split())[:40],
+                     conn.get_execution_options().get("isolation_level")))
+
+    db.session.rollback()  # as a new request's session would, start with no transaction
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.post(location + "submit", data=form).status_code == 303
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    inserts = [(statement, mode) for statement, mode in seen if statement.startswith("INSERT")]
+    assert {statement.split()[2] for statement, _mode in inserts} >= {
+        "completion", "certificate", "audit_entry"}, seen
+    assert all(mode != "AUTOCOMMIT" for _statement, mode in inserts), seen
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
