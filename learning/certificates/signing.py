@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,14 +49,26 @@ def load_or_create_private_key(instance_path: str | Path) -> Ed25519PrivateKey:
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
+    # Written whole under a temporary name (mode 0600), then linked into place: app
+    # servers starting together on a new instance see no key or all of it, never a
+    # half-written file, and the first link wins.
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".signing-key-")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return load_or_create_private_key(instance_path)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    (folder / PUBLIC_KEY_FILE).write_bytes(key.public_key().public_bytes(
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process made it first: use theirs
+            return load_or_create_private_key(instance_path)
+    finally:
+        os.unlink(temporary)
+    public = folder / PUBLIC_KEY_FILE
+    public_temporary = public.with_name(f".{public.name}.{os.getpid()}")
+    public_temporary.write_bytes(key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    os.replace(public_temporary, public)
     return key
 
 

@@ -1,0 +1,47 @@
+"""The certificate signing key is made once, whole, however many processes start at once."""
+
+import multiprocessing
+import os
+import stat
+
+from cryptography.hazmat.primitives import serialization
+
+from learning.certificates.signing import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    load_or_create_private_key,
+)
+
+PROCESSES = 8
+
+
+def _public_key_of_a_racer(folder, barrier, results) -> None:
+    barrier.wait()
+    key = load_or_create_private_key(folder)
+    results.put(key.public_key().public_bytes(serialization.Encoding.Raw,
+                                              serialization.PublicFormat.Raw))
+
+
+def test_app_servers_starting_together_share_one_whole_key(tmp_path):
+    """Eight processes race to make the key of a new instance: all of them sign with the
+    same key, read whole from the file, which only its owner may read."""
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(PROCESSES), context.Queue()
+    racers = [context.Process(target=_public_key_of_a_racer, args=(tmp_path, barrier, results))
+              for _ in range(PROCESSES)]
+    for racer in racers:
+        racer.start()
+    keys = [results.get(timeout=30) for _ in racers]
+    for racer in racers:
+        racer.join(timeout=30)
+        assert racer.exitcode == 0
+    assert len(set(keys)) == 1
+    on_disk = load_or_create_private_key(tmp_path).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert on_disk == keys[0]
+    published = serialization.load_pem_public_key((tmp_path / PUBLIC_KEY_FILE).read_bytes())
+    assert published.public_bytes(serialization.Encoding.Raw,
+                                  serialization.PublicFormat.Raw) == keys[0]
+    assert stat.S_IMODE(os.stat(tmp_path / PRIVATE_KEY_FILE).st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([PRIVATE_KEY_FILE,
+                                                                  PUBLIC_KEY_FILE])
