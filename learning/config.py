@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from learning.core.files import create_once
 from learning.core.urls import check_base_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,13 +48,12 @@ def load_secret_key(app: Flask) -> str | None:
 
 
 def write_secret_key(path: Path) -> str:
-    """Create a new random secret key file readable only by its owner."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create a new random secret key file readable only by its owner (or read the one
+    another process made at the same moment)."""
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
+    if create_once(path, (key + "\n").encode()):
+        return key
+    return path.read_text().strip()
 
 
 def configure(app: Flask, test_config: dict | None) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from learning.core.files import create_once
 
 PREFIX = "WM1"
 PRIVATE_KEY_FILE = "certificate_signing_key.pem"
@@ -45,25 +46,11 @@ def load_or_create_private_key(instance_path: str | Path) -> Ed25519PrivateKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise PayloadError(f"{path} does not hold an Ed25519 key")
         return key
-    folder.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    # Written whole under a temporary name (mode 0600), then linked into place: app
-    # servers starting together on a new instance see no key or all of it, never a
-    # half-written file, and the first link wins.
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".signing-key-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:  # another process made it first: use theirs
-            return load_or_create_private_key(instance_path)
-    finally:
-        os.unlink(temporary)
+    if not create_once(path, pem):  # another process made it first: use theirs
+        return load_or_create_private_key(instance_path)
     public = folder / PUBLIC_KEY_FILE
     public_temporary = public.with_name(f".{public.name}.{os.getpid()}")
     public_temporary.write_bytes(key.public_key().public_bytes(

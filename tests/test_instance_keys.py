@@ -1,4 +1,5 @@
-"""The certificate signing key is made once, whole, however many processes start at once."""
+"""Instance keys (certificate signing, session secret) are made once, whole, however many
+processes start at once."""
 
 import multiprocessing
 import os
@@ -11,6 +12,7 @@ from learning.certificates.signing import (
     PUBLIC_KEY_FILE,
     load_or_create_private_key,
 )
+from learning.config import write_secret_key
 
 PROCESSES = 8
 
@@ -45,3 +47,27 @@ def test_app_servers_starting_together_share_one_whole_key(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / PRIVATE_KEY_FILE).st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([PRIVATE_KEY_FILE,
                                                                   PUBLIC_KEY_FILE])
+
+
+def _secret_of_a_racer(path, barrier, results) -> None:
+    barrier.wait()
+    results.put(write_secret_key(path))
+
+
+def test_processes_starting_together_share_one_session_secret(tmp_path):
+    """The debug-mode session secret is made the same way: every racer gets the key the
+    file holds, and only the file is left."""
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(PROCESSES), context.Queue()
+    path = tmp_path / "instance" / "secret_key"
+    racers = [context.Process(target=_secret_of_a_racer, args=(path, barrier, results))
+              for _ in range(PROCESSES)]
+    for racer in racers:
+        racer.start()
+    secrets = {results.get(timeout=30) for _ in racers}
+    for racer in racers:
+        racer.join(timeout=30)
+        assert racer.exitcode == 0
+    assert secrets == {path.read_text().strip()} and len(secrets.pop()) >= 64
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]
