@@ -239,14 +239,17 @@ def csrf_token_from(html: str) -> str:
 
 
 class StatementCounter:
-    """Counts SQL statements sent to the database while active."""
+    """Counts SQL statements sent to the database while active, with the isolation level
+    each was sent at (None: the connection's default; "AUTOCOMMIT": no transaction)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.statements: list[str] = []
+        self.isolation_levels: list[str | None] = []
 
     def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.statements.append(statement)
+        self.isolation_levels.append(conn.get_execution_options().get("isolation_level"))
 
     def __enter__(self) -> StatementCounter:
         sa.event.listen(self.engine, "before_cursor_execute", self._record)

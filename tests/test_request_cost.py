@@ -144,45 +144,42 @@ def _flash_block(html: str) -> str:
     return html[start:html.index("</div>", start) + len("</div>")]
 
 
-def test_an_answer_save_runs_in_autocommit_until_its_commit(app, client, synced, make_user,
-                                                           login_as, isolated_requests,
-                                                           backend):
+def _statements_and_modes(counter) -> list[tuple[str, str | None]]:
+    return [(" ".join(statement.split())[:40], mode)
+            for statement, mode in zip(counter.statements, counter.isolation_levels,
+                                       strict=True)]
+
+
+def test_an_answer_save_runs_in_autocommit_until_its_commit(
+        app, client, synced, make_user, login_as, isolated_requests, backend,
+        count_statements):
     """A save's statements (user, attempt, compare-and-set) need no transaction: on
     PostgreSQL they are sent without BEGIN and COMMIT (SQLite's cost no round trip and
     are left alone). Other writes keep theirs."""
-    import sqlalchemy as sa
-
     login_as(make_user("officer"))
     attempt_id, location = start(client)
     form = correct_form(attempt_row(attempt_id))
-    seen: list[tuple[str, str | None]] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append((" ".join(statement.split())[:13],
-                     conn.get_execution_options().get("isolation_level")))
-
     db.session.rollback()  # the test's reads share the requests' session: end them, as
     # a new request's session would start with no transaction
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with count_statements() as saving:
         saved = client.post(location + "save", data=form,
                             headers={"Accept": "application/json"})
-        marked = len(seen)
+    with count_statements() as marking:
         client.post(LESSON)  # marking a lesson read: an ordinary transaction
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
     assert saved.status_code == 200, saved.get_data(as_text=True)
-    assert seen[0][0] == "SELECT user_a"  # the user loader set the mode before this
+    seen = _statements_and_modes(saving)
+    assert seen[0][0].startswith("SELECT user_a")  # the user loader set the mode before it
     expected = "AUTOCOMMIT" if backend == "postgresql" else None
-    assert {mode for _statement, mode in seen[:marked]} == {expected}, seen
-    writes = [mode for statement, mode in seen[marked:] if not statement.startswith("SELECT")]
-    assert writes and "AUTOCOMMIT" not in writes, seen  # (its completion check reads alone)
+    assert {mode for _statement, mode in seen} == {expected}, seen
+    writes = [mode for statement, mode in _statements_and_modes(marking)
+              if not statement.startswith("SELECT")]
+    assert writes and "AUTOCOMMIT" not in writes  # (its completion check reads alone)
     attempt = attempt_row(attempt_id)
     assert attempt.status == "open" and len(attempt.answers) == len(form["included"])
 
 
 def test_a_submit_that_completes_a_course_issues_in_a_transaction(
-        app, client, synced, make_user, login_as, isolated_requests):
+        app, client, synced, make_user, login_as, isolated_requests, count_statements):
     """After the submit's compare-and-set commits, issuing the certificate (completion,
     certificate and audit rows together) runs in an ordinary transaction again."""
     import sqlalchemy as sa
@@ -194,18 +191,10 @@ def test_a_submit_that_completes_a_course_issues_in_a_transaction(
     read_all_lessons(client)
     attempt_id, location = start(client)
     form = correct_form(attempt_row(attempt_id))
-    seen: list[tuple[str, str | None]] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append((" ".join(statement.split())[:40],
-                     conn.get_execution_options().get("isolation_level")))
-
     db.session.rollback()  # as a new request's session would, start with no transaction
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with count_statements() as submitting:
         assert client.post(location + "submit", data=form).status_code == 303
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
+    seen = _statements_and_modes(submitting)
     inserts = [(statement, mode) for statement, mode in seen if statement.startswith("INSERT")]
     assert {statement.split()[2] for statement, _mode in inserts} >= {
         "completion", "certificate", "audit_entry"}, seen
