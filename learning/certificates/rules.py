@@ -20,6 +20,7 @@ from learning.certificates.models import Certificate, Completion
 from learning.extensions import db
 from learning.ops.dbconnections import reading_connection
 from learning.progress.models import LessonProgress
+from learning.progress.service import lessons_read, lessons_read_column
 from learning.timeutil import utcnow
 
 RECERTIFY_WITHIN_DAYS = 90
@@ -127,21 +128,16 @@ def version_lessons(version_id: int) -> tuple[tuple[str, str | None, bool], ...]
 
 
 _completion, _certificate = Completion.__table__, Certificate.__table__
-_course, _progress = Course.__table__, LessonProgress.__table__
+_course = Course.__table__
 _newest = _completion.alias("newest")
 _LATEST_ID = (sa.select(_newest.c.id)
               .where(_newest.c.user_id == sa.bindparam("user_id"),
                      _newest.c.course_id == _course.c.id)
               .order_by(_newest.c.cycle.desc()).limit(1).correlate(_course).scalar_subquery())
-# Lessons read, as "slug hash,slug hash" (slugs are [a-z0-9-], hashes hex).
-_READ = (sa.select(sa.func.aggregate_strings(
-    _progress.c.lesson_slug + " " + _progress.c.lesson_hash, ","))
-    .where(_progress.c.course_id == _course.c.id, _progress.c.user_id == sa.bindparam("user_id"))
-    .correlate(_course).scalar_subquery())
 _RULE_STATE = (
     sa.select(_course.c.current_version_id, _completion.c.id, _certificate.c.id,
               _certificate.c.revoked_at, _certificate.c.recertify_by,
-              _certificate.c.expires_on, _READ)
+              _certificate.c.expires_on, lessons_read_column(sa.bindparam("user_id")))
     .select_from(_course.outerjoin(_completion, _completion.c.id == _LATEST_ID)
                  .outerjoin(_certificate, _certificate.c.completion_id == _completion.c.id))
     .where(_course.c.id == sa.bindparam("course_id")))
@@ -165,7 +161,7 @@ def may_complete(user_id: int, course_id: int, today: date) -> bool:
         return certificate_id is None or _due(revoked_at, recertify_by, expires_on, today)
     if rule_version(version_id).completion_lessons != "all":
         return True
-    done = dict(entry.split(" ", 1) for entry in read.split(",")) if read else {}
+    done = lessons_read(read)
     return all(done.get(slug) == reading_hash
                for slug, reading_hash, _recertification in version_lessons(version_id))
 

@@ -89,17 +89,26 @@ def reader_state(user_id: int, course_slug: str) -> ReaderState | None:
                        {slug: read_hash for _, _, slug, read_hash in rows if slug is not None})
 
 
+def lessons_read_column(user_id) -> sa.ScalarSelect:
+    """The lessons ``user_id`` completed in the enclosing statement's ``course``, as one
+    "slug hash,slug hash" string (slugs are [a-z0-9-], hashes hex: neither holds a space
+    or a comma), so a statement that reads a course row reads them in the same row."""
+    return (sa.select(sa.func.aggregate_strings(
+        _progress.c.lesson_slug + " " + _progress.c.lesson_hash, ","))
+        .where(_progress.c.course_id == _course.c.id, _progress.c.user_id == user_id)
+        .scalar_subquery())
+
+
+def lessons_read(column: str | None) -> dict[str, str]:
+    """Lesson slug -> reading hash, from a ``lessons_read_column`` value."""
+    return dict(entry.split(" ", 1) for entry in column.split(",")) if column else {}
+
+
 # The signed-in user and their state in one course, in one statement and one row: a
-# lesson page needs nothing else from the database. The completed lessons come as one
-# "slug hash,slug hash" string (slugs are [a-z0-9-], hashes hex: neither holds a space
-# or a comma).
-_READER_PROGRESS = (
-    sa.select(sa.func.aggregate_strings(_progress.c.lesson_slug + " " + _progress.c.lesson_hash,
-                                        ","))
-    .where(_progress.c.course_id == _course.c.id, _progress.c.user_id == User.__table__.c.id)
-    .scalar_subquery())
+# lesson page needs nothing else from the database.
 _USER_AND_READER_STATE = (
-    USER_AND_AGENCY.add_columns(_course.c.id, _course.c.current_version_id, _READER_PROGRESS)
+    USER_AND_AGENCY.add_columns(_course.c.id, _course.c.current_version_id,
+                                lessons_read_column(User.__table__.c.id))
     .outerjoin(_course, _course.c.slug == sa.bindparam("slug")))
 
 
@@ -121,8 +130,7 @@ def signed_in_reader(user_id: int, generation: int,
     course_id, version_id, read = row[-3:]
     if version_id is None:
         return user, None
-    completed = dict(entry.split(" ", 1) for entry in read.split(",")) if read else {}
-    return user, ReaderState(course_id, version_id, completed)
+    return user, ReaderState(course_id, version_id, lessons_read(read))
 
 
 def completed_lessons(user_id: int, course_id: int) -> dict[str, str]:
