@@ -3,6 +3,8 @@
 
 PYTHON ?= python3
 PORT ?= 5000
+# pytest-xdist processes for make test (0: run in this one process)
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -74,7 +76,7 @@ test: $(STAMP) system-deps translations
 	$(BIN)/ruff check .
 	FLASK_DEBUG=1 $(BIN)/flask languages check
 	FLASK_DEBUG=1 $(BIN)/flask content check --strict
-	$(BIN)/pytest -p no:cacheprovider --durations=15
+	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --durations=15
 
 # Interface translations: compile the shipped catalogues (translations/<lang>/LC_MESSAGES);
 # translations-update pulls new messages from the code into every catalogue for translators.
