@@ -69,6 +69,9 @@ def test_a_rollback_needing_review_waits_for_another_persons_approval(
     old = numbered(two_versions, 1)
     old_files, old_assets, old_hash = dict(old.files), dict(old.assets), old.content_hash
     login_as(asker)
+    page = client.get("/author/courses/field-basics/versions/1/rollback").get_data(as_text=True)
+    assert 'value="Send to review"' in page and "to review as a draft" in page
+    assert "This publishes the content" not in page and "Publish this content" not in page
     response = client.post("/author/courses/field-basics/versions/1/rollback")
     assert response.status_code == 303
     draft_id = int(re.search(r"/author/drafts/(\d+)/", response.headers["Location"]).group(1))
@@ -100,7 +103,10 @@ def test_a_zip_changing_the_final_is_a_draft_in_review_until_approved(
     entries[WRAP_UP] += b"\nA closing line from the zip.\n"
     entries[FINAL] = entries[FINAL].replace(b"pass_mark: 80", b"pass_mark: 81", 1)
     login_as(asker)
-    assert upload(client, build_zip(entries.items())).status_code == 200
+    previewed = upload(client, build_zip(entries.items()))
+    assert previewed.status_code == 200
+    page = previewed.get_data(as_text=True)
+    assert 'value="Send to review"' in page and "needs a review before it is published" in page
     pending = db.session.scalar(sa.select(PendingCourseImport))
     response = client.post("/author/import/confirm",
                            data={"pending_id": pending.id, "sha256": pending.sha256})
@@ -120,3 +126,20 @@ def test_a_zip_changing_the_final_is_a_draft_in_review_until_approved(
     assert dict(version_entries(new)) == entries
     [done] = audit("course.import_zip")
     assert done.details["requested_by"] == asker.id and done.details["version"] == 2
+
+
+def test_confirmation_pages_say_publish_when_no_review_is_needed(
+        client, login_as, editors, two_versions, isolated_requests):  # noqa: F811
+    """Rolling back or importing a change that touches no final publishes at once, and
+    the pages say so; the same pages say "Send to review" above when review is needed."""
+    asker, _reviewer = editors
+    login_as(asker)
+    page = client.get("/author/courses/field-basics/versions/1/rollback").get_data(as_text=True)
+    assert "This publishes the content of version 1" in page
+    assert 'value="Publish this content as a new version"' in page
+    assert "Send to review" not in page
+    entries = dict(version_entries(current_version()))
+    entries[WRAP_UP] += b"\nA closing line from the zip.\n"
+    page = upload(client, build_zip(entries.items())).get_data(as_text=True)
+    assert 'id="confirm-import"' in page and 'value="Publish"' in page
+    assert "Send to review" not in page and "needs a review" not in page

@@ -82,6 +82,23 @@ def rollback(actor: User, course: Course, version: CourseVersion,
     return Outcome(version=versions.rollback(actor, course, version), published="created")
 
 
+def rollback_goes_to_review(actor: User, course: Course, version: CourseVersion,
+                            review_for_all: bool) -> bool:
+    """Whether ``rollback`` would open a draft in review rather than publish: the
+    confirmation page says which, and names its button after it."""
+    return review.review_required(
+        _draft(course.slug, dict(version.files), dict(version.assets), actor,
+               course.current_version, "rollback"), review_for_all)
+
+
+def import_goes_to_review(uploader: User, preview: zips.ZipPreview,
+                          review_for_all: bool) -> bool:
+    """Whether confirming a clean preview would open a draft in review rather than publish."""
+    return review.review_required(
+        _draft(preview.slug, preview.files, preview.assets, uploader, preview.current,
+               "import"), review_for_all)
+
+
 def confirm_import(uploader: User, pending_id: int, sha256: str,
                    may_publish: Callable[[str], bool], review_for_all: bool) -> Outcome:
     """Confirm a previewed zip: in review when review is required, else published now.

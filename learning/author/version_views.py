@@ -113,10 +113,12 @@ def rollback(course_slug: str, number: int):
     if request.method == "GET" or is_current:
         changes = versions.diff_versions(current, version) if current and not is_current \
             else None
+        to_review = not is_current and intake.rollback_goes_to_review(
+            current_user, course, version, _review_for_all())
         return render_template("author/versions_rollback.html", course=course, version=version,
                                current=current, changes=changes, form=form,
                                is_current=is_current, next_number=versions.next_number(course),
-                               limit=versions.MAX_DIFF_LINES), \
+                               limit=versions.MAX_DIFF_LINES, to_review=to_review), \
             409 if request.method == "POST" else 200
     if not form.validate_on_submit():
         abort(400)
@@ -132,7 +134,8 @@ def rollback(course_slug: str, number: int):
         error = _draft_refused(exc) if isinstance(exc, DraftError) else str(exc)
         return render_template("author/versions_rollback.html", course=course, version=version,
                                current=current, changes=None, form=form, is_current=False,
-                               next_number=versions.next_number(course), error=error), \
+                               next_number=versions.next_number(course), error=error,
+                               to_review=isinstance(exc, DraftError)), \
             409 if isinstance(exc, DraftError) else 422
     except IntegrityError:  # someone published meanwhile and took the number
         db.session.rollback()
@@ -167,7 +170,9 @@ def import_zip():
     confirm = ConfirmZipForm(pending_id=preview.pending.id, sha256=preview.sha256,
                              formdata=None)
     return render_template("author/versions_import.html", form=form, preview=preview,
-                           confirm=confirm, filename=form.archive.data.filename)
+                           confirm=confirm, filename=form.archive.data.filename,
+                           to_review=intake.import_goes_to_review(current_user, preview,
+                                                                  _review_for_all()))
 
 
 @bp.post("/import/confirm")

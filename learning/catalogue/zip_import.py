@@ -44,6 +44,8 @@ class ZipPreview:
     changed: list[str] = field(default_factory=list)
     same_as_current: bool = False
     pending: PendingCourseImport | None = None
+    files: dict[str, str] = field(default_factory=dict)  # path -> text, when it loaded
+    assets: dict[str, str] = field(default_factory=dict)  # image path -> SHA-256
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,9 @@ def _compare(preview: ZipPreview, loaded: ZipImport) -> None:
     course = db.session.scalar(sa.select(Course).where(Course.slug == loaded.slug))
     preview.current = course.current_version if course else None
     files = loaded.load.course
+    if files is not None:
+        preview.files = dict(files.files)
+        preview.assets = {asset.path: asset.sha256 for asset in files.assets}
     if preview.current is None or files is None:
         return
     before = {**preview.current.files, **{f"courses/{loaded.slug}/{path}": sha
