@@ -27,7 +27,8 @@ from learning.certificates.models import Certificate, Completion
 from learning.extensions import db
 from learning.jobs import steps
 from learning.jobs.models import DONE, FAILED, QUEUED, Job, JobFile
-from learning.jobs.service import enqueue, new_token, run_job
+from learning.jobs.service import enqueue, new_token, requeued_after_worker_died, run_job
+from learning.jobs.worker import rq_status
 from learning.progress.models import LessonProgress
 from tests.redisserver import ThrowawayRedis
 from tests.test_certificates import pass_final, read_all_lessons
@@ -310,6 +311,9 @@ def test_a_killed_worker_s_job_is_finished_by_another_worker(
                            "bulk")
     assert created and job.state == QUEUED  # queued on Redis, not run here
     job_id, log = job.id, tmp_path / "worker.log"
+    # A registration lives 5 s past the last chunk: long enough to see a killed worker's
+    # job still "Running" at first, short enough to wait out.
+    worker_env["WAYMARK_JOB_HEARTBEAT_SECONDS"] = "5"
     first = _start_worker(worker_env, log)
     workers = [first]
     try:
@@ -319,6 +323,18 @@ def test_a_killed_worker_s_job_is_finished_by_another_worker(
         db.session.expire_all()
         killed_at = db.session.get(Job, job_id)
         assert killed_at.state == "running" and 0 < killed_at.done < len(officers)
+        # No worker is left to notice. The page does RQ's maintenance pass once the dead
+        # worker's registration runs out: the job is then queued again, not "Running".
+        login_as(admin)
+        page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+        assert "Running" in page  # its registration is still alive: nothing changes yet
+        _wait_for(lambda: "Waiting to start" in client.get(f"/jobs/{job_id}").get_data(
+            as_text=True), 30, "the page to show the dead worker's job as queued again")
+        waiting = db.session.get(Job, job_id)
+        assert (waiting.state, waiting.attempts) == (QUEUED, 1)
+        assert waiting.error.startswith("The worker running this job stopped during attempt 1")
+        assert rq_status(worker_env["REDIS_URL"], job_id) == "queued"
+        assert requeued_after_worker_died(waiting) is False  # not running: left alone
         workers.append(_start_worker(worker_env, log))
         _wait_for(lambda: db.session.get(Job, job_id).state == DONE, 180,
                   "the job to be requeued and finished: " + log.read_text()[-2000:])

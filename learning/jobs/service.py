@@ -143,6 +143,29 @@ def _reason(cause: str, attempts: int, last_error: str | None) -> str:
     return _("The last attempt (attempt %(n)d) failed: %(error)s", n=attempts, error=cause)
 
 
+def _owners_language(job: Job) -> str:
+    """The language of the job's owner (the job's texts are theirs, whoever looks)."""
+    owner = db.session.get(User, job.owner_id) if job.owner_id else None
+    return owner.language if owner and owner.language else "en"
+
+
+def requeued_after_worker_died(job: Job) -> bool:
+    """Show a running job whose worker died, and which RQ queued again, as waiting, with
+    why. Compare-and-set on the attempt count: if a worker has started the new attempt
+    meanwhile (it counts one more), its state is left alone."""
+    with force_locale(_owners_language(job)):
+        note = _("The worker running this job stopped during attempt %(n)d. The job is "
+                 "queued again and resumes where it stopped as soon as a job worker runs.",
+                 n=job.attempts)
+    changed = db.session.execute(
+        sa.update(Job).where(Job.id == job.id, Job.state == RUNNING,
+                             Job.attempts == job.attempts)
+        .values(state=QUEUED, error=note)).rowcount
+    db.session.commit()
+    db.session.refresh(job)
+    return changed == 1
+
+
 def give_up(job_id: int, cause: str) -> Job | None:
     """Mark an unfinished job failed because RQ will not run it again, saying why.
 
@@ -153,8 +176,7 @@ def give_up(job_id: int, cause: str) -> Job | None:
     job = db.session.get(Job, job_id)
     if job is None or job.state not in (QUEUED, RUNNING):
         return job
-    owner = db.session.get(User, job.owner_id) if job.owner_id else None
-    with force_locale(owner.language if owner and owner.language else "en"):
+    with force_locale(_owners_language(job)):
         reason = _reason(cause, job.attempts, job.error)
     log.warning("Job %s (%s) given up: %s", job.id, job.kind, reason)
     fail(job, reason)
@@ -163,21 +185,29 @@ def give_up(job_id: int, cause: str) -> Job | None:
 
 def settle(job: Job) -> Job:
     """An unfinished job whose RQ job failed or is gone is failed: nothing will run it.
+    A running job whose worker died is queued again (or failed, once out of retries).
 
     The page and ``flask jobs list`` call this, so a job RQ lost (Redis emptied, or its
-    failure not recorded) stops showing as waiting or running forever.
+    failure not recorded) stops showing as waiting or running forever, and a job whose
+    worker was killed does not show as running while no worker is left to notice.
     """
     url = current_app.config.get("REDIS_URL")
     if not url or job.state not in (QUEUED, RUNNING):
         return job
-    from learning.jobs.worker import QueueUnavailable, rq_status
+    from learning.jobs.worker import QueueUnavailable, recover_abandoned, rq_status
 
     try:
         status = rq_status(url, job.id)
+        if status == "started" and job.state == RUNNING:
+            recover_abandoned(url)  # nothing happens while its worker is alive
+            status = rq_status(url, job.id)
+            db.session.refresh(job)  # on_failure may have failed it meanwhile
     except QueueUnavailable as exc:  # change nothing: the queue may come back
         log.warning("Could not look up job %s on the queue: %s", job.id, exc)
         return job
-    if status is None:
+    if status == "queued" and job.state == RUNNING:
+        requeued_after_worker_died(job)
+    elif status is None:
         give_up(job.id, LOST)
     elif status in ("failed", "stopped", "canceled"):
         give_up(job.id, GAVE_UP)

@@ -5,8 +5,9 @@ the app context of ``flask jobs worker``, so killing the worker kills its job to
 registration in RQ's started-job registry lives ``JOB_HEARTBEAT_SECONDS`` and every
 committed chunk renews it; when a worker dies (SIGKILL, lost machine) the entry runs
 out, and the next maintenance pass of any live worker (every ``JOB_MAINTENANCE_SECONDS``)
-requeues the job through its ``Retry`` (at most ``JOB_RETRIES`` times). The job then
-resumes from its last committed chunk. When RQ gives up (the last try raised, or its
+requeues the job through its ``Retry`` (at most ``JOB_RETRIES`` times); with no live
+worker, the job's page makes that pass (``recover_abandoned``). The job then resumes
+from its last committed chunk. When RQ gives up (the last try raised, or its
 worker died), ``on_failure`` marks our row failed with a reason, so its page stops
 waiting; ``rq_status`` lets the page and ``flask jobs list`` notice a job RQ lost.
 """
@@ -22,6 +23,7 @@ from redis.exceptions import RedisError
 from rq import Callback, Queue, Retry, SimpleWorker, get_current_job
 from rq.exceptions import AbandonedJobError, NoSuchJobError
 from rq.job import Job as RQJob
+from rq.registry import StartedJobRegistry
 
 from learning.jobs import steps
 
@@ -60,6 +62,24 @@ def rq_status(url: str, job_id: int) -> str | None:
         return RQJob.fetch(rq_job_id(job_id), connection=Redis.from_url(url)).get_status()
     except NoSuchJobError:
         return None
+    except RedisError as exc:
+        raise QueueUnavailable(type(exc).__name__) from exc
+
+
+def recover_abandoned(url: str) -> None:
+    """The maintenance pass a live worker makes every ``JOB_MAINTENANCE_SECONDS``, made
+    from a job's page: a job whose worker died (its registration ran out) is queued again
+    through its ``Retry``, or failed when no retry is left (``on_failure`` then marks our
+    row). It takes RQ's maintenance lock, so it never runs beside a worker's own pass."""
+    try:
+        queue = queue_for(url)
+        if not queue.acquire_maintenance_lock():
+            return  # a worker (or another page) is doing it now
+        try:
+            StartedJobRegistry(queue.name, connection=queue.connection,
+                               job_class=queue.job_class, serializer=queue.serializer).cleanup()
+        finally:
+            queue.release_maintenance_lock()
     except RedisError as exc:
         raise QueueUnavailable(type(exc).__name__) from exc
 
