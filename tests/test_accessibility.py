@@ -12,6 +12,7 @@ from learning.accounts.models import Agency, User
 from learning.agency.models import Assignment
 from learning.certificates.models import Certificate
 from learning.extensions import db
+from learning.jobs.models import FAILED, Job
 from learning.timeutil import utcnow
 from tests.browser import chromium
 from tests.test_assessments import attempt_row, correct_form, start
@@ -51,6 +52,13 @@ def page_list(app) -> dict[str | None, list[str]]:
     officer_id = db.session.scalar(sa.select(User.id).where(User.email == "officer@example.org"))
     agency_id = db.session.scalar(sa.select(Agency.id))
     assignment_id = db.session.scalar(sa.select(Assignment.id))
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@example.org"))
+    failed = Job(kind="certificates", idempotency_key="axe", params={}, owner_id=admin.id,
+                 state=FAILED, attempts=4, total=300, done=120, error=(
+                     "The worker running this job stopped during its last attempt (attempt "
+                     "4). Retry it to resume where it stopped. " + "x" * 120))
+    db.session.add(failed)
+    db.session.commit()
     return {
         None: ["/", "/login", "/forgot", "/verify/", f"/verify/{records['code']}",
                *NOT_FOUND],
@@ -65,7 +73,8 @@ def page_list(app) -> dict[str | None, list[str]]:
                     f"/agency/assignments/{assignment_id}/", "/agency/tokens/"],
         "admin": ["/admin/", "/admin/users/", f"/admin/users/{officer_id}/", "/admin/users/new",
                   "/admin/agencies/", f"/admin/agencies/{agency_id}/", "/admin/audit/",
-                  "/admin/settings/", f"/admin/certificates/{records['code']}", "/logout"],
+                  "/admin/settings/", f"/admin/certificates/{records['code']}",
+                  f"/jobs/{failed.id}", "/logout"],
     }
 
 
@@ -89,6 +98,9 @@ def test_every_page_type_has_no_wcag_violations(app, synced, live_server):
                 assert (response.status, page.url) == (expected, f"{live_server}{url}"), url
                 assert page.evaluate("typeof axe") == "undefined"
                 page.evaluate(AXE)
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                if wide > WIDTHS[0]:  # a phone would scroll the whole page sideways
+                    found.append(f"{role or 'anonymous'} {url} is {wide} px wide at 360 px")
                 for width in WIDTHS:
                     page.set_viewport_size({"width": width, "height": 800})
                     for violation in page.evaluate(RUN_AXE, TAGS):
