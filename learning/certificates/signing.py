@@ -45,18 +45,32 @@ def load_or_create_private_key(instance_path: str | Path) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise PayloadError(f"{path} does not hold an Ed25519 key")
+        public = folder / PUBLIC_KEY_FILE
+        if not public.exists() or public.read_bytes() != _public_pem(key):
+            _write_public_key(folder, key)  # not written yet by its maker, lost, or stale
         return key
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     if not create_once(path, pem):  # another process made it first: use theirs
         return load_or_create_private_key(instance_path)
+    _write_public_key(folder, key)  # replaces a public key left from an older private key
+    return key
+
+
+def _public_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _write_public_key(folder: Path, key: Ed25519PrivateKey) -> None:
+    """Write the public half whole (temporary file, then rename). It is derived from the
+    key, as the PDF signing certificate file is: every process holding the key may write
+    it, and they all write the same bytes."""
     public = folder / PUBLIC_KEY_FILE
     public_temporary = public.with_name(f".{public.name}.{os.getpid()}")
-    public_temporary.write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    public_temporary.write_bytes(_public_pem(key))
     os.replace(public_temporary, public)
-    return key
 
 
 def load_public_key(path: str | Path) -> Ed25519PublicKey:
