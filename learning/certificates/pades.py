@@ -35,6 +35,8 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from learning.core.files import create_once
+
 KEY_FILE = "certificate_pdf_signing.pem"  # the private key and its certificate
 CERT_FILE = "certificate_pdf_signing.crt.pem"  # the certificate alone, for verifiers
 FIELD_NAME = "WaymarkSignature"
@@ -53,18 +55,6 @@ def _partial(path: Path, data: bytes) -> Path:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     return partial
-
-
-def _write_private(path: Path, data: bytes) -> bool:
-    """Write ``data`` to a new owner-only file; False if the file already exists."""
-    partial = _partial(path, data)
-    try:
-        os.link(partial, path)  # atomic and exclusive: a concurrent worker's file wins
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        partial.unlink()
 
 
 def _new_key_and_certificate(common_name: str) -> bytes:
@@ -97,9 +87,8 @@ def load_or_create_key_files(instance_path: str | Path,
     """The instance's PDF signing key and certificate, created (owner-only) if missing."""
     folder = Path(instance_path)
     path = folder / KEY_FILE
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_private(path, _new_key_and_certificate(common_name))
+    if not path.exists():  # a concurrent worker's file wins (and is read below)
+        create_once(path, _new_key_and_certificate(common_name))
     data = path.read_bytes()
     try:
         key = serialization.load_pem_private_key(data, password=None)
