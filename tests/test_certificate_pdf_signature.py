@@ -189,11 +189,13 @@ def test_names_in_every_script_verify(client, runner, certificate, tmp_path, nam
 
 def test_unreadable_file_and_missing_certificate_are_clear_errors(runner, certificate, tmp_path,
                                                                   client):
+    # Downloaded first: the instance makes its keys on its first signature, and this test
+    # may be the first of the run to need them (a fresh clone, tests spread over processes).
+    genuine = download(client, certificate)
     result = verify(runner, tmp_path, b"%PDF-1.7\nnot really a PDF")
     assert result.exit_code == 1 and "NOT VALID" in result.output
     assert "PDF signature" in failed_checks(result.output)
-    result = verify(runner, tmp_path, download(client, certificate), "--certificate",
-                    str(tmp_path / "absent.pem"))
+    result = verify(runner, tmp_path, genuine, "--certificate", str(tmp_path / "absent.pem"))
     assert result.exit_code == 1 and "No PDF signing certificate at" in result.output
 
 
