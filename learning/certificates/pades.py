@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -35,7 +34,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from learning.core.files import create_once
+from learning.core.files import create_once, replace_whole
 
 KEY_FILE = "certificate_pdf_signing.pem"  # the private key and its certificate
 CERT_FILE = "certificate_pdf_signing.crt.pem"  # the certificate alone, for verifiers
@@ -46,15 +45,6 @@ VALID_YEARS = 30  # printed certificates must stay checkable for as long as they
 
 class PdfSignatureError(ValueError):
     """The instance's PDF signing files are missing or unusable; says which."""
-
-
-def _partial(path: Path, data: bytes) -> Path:
-    """``data`` in an owner-only temporary file beside ``path``."""
-    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    return partial
 
 
 def _new_key_and_certificate(common_name: str) -> bytes:
@@ -103,7 +93,7 @@ def load_or_create_key_files(instance_path: str | Path,
     public = certificate.public_bytes(serialization.Encoding.PEM)
     cert_path = folder / CERT_FILE
     if not cert_path.exists() or cert_path.read_bytes() != public:  # derived: rewrite it
-        os.replace(_partial(cert_path, public), cert_path)
+        replace_whole(cert_path, public)
     return key, certificate
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from learning.core.files import create_once
+from learning.core.files import create_once, replace_whole
 
 PREFIX = "WM1"
 PRIVATE_KEY_FILE = "certificate_signing_key.pem"
@@ -64,13 +63,9 @@ def _public_pem(key: Ed25519PrivateKey) -> bytes:
 
 
 def _write_public_key(folder: Path, key: Ed25519PrivateKey) -> None:
-    """Write the public half whole (temporary file, then rename). It is derived from the
-    key, as the PDF signing certificate file is: every process holding the key may write
-    it, and they all write the same bytes."""
-    public = folder / PUBLIC_KEY_FILE
-    public_temporary = public.with_name(f".{public.name}.{os.getpid()}")
-    public_temporary.write_bytes(_public_pem(key))
-    os.replace(public_temporary, public)
+    """Write the public half whole. It is derived from the key, as the PDF signing
+    certificate file is: every process holding the key may write it (the same bytes)."""
+    replace_whole(folder / PUBLIC_KEY_FILE, _public_pem(key), mode=0o644)
 
 
 def load_public_key(path: str | Path) -> Ed25519PublicKey:

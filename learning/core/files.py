@@ -1,4 +1,5 @@
-"""Files made once per instance (keys) by whichever process gets there first."""
+"""Instance files (keys, and the files derived from them) written whole: a process
+starting beside others never reads half of one."""
 
 from __future__ import annotations
 
@@ -28,3 +29,19 @@ def create_once(path: Path, data: bytes) -> bool:
         return True
     finally:
         os.unlink(temporary)
+
+
+def replace_whole(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` under a temporary name, then rename it into place: for a
+    file derived from a key (its public half, its certificate), which any process holding
+    the key may write, all of them the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
