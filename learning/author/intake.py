@@ -44,6 +44,12 @@ def _draft(slug: str, files: dict[str, str], assets: dict[str, str], actor: User
                        base_hash=current.content_hash if current else None)
 
 
+def _rollback_draft(actor: User, course: Course, version: CourseVersion) -> CourseDraft:
+    """A draft (not yet added) of ``version``'s files on top of the current version."""
+    return _draft(course.slug, dict(version.files), dict(version.assets), actor,
+                  course.current_version, "rollback")
+
+
 def _to_review(draft: CourseDraft, blobs: tuple[Asset, ...] = ()) -> CourseDraft:
     """Add the draft in review (its images stored); DraftError("open") if one is open."""
     if open_draft_for(draft.course_slug) is not None:
@@ -75,8 +81,7 @@ def rollback(actor: User, course: Course, version: CourseVersion,
     pass the checks. The caller audits and commits.
     """
     versions.check_rollback(course, version)
-    draft = _draft(course.slug, dict(version.files), dict(version.assets), actor,
-                   course.current_version, "rollback")
+    draft = _rollback_draft(actor, course, version)
     if review.review_required(draft, review_for_all):
         return Outcome(draft=_to_review(draft))
     return Outcome(version=versions.rollback(actor, course, version), published="created")
@@ -86,9 +91,7 @@ def rollback_goes_to_review(actor: User, course: Course, version: CourseVersion,
                             review_for_all: bool) -> bool:
     """Whether ``rollback`` would open a draft in review rather than publish: the
     confirmation page says which, and names its button after it."""
-    return review.review_required(
-        _draft(course.slug, dict(version.files), dict(version.assets), actor,
-               course.current_version, "rollback"), review_for_all)
+    return review.review_required(_rollback_draft(actor, course, version), review_for_all)
 
 
 def import_goes_to_review(uploader: User, preview: zips.ZipPreview,

@@ -201,7 +201,8 @@ def settle(job: Job) -> Job:
         if status == "started" and job.state == RUNNING:
             recover_abandoned(url)  # nothing happens while its worker is alive
             status = rq_status(url, job.id)
-            db.session.refresh(job)  # on_failure may have failed it meanwhile
+            if status != "started":
+                db.session.refresh(job)  # on_failure may have failed it meanwhile
     except QueueUnavailable as exc:  # change nothing: the queue may come back
         log.warning("Could not look up job %s on the queue: %s", job.id, exc)
         return job
