@@ -13,6 +13,7 @@ from markupsafe import Markup
 from learning.content.jurisdictions import jurisdiction_name
 from learning.content.render import render_inline, render_markdown
 from learning.core import localtime
+from learning.core.csrf import csrf_token
 
 
 @lru_cache(maxsize=8192)
@@ -71,6 +72,10 @@ def register_template_helpers(app: Flask) -> None:
     install_fast_gettext(app)
     localtime.register(app)
     app.jinja_env.globals["static_url"] = static_url
+    # Flask-WTF installs generate_csrf (as a global and in a context processor), which signs
+    # the token afresh on every page; the kept signature serves every template instead.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     app.jinja_env.filters["markdown"] = lambda text: markdown_html(text or "")
     app.jinja_env.filters["markdown_inline"] = lambda text: markdown_inline_html(text or "")
     app.jinja_env.filters["minutes"] = minutes

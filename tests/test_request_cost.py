@@ -34,6 +34,20 @@ def test_the_csrf_token_is_signed_once_per_session(app, client, synced, make_use
     assert client.post(LESSON, data={"csrf_token": first}).status_code == 400
 
 
+def test_every_page_template_reuses_the_sessions_signed_token(app, client, synced, make_user,
+                                                              login_as, isolated_requests,
+                                                              monkeypatch):
+    """Templates call csrf_token() too (sign-out, language forms): they get the kept signature.
+    (A WTForms form signs its own when the view builds it.)"""
+    clock = itertools.count(1_700_000_000, 60)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(clock))
+    login_as(make_user("officer"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    tokens = {csrf_token_from(client.get(url).get_data(as_text=True))
+              for url in ("/courses/", LESSON, "/courses/field-basics/", "/courses/")}
+    assert len(tokens) == 1
+
+
 def test_the_progress_bar_is_rendered_once_per_figures(app, client, synced, make_user,
                                                        login_as, isolated_requests):
     rendered: list[str] = []
@@ -120,9 +134,12 @@ def test_the_session_cookie_serializer_is_made_once_per_key(app, client, synced,
 
 
 def test_the_lesson_page_is_the_same_bytes_as_a_whole_rendering(app, client, synced, make_user,
-                                                                login_as, isolated_requests):
+                                                                login_as, isolated_requests,
+                                                                monkeypatch):
     """The shell (kept encoded) filled for a reader equals the page rendered in one piece,
-    which the page does when a flashed message is waiting."""
+    which the page does when a flashed message is waiting, even a minute later."""
+    clock = itertools.count(1_700_000_000, 60)  # a minute passes at every signature
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(clock))
     reader = make_user("officer", name="Zoë <Ança> & co")
     login_as(reader)
     shelled = client.get(LESSON)
