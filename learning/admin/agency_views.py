@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from learning.access import role_required
 from learning.accounts.forms import AgencyTimeZoneForm
@@ -67,8 +68,8 @@ def _agency_page(found: Agency, form: UnitForm, zone_form: AgencyTimeZoneForm,
 
 def _jurisdiction_menu(form: JurisdictionForm) -> None:
     """None, the EU and the UK, then every country by name (in the reader's language)."""
-    form.jurisdiction.choices = ([("", _("None (general text only)"))]
-                                 + jurisdiction_choices(str(get_locale())))
+    form.jurisdiction.choices = [SelectChoice("", _("None (general text only)"))] + [
+        SelectChoice(code, name) for code, name in jurisdiction_choices(str(get_locale()))]
 
 
 @bp.post("/agencies/<int:agency_id>/time-zone")

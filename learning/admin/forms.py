@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
@@ -36,8 +36,9 @@ class UnitForm(FlaskForm):
     """A new unit in an agency."""
 
     name = StringField(_l("Unit name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[("post", _l("Post")), ("station", _l("Station")),
-                                            ("office", _l("Office")), ("unit", _l("Unit"))])
+    kind = SelectField(_l("Kind"), choices=[
+        SelectChoice("post", _l("Post")), SelectChoice("station", _l("Station")),
+        SelectChoice("office", _l("Office")), SelectChoice("unit", _l("Unit"))])
     submit = SubmitField(_l("Add unit"))
 
 
@@ -51,10 +52,10 @@ class JurisdictionForm(FlaskForm):
 class RoleForm(FlaskForm):
     """A user's role, agency and unit."""
 
-    role = SelectField(_l("Role"), choices=[("officer", _l("Officer")),
-                                            ("trainer", _l("Trainer")),
-                                            ("manager", _l("Agency manager")),
-                                            ("admin", _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=[
+        SelectChoice("officer", _l("Officer")), SelectChoice("trainer", _l("Trainer")),
+        SelectChoice("manager", _l("Agency manager")),
+        SelectChoice("admin", _l("Administrator"))])
     agency_id = SelectField(_l("Agency"), coerce=int)
     unit_id = SelectField(_l("Unit (managers: leave empty to see the whole agency)"),
                           coerce=int)

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
+from wtforms import SelectChoice
 
 from learning.access import fresh_mfa_required, role_required
 from learning.accounts.mfa import has_mfa, reset_mfa
@@ -36,9 +37,10 @@ def _organisation_choices(form: RoleForm | NewUserForm) -> None:
     """Fill the agency and unit menus (0 stands for none)."""
     agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
     units = db.session.scalars(sa.select(Unit).order_by(Unit.name)).all()
-    form.agency_id.choices = [(0, _("None"))] + [(a.id, a.name) for a in agencies]
-    form.unit_id.choices = [(0, _("None"))] + [(u.id, f"{u.agency.name}: {u.name}")
-                                               for u in units]
+    form.agency_id.choices = [SelectChoice(0, _("None"))] + [SelectChoice(a.id, a.name)
+                                                             for a in agencies]
+    form.unit_id.choices = [SelectChoice(0, _("None"))] + [
+        SelectChoice(u.id, f"{u.agency.name}: {u.name}") for u in units]
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

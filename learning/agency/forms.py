@@ -6,6 +6,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     SubmitField,
@@ -23,8 +24,9 @@ class AssignmentForm(FlaskForm):
     course_id = SelectField(_l("Course"), coerce=int, validators=[DataRequired()])
     due_on = DateField(_l("Due date"), validators=[DataRequired()])
     recurrence = SelectField(_l("Repeat"), choices=[
-        ("none", _l("Once")), ("on_expiry", _l("Again when the certificate expires")),
-        ("months", _l("Again every N months after completion"))])
+        SelectChoice("none", _l("Once")),
+        SelectChoice("on_expiry", _l("Again when the certificate expires")),
+        SelectChoice("months", _l("Again every N months after completion"))])
     every_months = IntegerField(_l("N months"), validators=[Optional(),
                                                              NumberRange(min=1, max=120)])
     unit_ids = SelectMultipleField(_l("Units (everyone in them, now and later)"), coerce=int,

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from learning.access import Viewer, role_required, visible_person_or_404
 from learning.accounts.forms import AgencyTimeZoneForm
@@ -149,8 +150,8 @@ def export_csv():
 def _assignment_form(obj=None) -> AssignmentForm:
     """The assignment form with the courses and the manager's units to choose from."""
     form = AssignmentForm(obj=obj)
-    form.course_id.choices = [(c.id, v.title) for c, v in published_courses()]
-    form.unit_ids.choices = [(u.id, u.name) for u in units_of(current_user.agency_id)
+    form.course_id.choices = [SelectChoice(c.id, v.title) for c, v in published_courses()]
+    form.unit_ids.choices = [SelectChoice(u.id, u.name) for u in units_of(current_user.agency_id)
                              if current_user.unit_id in (None, u.id)]
     return form
 
@@ -190,7 +191,7 @@ def assignments():
         return redirect(url_for(".assignments"))
     return render_template("agency/assignments.html", form=form,
                            assignments=assignments_of(current_user.agency_id),
-                           titles=dict(form.course_id.choices))
+                           titles={c.value: c.label for c in form.course_id.choices})
 
 
 @bp.route("/assignments/<int:assignment_id>/", methods=["GET", "POST"])

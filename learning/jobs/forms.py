@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, SubmitField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 
@@ -23,7 +23,8 @@ class CertificatesForm(StartForm):
 class ExportForm(StartForm):
     """Prepare the compliance export (the page's filters) as a file to download later."""
 
-    format = SelectField(_l("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    format = SelectField(_l("Format"), choices=[SelectChoice("csv", "CSV"),
+                                                     SelectChoice("xlsx", "XLSX")])
     unit = HiddenField()
     course = HiddenField()
     state = HiddenField()

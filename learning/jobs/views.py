@@ -6,6 +6,7 @@ import io
 
 from flask import Blueprint, abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from learning.access import login_required, role_required
 from learning.agency import compliance
@@ -42,8 +43,8 @@ def _certificates_form(token: str | None = None) -> CertificatesForm:
     """The form with its course choices; a fresh token only when rendering it (a POST
     must bring its own, or it could not be recognised when sent twice)."""
     form = CertificatesForm(token=token) if token else CertificatesForm()
-    form.course_id.choices = [(course.id, version.title) for course, version in
-                              published_courses()]
+    form.course_id.choices = [SelectChoice(course.id, version.title)
+                              for course, version in published_courses()]
     return form
 
 
