@@ -355,9 +355,11 @@ def test_no_step_up_without_a_second_factor(app, client, make_user, login_as):
 def test_admin_resets_a_second_factor_and_ends_sessions(mfa_app, make_user, clock):
     trainer, admin = make_user("trainer"), make_user("admin")
     trainer_client, admin_client = mfa_app.test_client(), mfa_app.test_client()
+    enrolled(admin_client, admin, clock)
+    html = admin_client.get(f"/admin/users/{trainer.id}/").get_data(as_text=True)
+    assert "Not set up." in html and "Reset second factor" not in html  # nothing to reset
     enrolled(trainer_client, trainer, clock)
     assert trainer_client.get("/author/").status_code == 200
-    enrolled(admin_client, admin, clock)
     html = admin_client.get(f"/admin/users/{trainer.id}/").get_data(as_text=True)
     assert "Reset second factor" in html
 
