@@ -32,10 +32,14 @@ prepare: $(STAMP) run-deps translations
 	FLASK_DEBUG=1 $(BIN)/flask content sync --skip-newer
 	FLASK_DEBUG=1 $(BIN)/flask demo
 
+# Beside the server, a sender writes queued messages (password links, invitations,
+# reminders) to this terminal every 15 s, or mails them when WAYMARK_SMTP_HOST is set.
 run: prepare
 	@echo "Waymark is at http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
-	env -u FLASK_DEBUG WAYMARK_BASE_URL=http://127.0.0.1:$(PORT) WAYMARK_REQUIRE_MFA=0 \
-	  $(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) 'learning:create_app()'
+	env -u FLASK_DEBUG WAYMARK_BASE_URL=http://127.0.0.1:$(PORT) WAYMARK_REQUIRE_MFA=0 sh -c '\
+	  $(BIN)/flask notify send --every 15 & sender=$$!; \
+	  trap "kill $$sender 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) "learning:create_app()"'
 
 # Local development only: Flask's server with the reloader and the interactive debugger,
 # which runs any code typed into an error page. Never expose it beyond this machine.
@@ -45,12 +49,14 @@ dev: prepare
 # Debian packages, installed only when missing and only when we are root:
 # DejaVu fonts for certificate PDFs (make run and make test); for the suite also Chromium
 # (browser tests), PostgreSQL (the second database run), poppler and zbar (to read
-# PDFs and QR codes back), Redis (shared throttles) and nginx (the deployment layout).
+# PDFs and QR codes back), Redis (shared throttles), nginx (the deployment layout) and
+# systemd-analyze (the deployment's timer calendars).
 RUN_PACKAGES := fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
   fonts-droid-fallback:/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 TEST_PACKAGES := $(RUN_PACKAGES) chromium:/usr/bin/chromium \
 	postgresql:/usr/lib/postgresql/15/bin/initdb poppler-utils:/usr/bin/pdftoppm \
-	zbar-tools:/usr/bin/zbarimg redis-server:/usr/bin/redis-server nginx-light:/usr/sbin/nginx
+	zbar-tools:/usr/bin/zbarimg redis-server:/usr/bin/redis-server nginx-light:/usr/sbin/nginx \
+	systemd:/usr/bin/systemd-analyze
 
 define install_missing
 	@missing=""; for pair in $(1); do \

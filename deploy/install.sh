@@ -77,12 +77,17 @@ waymark-flask db upgrade
 waymark-flask content sync
 
 say "systemd units"
-for unit in waymark-app@.service waymark-worker@.service waymark.target \
-            waymark-backup.service waymark-backup.timer; do
-  install -m 0644 "$APP/deploy/systemd/$unit" "/etc/systemd/system/$unit"
+# Every unit in deploy/systemd; the timers run the scheduled commands (backup, mail,
+# reminders, compliance snapshot, audit check).
+TIMERS=""
+for path in "$APP"/deploy/systemd/*; do
+  unit=$(basename "$path")
+  install -m 0644 "$path" "/etc/systemd/system/$unit"
+  case "$unit" in *.timer) TIMERS="$TIMERS $unit" ;; esac
 done
 systemctl daemon-reload
-systemctl enable waymark.target waymark-backup.timer >/dev/null
+# shellcheck disable=SC2086  # one argument per timer
+systemctl enable waymark.target $TIMERS >/dev/null
 for port in $APP_PORTS; do
   systemctl enable "waymark-app@$port" >/dev/null
   systemctl reload-or-restart "waymark-app@$port"
@@ -93,7 +98,8 @@ if grep -q '^REDIS_URL=.' "$ENV_FILE"; then
     systemctl restart "waymark-worker@$n"
   done
 fi
-systemctl start waymark.target waymark-backup.timer
+# shellcheck disable=SC2086
+systemctl start waymark.target $TIMERS
 
 say "nginx"
 # shellcheck disable=SC2086  # one argument per port

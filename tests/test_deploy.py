@@ -65,3 +65,29 @@ def test_units_run_gunicorn_with_the_repository_settings():
     assert "gunicorn -c /opt/waymark/app/gunicorn.conf.py -b 127.0.0.1:%i" in app
     assert "EnvironmentFile=/etc/waymark/waymark.env" in app
     assert int(re.search(r"TimeoutStopSec=(\d+)", app).group(1)) > 30  # > graceful_timeout
+
+
+def test_every_scheduled_command_has_a_timer_a_service_and_a_real_command(app):
+    """The deployment runs the commands the README schedules: each timer has its service,
+    a calendar systemd accepts, and a flask command that exists."""
+    units = DEPLOY / "systemd"
+    timers = sorted(units.glob("*.timer"))
+    assert {t.stem for t in timers} >= {"waymark-backup", "waymark-notify", "waymark-reminders",
+                                        "waymark-snapshot", "waymark-audit"}
+    runner = app.test_cli_runner()
+    analyze = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
+    for timer in timers:
+        service = (units / f"{timer.stem}.service").read_text()
+        command = re.search(r"^ExecStart=.*?/usr/local/bin/waymark-flask ((?:[a-z][a-z-]* ?)+)",
+                            service, re.MULTILINE).group(1).split()
+        result = runner.invoke(args=[*command, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, (timer.name, result.output)
+        calendar = re.search(r"^OnCalendar=(.+)$", timer.read_text(), re.MULTILINE).group(1)
+        parsed = subprocess.run([analyze, "calendar", calendar], capture_output=True, text=True,
+                                check=False)
+        assert parsed.returncode == 0, (timer.name, parsed.stderr)
+        assert "WantedBy=timers.target" in timer.read_text()
+    install = (DEPLOY / "install.sh").read_text()
+    assert '"$APP"/deploy/systemd/*' in install  # every unit file is installed...
+    assert "systemctl enable waymark.target $TIMERS" in install  # ...and every timer enabled
+    assert "systemctl start waymark.target $TIMERS" in install

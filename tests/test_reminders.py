@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 import email
 import logging
+import os
+import signal
 import socketserver
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -422,3 +426,47 @@ def test_without_smtp_messages_go_to_the_log(world, app, runner, caplog, monkeyp
     caplog.clear()
     assert runner.invoke(args=["notify", "send"]).exit_code == 0
     assert [r for r in caplog.records if r.name == "learning.agency.notify"] == []
+
+
+def test_a_standing_sender_delivers_what_is_queued_later_and_stops_on_term(
+        app, app_ctx, make_user, database_url, smtp_server, tmp_path):
+    """``notify send --every`` (make run starts one): messages queued while it runs go out
+    once each, and TERM ends it cleanly between passes."""
+    officer = make_user("officer")
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("WAYMARK_", "FLASK_"))}
+    env.update({
+        "FLASK_APP": "learning", "WAYMARK_SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url.replace("postgresql+psycopg://", "postgresql://"),
+        "WAYMARK_BASE_URL": "http://127.0.0.1", "WAYMARK_INSTANCE_PATH": str(tmp_path / "i"),
+        "WAYMARK_SMTP_HOST": "127.0.0.1", "WAYMARK_SMTP_PORT": str(smtp_server.port),
+        "WAYMARK_SMTP_FROM": "waymark@agency.test", "WAYMARK_SMTP_STARTTLS": "0"})
+    sender = subprocess.Popen([sys.executable, "-m", "flask", "notify", "send", "--every", "1"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        for count in (2, 3):  # two now, then one more after the first were sent
+            if count == 3:
+                db.session.add(Notification(user_id=officer.id, kind=OFFICER_DIGEST,
+                                            dedupe_key="test:later", subject="Later",
+                                            body="Queued while the sender ran."))
+                db.session.commit()
+            else:
+                make_notifications(officer, count)
+            deadline = time.monotonic() + 30
+            while len(smtp_server.messages) < count and time.monotonic() < deadline:
+                assert sender.poll() is None, sender.stdout.read()
+                time.sleep(0.1)
+            assert len(smtp_server.messages) == count
+        sender.send_signal(signal.SIGTERM)
+        output, _ = sender.communicate(timeout=20)
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+            sender.wait()
+    assert sender.returncode == 0, output
+    assert "Sent 2 message(s) via" in output and "Sent 1 message(s) via" in output
+    assert sorted(m["Subject"] for _r, m in smtp_server.messages) == \
+        ["Later", "Subject 0", "Subject 1"]
+    db.session.expire_all()
+    assert all(n.sent_at is not None and n.attempts == 1 for n in outbox())

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -16,7 +18,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from learning.agency.reminders import MailerError, OutgoingMessage, queue_digests, send_pending
+from learning.agency.reminders import (
+    MailerError,
+    OutgoingMessage,
+    SendReport,
+    queue_digests,
+    send_pending,
+)
+from learning.extensions import db
 from learning.timeutil import utcnow
 
 notify_cli = AppGroup("notify", help="Queue and send reminder digests.")
@@ -137,19 +146,40 @@ def queue_command(day: datetime | None):
 
 @notify_cli.command("send")
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many messages.")
-def send_command(limit: int | None):
+@click.option("--every", type=click.IntRange(min=1), metavar="SECONDS",
+              help="Keep running and send again every SECONDS, until TERM or Ctrl-C "
+                   "(make run uses it, so its reset links and invitations reach the log).")
+def send_command(limit: int | None, every: int | None):
     """Send queued messages over SMTP (WAYMARK_SMTP_HOST), or write them to the log."""
     settings = smtp_settings()
     if settings is None:
-        if not logging.getLogger().handlers:
+        if not log.hasHandlers():  # the app's log handler, when configured, writes them
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
         if log.getEffectiveLevel() > logging.INFO:
             log.setLevel(logging.INFO)
+    if every is None:
+        if _send_round(settings, limit, quiet=False).failed:
+            raise click.exceptions.Exit(1)
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        try:
+            _send_round(settings, limit, quiet=True)
+        except Exception:  # the database or the mail server is away: next round
+            db.session.rollback()
+            log.exception("Sending queued messages failed; trying again in %d s", every)
+        stop.wait(every)
+
+
+def _send_round(settings: SmtpSettings | None, limit: int | None, *, quiet: bool) -> SendReport:
+    """One pass over the outbox; ``quiet`` reports only a pass that sent or failed something."""
     mailer = SmtpMailer(settings) if settings else LogMailer()
     with mailer:
         report = send_pending(mailer, limit)
-    where = f"via {settings.host}:{settings.port}" if settings else "to the log"
-    click.echo(f"Sent {report.sent} message(s) {where}; {report.failed} failed and will be "
-               f"retried; {report.skipped} taken by another sender.")
-    if report.failed:
-        raise click.exceptions.Exit(1)
+    if not quiet or report.sent or report.failed:
+        where = f"via {settings.host}:{settings.port}" if settings else "to the log"
+        click.echo(f"Sent {report.sent} message(s) {where}; {report.failed} failed and will be "
+                   f"retried; {report.skipped} taken by another sender.")
+    return report
