@@ -32,11 +32,12 @@ prepare: $(STAMP) run-deps translations
 	FLASK_DEBUG=1 $(BIN)/flask content sync --skip-newer
 	FLASK_DEBUG=1 $(BIN)/flask demo
 
-# Beside the server, a sender writes queued messages (password links, invitations,
-# reminders) to this terminal every 15 s, or mails them when WAYMARK_SMTP_HOST is set.
+# Beside the server, a sender delivers queued messages (password links, invitations,
+# reminders) every 15 s: as files in instance/mail/, or by mail when WAYMARK_SMTP_HOST is set.
 run: prepare
-	@echo "Waymark is at http://127.0.0.1:$(PORT)/ (stop with Ctrl-C)"
-	env -u FLASK_DEBUG WAYMARK_BASE_URL=http://127.0.0.1:$(PORT) WAYMARK_REQUIRE_MFA=0 sh -c '\
+	@echo "Waymark is at http://127.0.0.1:$(PORT)/ (stop with Ctrl-C); e-mail goes to instance/mail/"
+	env -u FLASK_DEBUG WAYMARK_BASE_URL=http://127.0.0.1:$(PORT) WAYMARK_REQUIRE_MFA=0 \
+	  WAYMARK_MAIL_DIR=$${WAYMARK_MAIL_DIR:-$(CURDIR)/instance/mail} sh -c '\
 	  $(BIN)/flask notify send --every 15 & sender=$$!; \
 	  trap "kill $$sender 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) "learning:create_app()"'

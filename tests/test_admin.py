@@ -52,6 +52,25 @@ def test_settings_page_and_user_lookup(client, app_ctx, make_user, login_as):
     assert response.headers["Location"] == f"/admin/users/{officer.id}/"
 
 
+def test_settings_page_says_where_mail_goes_as_the_sender_will(client, app, app_ctx, make_user,
+                                                              login_as, monkeypatch, tmp_path):
+    """The environment counts as the sender reads it (WAYMARK_SMTP_HOST, WAYMARK_MAIL_DIR)."""
+    login_as(make_user("admin"))
+    for name in ("SMTP_HOST", "MAIL_DIR"):
+        app.config.pop(name, None)
+        monkeypatch.delenv(f"WAYMARK_{name}", raising=False)
+
+    def mail_row() -> str:
+        html = client.get("/admin/settings/").get_data(as_text=True)
+        return html.split("Outgoing mail", 1)[1].split("</tr>", 1)[0]
+
+    assert "written to the log" in mail_row()
+    monkeypatch.setenv("WAYMARK_MAIL_DIR", str(tmp_path / "mail"))
+    assert f"written as files into {tmp_path / 'mail'}" in mail_row()
+    monkeypatch.setenv("WAYMARK_SMTP_HOST", "smtp.agency.test")
+    assert "smtp.agency.test" in mail_row() and "files" not in mail_row()
+
+
 def test_admin_pages_are_for_admins_only(client, app_ctx, make_user, login_as):
     login_as(make_user("manager"))
     for url in ("/admin/agencies/", "/admin/users/", "/admin/audit/", "/admin/settings/"):

@@ -53,6 +53,9 @@ def test_env_example_documents_every_setting_the_code_reads():
     read = set()
     for path in [*ROOT.glob("learning/**/*.py"), ROOT / "gunicorn.conf.py"]:
         read |= set(re.findall(r"environ(?:\.get)?[\[(]\"([A-Z_]+)\"", path.read_text()))
+        # setting("SMTP_HOST", ...) and the like read WAYMARK_SMTP_HOST from the environment
+        read |= {f"WAYMARK_{name}" for name in re.findall(
+            r"\b(?:_config|setting|text_setting)\(\"([A-Z_]+)\"", path.read_text())}
     documented = set(re.findall(r"^#?([A-Z_]+)=", (DEPLOY / "waymark.env.example").read_text(),
                                 re.MULTILINE))
     read -= {"SECRET_KEY"}  # the older name of WAYMARK_SECRET_KEY, kept for compatibility

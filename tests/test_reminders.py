@@ -6,6 +6,7 @@ import base64
 import email
 import logging
 import os
+import re
 import signal
 import socketserver
 import subprocess
@@ -470,3 +471,42 @@ def test_a_standing_sender_delivers_what_is_queued_later_and_stops_on_term(
         ["Later", "Subject 0", "Subject 1"]
     db.session.expire_all()
     assert all(n.sent_at is not None and n.attempts == 1 for n in outbox())
+
+
+def test_with_a_mail_folder_each_message_is_a_private_file_with_its_link(
+        app, app_ctx, make_user, runner, tmp_path, monkeypatch, caplog):
+    """``MAIL_DIR`` (make run sets it): the log redacts reset links, the files keep them."""
+    from learning.accounts.passwords import send_reset_link
+
+    monkeypatch.delenv("WAYMARK_SMTP_HOST", raising=False)
+    app.config.update(SMTP_HOST="", MAIL_DIR=str(tmp_path / "mail"))
+    monkeypatch.setattr(logging.getLogger("learning.agency.notify"), "disabled", False)
+    caplog.set_level(logging.INFO, logger="learning.agency.notify")
+    officer = make_user("officer")
+    assert send_reset_link(officer)
+    result = runner.invoke(args=["notify", "send"])
+    assert result.exit_code == 0, result.output
+    assert f"Sent 1 message(s) to {tmp_path / 'mail'}" in result.output
+    [path] = (tmp_path / "mail").glob("*.eml")
+    assert path.stat().st_mode & 0o777 == 0o600
+    message = email.message_from_bytes(path.read_bytes())
+    assert message["To"] == officer.email and message["Auto-Submitted"] == "auto-generated"
+    body = message.get_payload(decode=True).decode()
+    assert re.search(r"/reset/[A-Za-z0-9_-]{20,}", body)  # the whole link, usable
+    assert any(str(path) in r.getMessage() for r in caplog.records)
+    assert all(n.sent_at is not None for n in outbox())
+    assert "Sent 0 message(s)" in runner.invoke(args=["notify", "send"]).output
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+def test_an_unwritable_mail_folder_keeps_the_message_queued(app, app_ctx, make_user, runner,
+                                                            tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    monkeypatch.delenv("WAYMARK_SMTP_HOST", raising=False)
+    app.config.update(SMTP_HOST="", MAIL_DIR=str(blocker / "mail"))
+    make_notifications(make_user("officer"), 1)
+    result = runner.invoke(args=["notify", "send"])
+    assert result.exit_code == 1 and "1 failed and will be retried" in result.output
+    [notification] = outbox()
+    assert notification.sent_at is None and "NotADirectoryError" in notification.last_error

@@ -15,6 +15,7 @@ from learning.admin import agency_views, user_views  # noqa: F401 - registers th
 from learning.admin.blueprint import bp
 from learning.admin.forms import CertificateSearchForm, IssuerForm, RevokeForm
 from learning.admin.service import audit_page
+from learning.agency.outbox import mail_destination
 from learning.audit.chain import OUTCOMES
 from learning.audit.service import record_audit
 from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
@@ -104,9 +105,17 @@ def settings():
          or _("not set: %(url)s (debug only)", url=DEBUG_BASE_URL)),
         (_("Certificates count as expiring within"), f"{config['EXPIRING_WITHIN_DAYS']} d"),
         (_("Verify page rate limit"), config["VERIFY_RATE_LIMIT"]),
-        (_("Outgoing mail"), config.get("SMTP_HOST") or _("not configured: messages are "
-                                                          "written to the log")),
+        (_("Outgoing mail"), _mail_row()),
         (_("Secure cookies (HTTPS only)"), _("yes") if config["SESSION_COOKIE_SECURE"]
          else _("no")),
     ]
     return render_template("admin/settings.html", rows=rows, form=form), status
+
+
+def _mail_row() -> str:
+    kind, where = mail_destination()
+    if kind == "smtp":
+        return where
+    if kind == "folder":
+        return _("no SMTP server: messages are written as files into %(folder)s", folder=where)
+    return _("not configured: messages are written to the log")

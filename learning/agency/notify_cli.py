@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
+import secrets
 import signal
 import smtplib
 import ssl
@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from learning.agency.outbox import mail_destination, text_setting
 from learning.agency.reminders import (
     MailerError,
     OutgoingMessage,
@@ -25,6 +26,7 @@ from learning.agency.reminders import (
     queue_digests,
     send_pending,
 )
+from learning.core.files import create_once
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -47,7 +49,7 @@ class SmtpSettings:
 
 def _config(name: str, default: str) -> str:
     """``SMTP_*`` from app config, else ``WAYMARK_SMTP_*`` from the environment."""
-    return str(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
+    return text_setting(name, default)
 
 
 def smtp_settings() -> SmtpSettings | None:
@@ -63,6 +65,19 @@ def smtp_settings() -> SmtpSettings | None:
         host=host, port=int(_config("SMTP_PORT", "587")), user=_config("SMTP_USER", ""),
         password=_config("SMTP_PASSWORD", ""), sender=sender,
         starttls=_config("SMTP_STARTTLS", "1").strip().lower() in ("1", "true", "yes", "on"))
+
+
+def _email(message: OutgoingMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(usegmt=True)
+    email["Message-ID"] = make_msgid("waymark")
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Waymark-Notification"] = message.key
+    email.set_content(message.body)
+    return email
 
 
 class SmtpMailer:
@@ -103,15 +118,7 @@ class SmtpMailer:
 
     def send(self, message: OutgoingMessage) -> None:
         """Hand one message to the server, or raise ``MailerError``."""
-        email = EmailMessage()
-        email["From"] = self.settings.sender
-        email["To"] = message.to
-        email["Subject"] = message.subject
-        email["Date"] = formatdate(usegmt=True)
-        email["Message-ID"] = make_msgid("waymark")
-        email["Auto-Submitted"] = "auto-generated"
-        email["X-Waymark-Notification"] = message.key
-        email.set_content(message.body)
+        email = _email(message, self.settings.sender)
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
@@ -119,6 +126,34 @@ class SmtpMailer:
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise MailerError(f"{type(exc).__name__}: {exc}") from exc
+
+
+class FolderMailer:
+    """Writes each message as an .eml file (mode 0600) into a folder (``MAIL_DIR``).
+
+    For a demo or a machine without SMTP: the log redacts the links in reset and
+    invitation messages, so a log alone cannot carry them.
+    """
+
+    def __init__(self, folder: Path, sender: str) -> None:
+        self.folder, self.sender = folder, sender
+
+    def __enter__(self) -> FolderMailer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def send(self, message: OutgoingMessage) -> None:
+        """Write one message to its own new file, or raise ``MailerError``."""
+        path = self.folder / f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.eml"
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not create_once(path, bytes(_email(message, self.sender))):
+                raise FileExistsError(path)
+        except OSError as exc:
+            raise MailerError(f"{type(exc).__name__}: {exc}") from exc
+        log.info("Message to %s: %s (in %s)", message.to, message.subject, path)
 
 
 class LogMailer:
@@ -148,9 +183,10 @@ def queue_command(day: datetime | None):
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many messages.")
 @click.option("--every", type=click.IntRange(min=1), metavar="SECONDS",
               help="Keep running and send again every SECONDS, until TERM or Ctrl-C "
-                   "(make run uses it, so its reset links and invitations reach the log).")
+                   "(make run keeps one beside its server).")
 def send_command(limit: int | None, every: int | None):
-    """Send queued messages over SMTP (WAYMARK_SMTP_HOST), or write them to the log."""
+    """Send queued messages over SMTP (WAYMARK_SMTP_HOST), else write them as files into
+    WAYMARK_MAIL_DIR, else to the log."""
     settings = smtp_settings()
     if settings is None:
         if not log.hasHandlers():  # the app's log handler, when configured, writes them
@@ -175,11 +211,16 @@ def send_command(limit: int | None, every: int | None):
 
 def _send_round(settings: SmtpSettings | None, limit: int | None, *, quiet: bool) -> SendReport:
     """One pass over the outbox; ``quiet`` reports only a pass that sent or failed something."""
-    mailer = SmtpMailer(settings) if settings else LogMailer()
+    kind, folder = mail_destination()
+    folder = folder if kind == "folder" else ""
+    mailer = (SmtpMailer(settings) if settings else
+              FolderMailer(Path(folder), _config("SMTP_FROM", "").strip() or "waymark@localhost")
+              if folder else LogMailer())
     with mailer:
         report = send_pending(mailer, limit)
     if not quiet or report.sent or report.failed:
-        where = f"via {settings.host}:{settings.port}" if settings else "to the log"
+        where = (f"via {settings.host}:{settings.port}" if settings else
+                 f"to {folder}" if folder else "to the log")
         click.echo(f"Sent {report.sent} message(s) {where}; {report.failed} failed and will be "
                    f"retried; {report.skipped} taken by another sender.")
     return report

@@ -25,6 +25,20 @@ def setting(name: str, default: int) -> int:
     return int(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
 
 
+def text_setting(name: str, default: str = "") -> str:
+    """A text from app config, else from ``WAYMARK_<NAME>`` in the environment (stripped)."""
+    return str(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default))).strip()
+
+
+def mail_destination() -> tuple[str, str]:
+    """Where sent messages go: ("smtp", host), ("folder", path) or ("log", "")."""
+    if host := text_setting("SMTP_HOST"):
+        return "smtp", host
+    if folder := text_setting("MAIL_DIR"):
+        return "folder", folder
+    return "log", ""
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     """What a mailer needs to deliver one notification."""
