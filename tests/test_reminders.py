@@ -420,7 +420,7 @@ def test_without_smtp_messages_go_to_the_log(world, app, runner, caplog, monkeyp
     assert "Sent 8 message(s) to the log" in result.output
     logged = [r.getMessage() for r in caplog.records if r.name == "learning.agency.notify"]
     assert len(logged) == 8
-    line = next(m for m in logged if m.startswith(f"Reminder to {world['s0'].email}: "))
+    line = next(m for m in logged if m.startswith(f"Message to {world['s0'].email}: "))
     assert "Training reminder: 1 course needs your attention" in line
     assert "Field basics: overdue since 2029-12-31" in line
     assert all(n.sent_at is not None for n in outbox())

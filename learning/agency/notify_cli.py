@@ -167,7 +167,7 @@ class LogMailer:
 
     def send(self, message: OutgoingMessage) -> None:
         """Log the message in full, so an operator without SMTP still sees it."""
-        log.info("Reminder to %s: %s\n%s", message.to, message.subject, message.body)
+        log.info("Message to %s: %s\n%s", message.to, message.subject, message.body)
 
 
 @notify_cli.command("queue")

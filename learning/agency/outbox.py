@@ -136,7 +136,7 @@ def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
             except MailerError as exc:
                 _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
                 report.failed += 1
-                current_app.logger.warning("Reminder %s to %s failed: %s", key, to, exc)
+                current_app.logger.warning("Message %s to %s failed: %s", key, to, exc)
                 continue
             _finish(notification_id, sent_at=utcnow())
             report.sent += 1
