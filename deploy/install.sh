@@ -78,7 +78,7 @@ waymark-flask content sync
 
 say "systemd units"
 # Every unit in deploy/systemd; the timers run the scheduled commands (backup, mail,
-# reminders, compliance snapshot, audit check).
+# reminders, compliance snapshot, retention purge, audit check).
 TIMERS=""
 for path in "$APP"/deploy/systemd/*; do
   unit=$(basename "$path")

@@ -76,7 +76,8 @@ def test_every_scheduled_command_has_a_timer_a_service_and_a_real_command(app):
     units = DEPLOY / "systemd"
     timers = sorted(units.glob("*.timer"))
     assert {t.stem for t in timers} >= {"waymark-backup", "waymark-notify", "waymark-reminders",
-                                        "waymark-snapshot", "waymark-audit"}
+                                        "waymark-snapshot", "waymark-audit",
+                                        "waymark-purge"}
     runner = app.test_cli_runner()
     analyze = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
     for timer in timers:
