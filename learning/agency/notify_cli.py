@@ -30,7 +30,7 @@ from learning.core.files import create_once
 from learning.extensions import db
 from learning.timeutil import utcnow
 
-notify_cli = AppGroup("notify", help="Queue and send reminder digests.")
+notify_cli = AppGroup("notify", help="Queue reminder digests; send the outbox.")
 log = logging.getLogger("learning.agency.notify")
 
 
@@ -47,24 +47,20 @@ class SmtpSettings:
     timeout: float = 30.0
 
 
-def _config(name: str, default: str) -> str:
-    """``SMTP_*`` from app config, else ``WAYMARK_SMTP_*`` from the environment."""
-    return text_setting(name, default)
-
-
 def smtp_settings() -> SmtpSettings | None:
     """The SMTP settings, or None when no ``SMTP_HOST`` is configured (log instead)."""
-    host = _config("SMTP_HOST", "").strip()
+    host = text_setting("SMTP_HOST", "").strip()
     if not host:
         return None
-    sender = _config("SMTP_FROM", "").strip()
+    sender = text_setting("SMTP_FROM", "").strip()
     if not sender:
         raise click.ClickException("SMTP_HOST is set but not SMTP_FROM: set WAYMARK_SMTP_FROM "
                                    "to the address reminders come from.")
     return SmtpSettings(
-        host=host, port=int(_config("SMTP_PORT", "587")), user=_config("SMTP_USER", ""),
-        password=_config("SMTP_PASSWORD", ""), sender=sender,
-        starttls=_config("SMTP_STARTTLS", "1").strip().lower() in ("1", "true", "yes", "on"))
+        host=host, port=int(text_setting("SMTP_PORT", "587")),
+        user=text_setting("SMTP_USER", ""), password=text_setting("SMTP_PASSWORD", ""),
+        sender=sender,
+        starttls=text_setting("SMTP_STARTTLS", "1").strip().lower() in ("1", "true", "yes", "on"))
 
 
 def _email(message: OutgoingMessage, sender: str) -> EmailMessage:
@@ -211,16 +207,21 @@ def send_command(limit: int | None, every: int | None):
 
 def _send_round(settings: SmtpSettings | None, limit: int | None, *, quiet: bool) -> SendReport:
     """One pass over the outbox; ``quiet`` reports only a pass that sent or failed something."""
-    kind, folder = mail_destination()
-    folder = folder if kind == "folder" else ""
-    mailer = (SmtpMailer(settings) if settings else
-              FolderMailer(Path(folder), _config("SMTP_FROM", "").strip() or "waymark@localhost")
-              if folder else LogMailer())
+    mailer, where = _mailer(settings)
     with mailer:
         report = send_pending(mailer, limit)
     if not quiet or report.sent or report.failed:
-        where = (f"via {settings.host}:{settings.port}" if settings else
-                 f"to {folder}" if folder else "to the log")
         click.echo(f"Sent {report.sent} message(s) {where}; {report.failed} failed and will be "
                    f"retried; {report.skipped} taken by another sender.")
     return report
+
+
+def _mailer(settings: SmtpSettings | None) -> tuple[SmtpMailer | FolderMailer | LogMailer, str]:
+    """The mailer ``mail_destination`` names, and where it delivers, for the report."""
+    if settings:
+        return SmtpMailer(settings), f"via {settings.host}:{settings.port}"
+    kind, folder = mail_destination()
+    if kind == "folder":
+        sender = text_setting("SMTP_FROM").strip() or "waymark@localhost"
+        return FolderMailer(Path(folder), sender), f"to {folder}"
+    return LogMailer(), "to the log"

@@ -26,15 +26,15 @@ def setting(name: str, default: int) -> int:
 
 
 def text_setting(name: str, default: str = "") -> str:
-    """A text from app config, else from ``WAYMARK_<NAME>`` in the environment (stripped)."""
-    return str(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default))).strip()
+    """A text from app config, else from ``WAYMARK_<NAME>`` in the environment (as is)."""
+    return str(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
 
 
 def mail_destination() -> tuple[str, str]:
     """Where sent messages go: ("smtp", host), ("folder", path) or ("log", "")."""
-    if host := text_setting("SMTP_HOST"):
+    if host := text_setting("SMTP_HOST").strip():
         return "smtp", host
-    if folder := text_setting("MAIL_DIR"):
+    if folder := text_setting("MAIL_DIR").strip():
         return "folder", folder
     return "log", ""
 
