@@ -87,7 +87,8 @@ for path in "$APP"/deploy/systemd/*; do
 done
 systemctl daemon-reload
 # shellcheck disable=SC2086  # one argument per timer
-systemctl enable waymark.target $TIMERS >/dev/null
+systemctl enable waymark.target waymark-notify $TIMERS >/dev/null
+systemctl restart waymark-notify
 for port in $APP_PORTS; do
   systemctl enable "waymark-app@$port" >/dev/null
   systemctl reload-or-restart "waymark-app@$port"

@@ -72,26 +72,32 @@ def test_units_run_gunicorn_with_the_repository_settings():
 
 def test_every_scheduled_command_has_a_timer_a_service_and_a_real_command(app):
     """The deployment runs the commands the README schedules: each timer has its service,
-    a calendar systemd accepts, and a flask command that exists."""
+    a calendar systemd accepts, and a flask command that exists; the outbox sender is a
+    service of its own that the install enables."""
     units = DEPLOY / "systemd"
     timers = sorted(units.glob("*.timer"))
-    assert {t.stem for t in timers} >= {"waymark-backup", "waymark-notify", "waymark-reminders",
-                                        "waymark-snapshot", "waymark-audit",
-                                        "waymark-purge"}
+    assert {t.stem for t in timers} >= {"waymark-backup", "waymark-reminders",
+                                        "waymark-snapshot", "waymark-audit", "waymark-purge"}
     runner = app.test_cli_runner()
     analyze = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
+
+    def command_exists(service: str) -> None:
+        words = re.search(r"^ExecStart=.*?(?:waymark-flask|venv/bin/flask) ((?:[a-z][a-z-]* ?)+)",
+                          service, re.MULTILINE).group(1).split()
+        result = runner.invoke(args=[*words, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, (words, result.output)
+
     for timer in timers:
-        service = (units / f"{timer.stem}.service").read_text()
-        command = re.search(r"^ExecStart=.*?/usr/local/bin/waymark-flask ((?:[a-z][a-z-]* ?)+)",
-                            service, re.MULTILINE).group(1).split()
-        result = runner.invoke(args=[*command, "--help"])
-        assert result.exit_code == 0 and "Usage:" in result.output, (timer.name, result.output)
+        command_exists((units / f"{timer.stem}.service").read_text())
         calendar = re.search(r"^OnCalendar=(.+)$", timer.read_text(), re.MULTILINE).group(1)
         parsed = subprocess.run([analyze, "calendar", calendar], capture_output=True, text=True,
                                 check=False)
         assert parsed.returncode == 0, (timer.name, parsed.stderr)
         assert "WantedBy=timers.target" in timer.read_text()
+    sender = (units / "waymark-notify.service").read_text()
+    command_exists(sender)
+    assert "notify send --every 30" in sender and "WantedBy=waymark.target" in sender
     install = (DEPLOY / "install.sh").read_text()
     assert '"$APP"/deploy/systemd/*' in install  # every unit file is installed...
-    assert "systemctl enable waymark.target $TIMERS" in install  # ...and every timer enabled
+    assert "systemctl enable waymark.target waymark-notify $TIMERS" in install  # ...enabled
     assert "systemctl start waymark.target $TIMERS" in install
