@@ -71,7 +71,14 @@ def test_chain_verifies_after_a_mix_of_events(app_ctx, runner, make_user):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"5 rows, chain intact, head {rows[4].row_hash}"
-    assert runner.invoke(args=["audit", "anchor"]).output.strip() == f"5 {rows[4].row_hash}"
+    check = entries()[5]  # the check's own result, chained after what it checked
+    assert (check.id, check.action, check.outcome, check.prev_hash) == \
+        (6, "audit.verify", "success", rows[4].row_hash)
+    assert check.details == {"rows": 5, "head": rows[4].row_hash}
+    assert runner.invoke(args=["audit", "anchor"]).output.strip() == f"6 {check.row_hash}"
+    assert runner.invoke(args=["audit", "verify", "--no-record"]).output.strip() == \
+        f"6 rows, chain intact, head {check.row_hash}"
+    assert len(entries()) == 6
 
 
 def test_verify_streams_in_batches(app_ctx):
@@ -93,6 +100,9 @@ def test_a_changed_or_removed_row_is_named(app_ctx, runner, statement, bad_id, r
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"BROKEN at row {bad_id}:" in result.output and reason in result.output
+    failed = entries()[-1]  # recorded too, for the admin page
+    assert (failed.action, failed.outcome, failed.details["bad_row"]) == \
+        ("audit.verify", "failure", bad_id)
 
 
 @pytest.mark.parametrize("forged_hash_is_right,bad_id", [(False, 3), (True, 4)])
@@ -388,6 +398,25 @@ def test_admin_page_shows_names_filters_and_pages(world, client, login_as):
     assert "transcript.view" not in denied.split("<tbody>")[1]
     assert client.get("/admin/audit/?outcome=bogus").status_code == 400
     assert client.get("/admin/audit/?action=transcript.view&page=99").status_code == 200
+
+
+def test_admin_page_shows_the_last_check_of_the_chain(world, client, login_as, runner):
+    login_as(world.admin)
+
+    def banner() -> str:
+        html = client.get("/admin/audit/").get_data(as_text=True)
+        return " ".join(html.split('id="chain-check"', 1)[1].split("</p>", 1)[0].split())
+
+    assert "has not been checked in the last 8 days" in banner()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    rows = len(entries()) - 1  # the check's own row comes after what it checked
+    assert f"intact, {rows} rows." in banner()
+    as_attacker("UPDATE audit_entry SET target = 'someone else' WHERE id = 1")
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 1
+    assert "BROKEN at row 1." in banner() and "the row was changed" in banner()
+    as_attacker("UPDATE audit_entry SET at = '2000-01-01 00:00:00' "
+                "WHERE action = 'audit.verify'")
+    assert "has not been checked in the last 8 days" in banner()  # stale checks are none
 
 
 def test_admin_page_costs_the_same_statements_whatever_the_actors(

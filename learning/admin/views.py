@@ -17,7 +17,7 @@ from learning.admin.forms import CertificateSearchForm, IssuerForm, RevokeForm
 from learning.admin.service import audit_page
 from learning.agency.outbox import mail_destination
 from learning.audit.chain import OUTCOMES
-from learning.audit.service import record_audit
+from learning.audit.service import latest_verdict, record_audit
 from learning.certificates.issuer import IssuerError, current_issuer, set_issuer
 from learning.certificates.models import Certificate
 from learning.certificates.service import find_certificate, revoke_certificate
@@ -72,7 +72,8 @@ def audit():
         abort(400)
     rows, more = audit_page(page, action=action, outcome=outcome)
     return render_template("admin/audit.html", rows=rows, page=page, more=more,
-                           action=action, outcome=outcome, outcomes=OUTCOMES)
+                           action=action, outcome=outcome, outcomes=OUTCOMES,
+                           last_check=latest_verdict())
 
 
 @bp.route("/settings/", methods=["GET", "POST"])

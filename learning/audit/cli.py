@@ -5,16 +5,20 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from learning.audit.service import chain_head, verify_chain
+from learning.audit.service import chain_head, record_verdict, verify_chain
 
 audit_cli = AppGroup("audit", help="Check the audit log's hash chain.")
 
 
 @audit_cli.command("verify")
 @click.option("--batch", default=1000, show_default=True, help="Rows read at a time.")
-def verify_command(batch: int) -> None:
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Append the result to the log (the admin audit page shows the last one).")
+def verify_command(batch: int, record: bool) -> None:
     """Recompute every row's hash; exit 1 naming the first row changed, removed or added."""
     verdict = verify_chain(batch)
+    if record:
+        record_verdict(verdict)
     if not verdict.ok:
         click.echo(f"Audit chain BROKEN at row {verdict.bad_id}: {verdict.reason}. "
                    f"{verdict.rows} rows before it are intact.", err=True)

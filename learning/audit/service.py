@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,3 +140,29 @@ def chain_head() -> tuple[int, str]:
     last = db.session.execute(sa.select(AuditEntry.id, AuditEntry.row_hash)
                               .order_by(AuditEntry.id.desc()).limit(1)).first()
     return (last.id, last.row_hash) if last else (0, GENESIS)
+
+
+VERIFY_ACTION = "audit.verify"
+
+
+def record_verdict(verdict: Verdict) -> AuditEntry:
+    """Append the check's result to the log itself (committed), so admins see the last one
+    on the audit page; the row is covered by the next check."""
+    details: dict[str, Any] = {"rows": verdict.rows}
+    if verdict.ok:
+        details["head"] = verdict.head
+    else:
+        details.update(bad_row=verdict.bad_id, reason=verdict.reason)
+    entry = record_audit(None, VERIFY_ACTION, "chain", details,
+                         outcome="success" if verdict.ok else "failure")
+    db.session.commit()
+    return entry
+
+
+def latest_verdict(within: timedelta = timedelta(days=8)) -> AuditEntry | None:
+    """The newest recorded check within ``within`` (bounded by the indexed time, so a log
+    without any check is not scanned whole)."""
+    return db.session.scalar(
+        sa.select(AuditEntry)
+        .where(AuditEntry.at >= utcnow() - within, AuditEntry.action == VERIFY_ACTION)
+        .order_by(AuditEntry.id.desc()).limit(1))
