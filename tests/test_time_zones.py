@@ -85,10 +85,11 @@ def test_officer_chooses_a_zone_and_the_attempt_deadline_shows_in_it(client, mak
     assert _zone_rows("account.time_zone")[-1].details == {"time_zone": "Europe/Paris"}
     attempt_id, location = start(client)
     attempt = attempt_row(attempt_id)
-    attempt.deadline = datetime(2026, 12, 3, 13, 5)  # 14:05 in Paris in winter
+    year = utcnow().year + 1  # always ahead (a passed deadline ends the attempt), in winter
+    attempt.deadline = datetime(year, 1, 15, 13, 5)  # 14:05 in Paris in winter
     db.session.commit()
     html = client.get(location).get_data(as_text=True)
-    assert "closes at 3 Dec 2026, 14:05 CET" in html
+    assert f"closes at 15 Jan {year}, 14:05 CET" in html
     assert " UTC" not in html
 
 
