@@ -354,7 +354,8 @@ def test_a_killed_worker_s_job_is_finished_by_another_worker(
     assert completions_per_officer(course_id()) == dict.fromkeys(officers, 1)
 
 
-def test_jobs_commands_list_retry_and_send_reminders(runner, make_user, officers):
+def test_jobs_commands_list_retry_and_send_reminders(app, runner, make_user, officers,
+                                                     monkeypatch, tmp_path):
     admin = make_user("admin")
     job, _created = enqueue("certificates", {"course_id": course_id(), "pdfs": False}, admin,
                             "cli")
@@ -369,6 +370,13 @@ def test_jobs_commands_list_retry_and_send_reminders(runner, make_user, officers
     assert certificates_per_officer(course_id()) == dict.fromkeys(officers, 1)
     sent = runner.invoke(args=["jobs", "reminders"])
     assert sent.exit_code == 0 and ": done." in sent.output
+    from learning.accounts.passwords import send_reset_link
+
+    monkeypatch.delenv("WAYMARK_SMTP_HOST", raising=False)
+    app.config.update(SMTP_HOST="", MAIL_DIR=str(tmp_path / "mail"))
+    assert send_reset_link(admin)
+    assert runner.invoke(args=["jobs", "reminders"]).exit_code == 0
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1  # the job sends as the CLI does
     worker = runner.invoke(args=["jobs", "worker", "--burst"])
     assert worker.exit_code == 1 and "REDIS_URL is not set" in worker.output
 

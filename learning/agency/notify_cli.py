@@ -207,7 +207,7 @@ def send_command(limit: int | None, every: int | None):
 
 def _send_round(settings: SmtpSettings | None, limit: int | None, *, quiet: bool) -> SendReport:
     """One pass over the outbox; ``quiet`` reports only a pass that sent or failed something."""
-    mailer, where = _mailer(settings)
+    mailer, where = configured_mailer(settings)
     with mailer:
         report = send_pending(mailer, limit)
     if not quiet or report.sent or report.failed:
@@ -216,8 +216,10 @@ def _send_round(settings: SmtpSettings | None, limit: int | None, *, quiet: bool
     return report
 
 
-def _mailer(settings: SmtpSettings | None) -> tuple[SmtpMailer | FolderMailer | LogMailer, str]:
-    """The mailer ``mail_destination`` names, and where it delivers, for the report."""
+def configured_mailer(settings: SmtpSettings | None
+                      ) -> tuple[SmtpMailer | FolderMailer | LogMailer, str]:
+    """The mailer ``mail_destination`` names (``settings``: ``smtp_settings()``), and where
+    it delivers, for a report; the CLI and the reminders job both send through it."""
     if settings:
         return SmtpMailer(settings), f"via {settings.host}:{settings.port}"
     kind, folder = mail_destination()

@@ -136,7 +136,7 @@ def export_compliance(job: Job) -> None:
 
 def send_reminders(job: Job) -> None:
     """Queue this week's digests and send the outbox a chunk at a time (each message once)."""
-    from learning.agency.notify_cli import LogMailer, SmtpMailer, smtp_settings
+    from learning.agency.notify_cli import configured_mailer, smtp_settings
 
     owner = db.session.get(User, job.owner_id) if job.owner_id else None  # None: the CLI
     day = date.fromisoformat(job.params["day"]) if job.params.get("day") else utcnow().date()
@@ -144,10 +144,10 @@ def send_reminders(job: Job) -> None:
     unsent = db.session.scalar(sa.select(sa.func.count(Notification.id))
                                .where(Notification.sent_at.is_(None)))
     steps.advance(job, 0, total=unsent)
-    settings = smtp_settings()
+    mailer, _where = configured_mailer(smtp_settings())
     sent = failed = 0
     size = steps.chunk_size()
-    with SmtpMailer(settings) if settings else LogMailer() as mailer:
+    with mailer:
         while True:
             report = send_pending(mailer, limit=size)
             sent, failed = sent + report.sent, failed + report.failed
