@@ -124,7 +124,17 @@ class SmtpMailer:
             raise MailerError(f"{type(exc).__name__}: {exc}") from exc
 
 
-class FolderMailer:
+class _Unconnected:
+    """A mailer with no connection to open or close."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+class FolderMailer(_Unconnected):
     """Writes each message as an .eml file (mode 0600) into a folder (``MAIL_DIR``).
 
     For a demo or a machine without SMTP: the log redacts the links in reset and
@@ -133,12 +143,6 @@ class FolderMailer:
 
     def __init__(self, folder: Path, sender: str) -> None:
         self.folder, self.sender = folder, sender
-
-    def __enter__(self) -> FolderMailer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
 
     def send(self, message: OutgoingMessage) -> None:
         """Write one message to its own new file, or raise ``MailerError``."""
@@ -152,14 +156,8 @@ class FolderMailer:
         log.info("Message to %s: %s (in %s)", message.to, message.subject, path)
 
 
-class LogMailer:
+class LogMailer(_Unconnected):
     """Writes each message to the log instead of sending it (no SMTP configured)."""
-
-    def __enter__(self) -> LogMailer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
 
     def send(self, message: OutgoingMessage) -> None:
         """Log the message in full, so an operator without SMTP still sees it."""

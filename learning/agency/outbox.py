@@ -20,14 +20,14 @@ from learning.timeutil import utcnow
 BATCH = 200  # rows read per round
 
 
-def setting(name: str, default: int) -> int:
-    """A number from app config, else from ``WAYMARK_<NAME>`` in the environment."""
-    return int(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
-
-
 def text_setting(name: str, default: str = "") -> str:
     """A text from app config, else from ``WAYMARK_<NAME>`` in the environment (as is)."""
     return str(current_app.config.get(name, os.environ.get(f"WAYMARK_{name}", default)))
+
+
+def setting(name: str, default: int) -> int:
+    """A number, read as ``text_setting`` reads a text."""
+    return int(text_setting(name, str(default)))
 
 
 def mail_destination() -> tuple[str, str]:
