@@ -12,6 +12,7 @@ from tests.authoring import LESSON, draft, editor_fields, make_owner, open_draft
 
 FINAL = "quizzes/field-basics/final.yaml"
 FINAL_BANK = "quizzes/field-basics/bank.yaml"
+COURSE_FILE = "courses/field-basics/course.md"
 
 
 @pytest.fixture
@@ -37,6 +38,11 @@ def _denied() -> int:
 @pytest.mark.parametrize(("path", "old", "new"), [
     (FINAL, "max_attempts: 2", "max_attempts: 3"),
     (FINAL_BANK, "Wave them through.", "Let them pass."),  # a bank the final draws from
+    # course.md's certification terms: certified without the final, with a lower pass
+    # mark (finals without their own inherit it), or for longer
+    (COURSE_FILE, "pass_mark: 80", "pass_mark: 80\ncompletion: {lessons: all, assessment: null}"),
+    (COURSE_FILE, "pass_mark: 80", "pass_mark: 10"),
+    (COURSE_FILE, "certificate_validity_months: 24", "certificate_validity_months: 240"),
 ])
 def test_a_change_to_a_final_needs_another_persons_approval(client, login_as, people, path,
                                                             old, new):
@@ -123,6 +129,15 @@ def app_config(app_config, request):
 @pytest.fixture
 def review_for_all():
     return True
+
+
+def test_other_course_md_changes_publish_without_review(client, login_as, people):
+    author, _reviewer = people
+    login_as(author)
+    draft_id = open_draft(client)
+    _edit(client, draft_id, COURSE_FILE, "A fixture course used by the test suite.",
+          "A fixture course the suite uses.")
+    assert client.get(f"/author/drafts/{draft_id}/publish").status_code == 200
 
 
 def test_the_setting_requires_review_for_every_draft(client, login_as, people, review_for_all):

@@ -1,8 +1,9 @@
 """Draft -> in review -> approved -> published: who may move a draft, and when review is needed.
 
 A reviewer never approves a draft they wrote or changed. Review is required for drafts
-that touch a final assessment (its file, or a bank holding questions it draws) and, when
-``AUTHOR_REVIEW_REQUIRED`` is on, for every draft.
+that touch a final assessment (its file, or a bank holding questions it draws) or the
+terms of certification in course.md (the completion rule, the pass mark finals inherit,
+the certificate's validity), and, when ``AUTHOR_REVIEW_REQUIRED`` is on, for every draft.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from learning.author.drafts import DraftError, changed_paths, check_draft, file_
 from learning.author.models import CourseDraft, DraftComment
 from learning.catalogue.models import CourseVersion
 from learning.content import CourseLoad
-from learning.content.frontmatter import LocatedDict, parse_yaml
+from learning.content.frontmatter import LocatedDict, parse_document, parse_yaml
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -50,12 +51,30 @@ def _holds_tags(text: str, path: str, tags: set[str]) -> bool:
     return False
 
 
+# course.md keys that decide who is certified: dropping the final from the completion
+# rule, or lowering the pass mark finals inherit, changes a certificate as much as
+# editing the final does.
+CERTIFICATION_TERMS = ("completion", "pass_mark", "certificate_validity_months")
+
+
+def certification_terms(files: dict[str, str], course_slug: str) -> dict:
+    """The certification keys of the course's course.md as written (absent: None)."""
+    path = f"courses/{course_slug}/course.md"
+    text = files.get(path)
+    meta = parse_document(text, path, []).meta if text is not None else None
+    return {key: (meta or {}).get(key) for key in CERTIFICATION_TERMS}
+
+
 def touches_final(draft: CourseDraft) -> bool:
-    """True when the draft changes a final assessment or a bank feeding one (old or new)."""
+    """True when the draft changes a final assessment, a bank feeding one (old or new), or
+    the certification terms of course.md."""
     base: dict[str, str] = {}
     if draft.base_version_id is not None:
         version = db.session.get(CourseVersion, draft.base_version_id)
         base = dict(version.files) if version else {}
+    if certification_terms(draft.files, draft.course_slug) != \
+            certification_terms(base, draft.course_slug):
+        return True
     final_paths, tags = _final_tags(draft.files)
     old_paths, old_tags = _final_tags(base)
     final_paths |= old_paths
