@@ -5,6 +5,7 @@ JavaScript, and a real RQ worker killed mid-job whose job another worker finishe
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import signal
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from learning.accounts.service import get_or_create_agency
 from learning.agency.reminders_models import Notification
 from learning.agency.service import create_assignment
 from learning.assessments.models import Attempt
@@ -189,6 +191,29 @@ def test_only_the_owner_and_admins_see_a_job(client, login_as, make_user, agency
                                                        "token": new_token()})
     assert response.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 1
+
+
+@pytest.mark.parametrize("change", ["demoted", "moved"])
+def test_a_manager_who_is_demoted_or_moved_loses_their_jobs_results(
+        client, login_as, make_user, agency, officers, change):
+    owner = make_user("manager", agency=agency)
+    job, _created = enqueue("export", {"format": "csv"}, owner, "owned")
+    assert job.state == DONE
+    paths = (f"/jobs/{job.id}", f"/jobs/{job.id}/result")
+    login_as(owner)
+    assert [client.get(path).status_code for path in paths] == [200, 200]
+    client.post("/logout")
+    if change == "demoted":
+        owner.role = "officer"
+    else:
+        owner.agency_id = get_or_create_agency("Agency B", "agency-b").id
+    db.session.commit()
+    login_as(owner)
+    assert [client.get(path).status_code for path in paths] == [404, 404]
+    assert f'href="/jobs/{job.id}"' not in client.get("/jobs/").get_data(as_text=True)
+    client.post("/logout")
+    login_as(make_user("admin"))  # the export is still there for an admin
+    assert client.get(f"/jobs/{job.id}/result").status_code == 200
 
 
 def test_bad_start_requests_are_refused_and_change_nothing(client, login_as, make_user,
@@ -402,7 +427,7 @@ def test_a_database_restart_mid_job_is_waited_out_by_the_worker(app, make_user, 
                                                                      "connection"))
         real.run(job_row)
 
-    monkeypatch.setitem(handlers.KINDS, "certificates", handlers.JobKind(real.label, flaky))
+    monkeypatch.setitem(handlers.KINDS, "certificates", dataclasses.replace(real, run=flaky))
     pauses = []
     worker.perform(job_id, pause=pauses.append)
     done = db.session.get(Job, job_id)

@@ -4,6 +4,8 @@ on the last try, or the queue loses the job. Each ends ``failed`` with a readabl
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from redis import Redis
 from rq.exceptions import AbandonedJobError
@@ -45,7 +47,7 @@ def test_a_job_whose_every_try_dies_is_failed_then_retried_from_its_page(
         redis_app, client, login_as, make_user, agency, monkeypatch, isolated_requests):
     url = redis_app.config["REDIS_URL"]
     real = handlers.KINDS["export"]
-    monkeypatch.setitem(handlers.KINDS, "export", handlers.JobKind(real.label, always_dies))
+    monkeypatch.setitem(handlers.KINDS, "export", dataclasses.replace(real, run=always_dies))
     manager = make_user("manager", agency=agency)
     job, _created = enqueue("export", EXPORT, manager, "dies")
     job_id, manager_id = job.id, manager.id
@@ -114,7 +116,7 @@ def test_a_job_the_queue_failed_or_lost_is_failed_by_the_page_and_the_list(
     work_off(url)
     assert db.session.get(Job, stuck_id).state == DONE
     waiting = Job(kind="export", idempotency_key="down", owner_id=manager_id, params=EXPORT,
-                  state=RUNNING)
+                  agency_id=db.session.get(User, manager_id).agency_id, state=RUNNING)
     db.session.add(waiting)
     db.session.commit()
     redis_app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # a queue that is down says nothing

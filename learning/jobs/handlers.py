@@ -43,10 +43,12 @@ ZIP_MIMETYPE = "application/zip"
 
 @dataclass(frozen=True)
 class JobKind:
-    """A kind of job: its label on the page and the function that runs it."""
+    """A kind of job: its label on the page, the function that runs it, and the role that
+    may start it and see it (admins hold every role)."""
 
     label: object  # a lazy string
     run: Callable[[Job], None]
+    role: str
 
 
 def _owner(job: Job) -> User:
@@ -161,7 +163,7 @@ def send_reminders(job: Job) -> None:
 
 
 KINDS: dict[str, JobKind] = {
-    "certificates": JobKind(_l("Issue certificates"), issue_certificates),
-    "export": JobKind(_l("Compliance export"), export_compliance),
-    "reminders": JobKind(_l("Send reminders"), send_reminders),
+    "certificates": JobKind(_l("Issue certificates"), issue_certificates, "manager"),
+    "export": JobKind(_l("Compliance export"), export_compliance, "manager"),
+    "reminders": JobKind(_l("Send reminders"), send_reminders, "admin"),
 }

@@ -215,18 +215,28 @@ def settle(job: Job) -> Job:
     return job
 
 
+def may_see(viewer: User, job: Job) -> bool:
+    """Admins see every job. Anyone else sees a job they started while they still hold the
+    role its kind needs and belong to the agency it ran for: a manager who is demoted or
+    moved keeps no way into the exports and certificate bundles of the old role."""
+    if viewer.role == "admin":
+        return True
+    kind = KINDS.get(job.kind)
+    return (job.owner_id == viewer.id and kind is not None and viewer.has_role(kind.role)
+            and job.agency_id == viewer.agency_id)
+
+
 def visible_job(viewer: User, job_id: int) -> Job | None:
-    """The job if the viewer started it (admins see every job); None otherwise."""
+    """The job if ``may_see`` allows it; None otherwise."""
     job = db.session.get(Job, job_id)
-    if job is None or (job.owner_id != viewer.id and viewer.role != "admin"):
-        return None
-    return job
+    return job if job is not None and may_see(viewer, job) else None
 
 
 def recent_jobs(viewer: User, limit: int = RECENT) -> list[Job]:
-    """The viewer's own most recent jobs, newest first."""
-    return list(db.session.scalars(sa.select(Job).where(Job.owner_id == viewer.id)
-                                   .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
+    """The viewer's own most recent jobs they may still see, newest first."""
+    jobs = db.session.scalars(sa.select(Job).where(Job.owner_id == viewer.id)
+                              .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit))
+    return [job for job in jobs if may_see(viewer, job)]
 
 
 def all_jobs(limit: int = 100) -> list[Job]:
