@@ -31,6 +31,7 @@ from learning.agency.staff import (
 )
 from learning.agency.staff_import import preview_import
 from learning.agency.staff_models import Invitation
+from learning.core.sealed import unseal
 from learning.extensions import db
 from learning.timeutil import utcnow
 from tests.clients import browsers  # noqa: F401  (fixture)
@@ -92,7 +93,7 @@ def outbox(kind: str) -> list[Notification]:
 
 
 def reset_token_from_outbox() -> str:
-    body = outbox("password_reset")[-1].body
+    body = unseal(outbox("password_reset")[-1].body)
     return re.search(re.escape(BASE_URL) + r"/reset/([A-Za-z0-9_-]+)\n", body).group(1)
 
 
@@ -162,6 +163,22 @@ def test_cli_set_password_ends_sessions_and_tells_the_owner(s, app, runner):
 
 # Password reset, end to end.
 
+def test_a_link_sealed_under_another_secret_key_is_not_sent(s, app, client):
+    client.post("/forgot", data={"email": "ana@a.test"})
+    sent = []
+
+    class Mailer:
+        def send(self, outgoing: OutgoingMessage) -> None:
+            sent.append(outgoing)
+
+    app.secret_key = "another-" + "k" * 56  # rotated between queueing and sending
+    report = send_pending(Mailer())
+    [message] = outbox("password_reset")
+    assert (report.sent, report.failed, sent) == (0, 1, [])
+    assert message.sent_at is None and "another secret key" in message.last_error
+    assert message.body.startswith("sealed:v1:")
+
+
 def test_reset_flow_end_to_end(s, app, client):
     phone = sign_in(app, s.officer)
     login_page = client.get("/login").get_data(as_text=True)
@@ -175,7 +192,7 @@ def test_reset_flow_end_to_end(s, app, client):
     assert "if an account exists" in known.get_data(as_text=True).lower()
 
     [message] = outbox("password_reset")
-    assert message.user_id == s.officer.id and "evil.example" not in message.body
+    assert message.user_id == s.officer.id and "evil.example" not in unseal(message.body)
     token = reset_token_from_outbox()
     [reset] = db.session.scalars(sa.select(PasswordReset)).all()
     assert reset.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -187,8 +204,11 @@ def test_reset_flow_end_to_end(s, app, client):
         def send(self, outgoing: OutgoingMessage) -> None:
             sent.append(outgoing)
 
+    assert token not in message.body and message.body.startswith("sealed:v1:")  # at rest
     send_pending(Mailer())
-    assert [m.to for m in sent] == ["ana@a.test"]
+    assert [m.to for m in sent] == ["ana@a.test"] and f"/reset/{token}\n" in sent[0].body
+    [message] = outbox("password_reset")
+    assert token not in message.body and "/reset/[redacted]" in message.body  # once sent
 
     page = client.get(f"/reset/{token}")
     assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"

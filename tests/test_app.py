@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from learning import create_app
 from learning.config import ConfigurationError
@@ -75,6 +75,38 @@ def test_migrations_build_exactly_the_models(app_config, backend, postgres_url_o
         assert diff == []
         tables = set(sa.inspect(db.engine).get_table_names())
         assert {"user_account", "course_version", "course_lesson", "lesson_progress"} <= tables
+
+
+def test_migration_0032_redacts_links_in_messages_already_sent(app_config, backend,
+                                                               postgres_url_or_none):
+    """Rows sent before sealing lose their live links; unsent rows and reminders are kept."""
+    from learning.accounts.models import User
+    from learning.agency.reminders_models import Notification
+    from learning.timeutil import utcnow
+
+    if backend == "postgresql":
+        app_config["SQLALCHEMY_DATABASE_URI"] = postgres_url_or_none
+    app = create_app(app_config)
+    link = "open https://w.example/reset/AbC_123-xyz\nor https://w.example/invite/Q-9\n"
+    with app.app_context():
+        upgrade()
+        user = User(email="a@a.test", display_name="A", role="officer", active=True)
+        db.session.add(user)
+        db.session.flush()
+        rows = {name: Notification(user_id=user.id, kind=kind, dedupe_key=name, subject="s",
+                                   body=link, sent_at=sent)
+                for name, kind, sent in [("sent", "password_reset", utcnow()),
+                                         ("invited", "invitation", utcnow()),
+                                         ("queued", "welcome", None),
+                                         ("digest", "officer_digest", utcnow())]}
+        db.session.add_all(rows.values())
+        db.session.commit()
+        downgrade(revision="0030")
+        upgrade()
+        db.session.expire_all()
+        bodies = {name: db.session.get(Notification, row.id).body for name, row in rows.items()}
+    redacted = "open https://w.example/reset/[redacted]\nor https://w.example/invite/[redacted]\n"
+    assert bodies == {"sent": redacted, "invited": redacted, "queued": link, "digest": link}
 
 
 @pytest.fixture

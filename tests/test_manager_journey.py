@@ -20,6 +20,7 @@ from learning.agency.staff_csv import parse_staff_csv, sniff_delimiter
 from learning.agency.staff_import import StaffImportError, apply_import, preview_import
 from learning.agency.staff_models import Invitation
 from learning.catalogue.models import Course
+from learning.core.sealed import unseal
 from learning.extensions import db
 from tests.conftest import PASSWORD
 
@@ -285,9 +286,11 @@ def test_ticked_officers_get_invitation_emails(s, app, client, login_as, make_us
     assert "Not invited: Has Password." in listing
     for officer in new:
         [mail] = outbox_for(officer)
-        assert mail.kind == "invitation" and "choose your password" in mail.body
-        link = re.search(r"https://waymark\.example/invite/(\S+)", mail.body)
-        assert link, mail.body
+        body = unseal(mail.body)
+        assert mail.kind == "invitation" and "choose your password" in body
+        assert "/invite/" not in mail.body  # sealed in the database until it is sent
+        link = re.search(r"https://waymark\.example/invite/(\S+)", body)
+        assert link, body
         assert client.get(f"/invite/{link.group(1)}").status_code == 200
     assert outbox_for(using) == []
     assert len(db.session.scalars(sa.select(Invitation)).all()) == 2

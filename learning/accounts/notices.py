@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from learning.accounts.models import User
 from learning.agency.reminders_models import Notification
+from learning.core.sealed import seal
 from learning.core.urls import base_url
 from learning.extensions import db
 from learning.languages.service import language_of
@@ -27,11 +28,13 @@ def public_url(path: str) -> str:
     return base_url() + path
 
 
-def _queue(user: User, kind: str, subject: str, body: str) -> Notification:
-    """Add one message for the user to the outbox (the caller commits)."""
+def _queue(user: User, kind: str, subject: str, body: str, *, holds_link: bool = False
+           ) -> Notification:
+    """Add one message for the user to the outbox (the caller commits); a body holding a
+    live link is sealed until it is sent (``learning.core.sealed``)."""
     notification = Notification(user_id=user.id, kind=kind,
                                  dedupe_key=f"{kind}:{user.id}:{secrets.token_hex(16)}",
-                                 subject=subject, body=body)
+                                 subject=subject, body=seal(body) if holds_link else body)
     db.session.add(notification)
     return notification
 
@@ -46,7 +49,7 @@ def queue_reset_link(user: User, path: str, minutes: int) -> Notification:
                 + "\n\n" + public_url(path) + "\n\n"
                 + _("The link works once. If you did not ask for it, ignore this message: "
                     "your password stays as it is.") + "\n")
-    return _queue(user, PASSWORD_RESET, subject, body)
+    return _queue(user, PASSWORD_RESET, subject, body, holds_link=True)
 
 
 def queue_welcome_link(user: User, path: str, days: int) -> Notification:
@@ -59,7 +62,7 @@ def queue_welcome_link(user: User, path: str, days: int) -> Notification:
                 + "\n\n" + public_url(path) + "\n\n"
                 + _("The link works once. If it has expired, use \"Forgot your password?\" on "
                     "the sign-in page to get a new one.") + "\n")
-    return _queue(user, WELCOME, subject, body)
+    return _queue(user, WELCOME, subject, body, holds_link=True)
 
 
 def queue_password_changed(user: User) -> Notification:

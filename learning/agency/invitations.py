@@ -19,6 +19,7 @@ from learning.accounts.models import User
 from learning.accounts.notices import public_url
 from learning.agency.reminders_models import Notification
 from learning.agency.staff import OfficerNotFound, StaffError, create_invitation
+from learning.core.sealed import seal
 from learning.extensions import db
 from learning.languages.service import language_of
 
@@ -49,7 +50,7 @@ def queue_invitation_mail(officer: User, path: str, expires_at: datetime) -> Not
     notification = Notification(user_id=officer.id, kind=INVITATION_MAIL,
                                 dedupe_key=f"{INVITATION_MAIL}:{officer.id}:"
                                            f"{secrets.token_hex(16)}",
-                                subject=subject, body=body)
+                                subject=subject, body=seal(body))  # a live link
     db.session.add(notification)
     return notification
 

@@ -14,6 +14,8 @@ from flask import current_app
 
 from learning.accounts.models import User
 from learning.agency.reminders_models import Notification
+from learning.core.redact import redact_secrets
+from learning.core.sealed import SealBroken, is_sealed, unseal
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -104,7 +106,8 @@ def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
 
     A message the mailer refuses keeps ``sent_at`` empty, records the error and is
     released for the next run (up to ``REMINDER_MAX_ATTEMPTS`` tries); it is not
-    retried within the same run.
+    retried within the same run. A sealed body (a live link) is opened only here, and
+    kept with its links redacted once sent.
     """
     max_attempts = setting("REMINDER_MAX_ATTEMPTS", 5)
     lease = timedelta(seconds=setting("REMINDER_CLAIM_SECONDS", 900))
@@ -131,13 +134,17 @@ def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
                           Notification.dedupe_key)
                 .join(User, User.id == Notification.user_id)
                 .where(Notification.id == notification_id)).one()
+            sealed = is_sealed(body)
             try:
+                body = unseal(body)
                 mailer.send(OutgoingMessage(to, subject, body, key))
-            except MailerError as exc:
+            except (MailerError, SealBroken) as exc:
                 _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
                 report.failed += 1
                 current_app.logger.warning("Message %s to %s failed: %s", key, to, exc)
                 continue
-            _finish(notification_id, sent_at=utcnow())
+            # Sent: the row keeps what was said, not the link that still works.
+            kept = {"body": redact_secrets(body)} if sealed else {}
+            _finish(notification_id, sent_at=utcnow(), **kept)
             report.sent += 1
     return report
