@@ -325,6 +325,24 @@ def test_step_up_for_role_changes_and_revocation(mfa_app, client, make_user, clo
     assert db.session.get(Certificate, certificate.id).revoked_at is not None
 
 
+@pytest.mark.parametrize("path", [
+    "/admin/settings/",  # issuer and signatory printed on every certificate
+    "/admin/agencies/", "/admin/agencies/1/",
+    "/author/courses/field-basics/members",  # who may change and review a course
+    "/author/drafts/1/publish",
+])
+def test_step_up_for_settings_agencies_course_members_and_publishing(
+        mfa_app, client, make_user, clock, synced, path):
+    secret, _codes = enrolled(client, make_user("admin"), clock)
+    make_stale(client)
+    response = client.post(path, data={"name": "x"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/account/mfa/confirm?next={path}"
+    client.post("/account/mfa/confirm", data={"code": clock.code(secret), "next": path})
+    assert not client.post(path, data={"name": "x"}).headers.get(
+        "Location", "").startswith("/account/mfa/confirm")
+
+
 def test_step_up_for_api_token_creation(mfa_app, client, make_user, clock, agency):
     manager = make_user("manager", agency=agency)
     secret, _codes = enrolled(client, manager, clock)

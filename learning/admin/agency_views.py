@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from learning.access import role_required
+from learning.access import fresh_mfa_required, role_required
 from learning.accounts.forms import AgencyTimeZoneForm
 from learning.accounts.models import Agency, User
 from learning.admin.blueprint import bp
@@ -26,6 +26,7 @@ from learning.extensions import db
 
 @bp.route("/agencies/", methods=["GET", "POST"])
 @role_required("admin")
+@fresh_mfa_required
 def agencies():
     """Every agency, and a form to add one."""
     form = AgencyForm()
@@ -41,6 +42,7 @@ def agencies():
 
 @bp.route("/agencies/<int:agency_id>/", methods=["GET", "POST"])
 @role_required("admin")
+@fresh_mfa_required
 def agency(agency_id: int):
     """An agency's units and managers, and a form to add a unit."""
     found = db.session.get(Agency, agency_id) or abort(404)

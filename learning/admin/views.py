@@ -78,6 +78,7 @@ def audit():
 
 @bp.route("/settings/", methods=["GET", "POST"])
 @role_required("admin")
+@fresh_mfa_required
 def settings():
     """How this instance is configured, and who issues its certificates (editable here)."""
     form = IssuerForm(obj=None if request.method == "POST" else current_issuer())

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from learning.access import role_required
+from learning.access import fresh_mfa_required, role_required
 from learning.agency.service import record_audit
 from learning.author import ownership
 from learning.author.blueprint import bp
@@ -23,6 +23,7 @@ def _slug_or_404(course_slug: str) -> str:
 
 @bp.route("/courses/<course_slug>/members", methods=["GET", "POST"])
 @role_required("trainer")
+@fresh_mfa_required
 def members(course_slug: str):
     """Trainers see a course's owners and editors; admins add or change them."""
     course_slug = _slug_or_404(course_slug)

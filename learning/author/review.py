@@ -72,9 +72,9 @@ def touches_final(draft: CourseDraft) -> bool:
     if draft.base_version_id is not None:
         version = db.session.get(CourseVersion, draft.base_version_id)
         base = dict(version.files) if version else {}
-    if certification_terms(draft.files, draft.course_slug) != \
+    if base and certification_terms(draft.files, draft.course_slug) != \
             certification_terms(base, draft.course_slug):
-        return True
+        return True  # a published course's terms (a new course's final is new anyway)
     final_paths, tags = _final_tags(draft.files)
     old_paths, old_tags = _final_tags(base)
     final_paths |= old_paths

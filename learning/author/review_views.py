@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from learning.access import role_required
+from learning.access import fresh_mfa_required, role_required
 from learning.agency.service import record_audit
 from learning.author import drafts, review
 from learning.author.blueprint import bp
@@ -132,6 +132,7 @@ def _plan(draft):
 
 @bp.route("/drafts/<int:draft_id>/publish", methods=["GET", "POST"])
 @role_required("trainer")
+@fresh_mfa_required
 def publish(draft_id: int):
     """Per changed lesson: the diff, whom it affects, editorial or substantive; then publish."""
     draft = draft_or_abort(draft_id, "edit")
