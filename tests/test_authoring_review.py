@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from learning.audit.models import AuditEntry
+from learning.author import review
 from learning.author.models import DraftComment
 from learning.extensions import db
 from tests.authoring import LESSON, draft, editor_fields, make_owner, open_draft, save
@@ -129,6 +132,21 @@ def app_config(app_config, request):
 @pytest.fixture
 def review_for_all():
     return True
+
+
+@pytest.mark.parametrize("tags", ["tags: [basics/other]", "tags: [unused/tag]", ""])
+def test_a_translated_bank_feeding_a_final_is_judged_by_its_source(client, login_as, people,
+                                                                   tags):
+    """A zip can bring a new translation the browser cannot edit: the questions of a final
+    in another language need review whatever tags the translation file claims (the
+    loaded questions take their tags from the source)."""
+    author, _reviewer = people
+    login_as(author)
+    row = draft(open_draft(client))
+    spanish = re.sub(r"tags: \[[^]]*\]", tags, row.files["quizzes/field-basics/bank.fr.yaml"])
+    row.files = {**row.files, "quizzes/field-basics/bank.es.yaml": spanish}
+    db.session.commit()
+    assert review.touches_final(draft(row.id))
 
 
 def test_other_course_md_changes_publish_without_review(client, login_as, people):

@@ -16,6 +16,7 @@ from learning.author.models import CourseDraft, DraftComment
 from learning.catalogue.models import CourseVersion
 from learning.content import CourseLoad
 from learning.content.frontmatter import LocatedDict, parse_document, parse_yaml
+from learning.content.translations import split_name
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -80,13 +81,26 @@ def touches_final(draft: CourseDraft) -> bool:
     final_paths |= old_paths
     tags |= old_tags
     for path in changed_paths(draft):
-        if path in final_paths:
-            return True
-        for text in (draft.files.get(path), base.get(path)):
-            if text is not None and path.startswith("quizzes/") and _holds_tags(text, path,
-                                                                                   tags):
+        # A translation is judged by its source file: its own tags (or their absence)
+        # decide nothing, since its questions are the source's questions in other words.
+        source = _translation_source(path)
+        for judged in (path, source) if source else (path,):
+            if judged in final_paths:
                 return True
+            for text in (draft.files.get(judged), base.get(judged)):
+                if text is not None and judged.startswith("quizzes/") and \
+                        _holds_tags(text, judged, tags):
+                    return True
     return False
+
+
+def _translation_source(path: str) -> str | None:
+    """``quizzes/c/bank.yaml`` for ``quizzes/c/bank.fr.yaml``; None for other files."""
+    folder, _, name = path.rpartition("/")
+    parts = split_name(name)
+    if parts is None or not name.endswith((".yaml", ".yml")):
+        return None
+    return f"{folder}/{parts[0]}.{name.rsplit('.', 1)[1]}"
 
 
 def review_required(draft: CourseDraft, required_for_all: bool) -> bool:
