@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+from tests.pgserver import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -14,6 +19,22 @@ DEPLOY = ROOT / "deploy"
 def render_site(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["sh", str(DEPLOY / "nginx-site.sh"), *args], capture_output=True,
                           text=True, check=False)
+
+
+def nginx_with_site(tmp_path: Path, site: str) -> list[str]:
+    """An nginx.conf in tmp_path that includes the site; the command that runs it."""
+    (tmp_path / "waymark.conf").write_text(site)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n"
+        + "".join(f"  {kind}_temp_path {temp}/{kind};\n"
+                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + f"  include {tmp_path}/waymark.conf;\n}}\n")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+            "-e", str(tmp_path / "error.log")]
 
 
 def test_nginx_site_proxies_to_every_app_server_and_nginx_accepts_it(tmp_path):
@@ -25,21 +46,34 @@ def test_nginx_site_proxies_to_every_app_server_and_nginx_accepts_it(tmp_path):
     for header in ("X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme",
                    "X-Request-Id $request_id", "client_max_body_size 6m"):
         assert header in text
-    (tmp_path / "waymark.conf").write_text(text)
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\n  access_log off;\n"
-        + "".join(f"  {kind}_temp_path {temp}/{kind};\n"
-                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        + f"  include {tmp_path}/waymark.conf;\n}}\n")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    checked = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c",
-                              str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+    checked = subprocess.run([*nginx_with_site(tmp_path, text), "-t"],
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
     assert "test is successful" in checked.stderr
+
+
+def test_nginx_access_log_holds_no_link_token_code_or_query(tmp_path):
+    port = free_port()
+    site = render_site("127.0.0.1", str(ROOT / "static"), str(free_port())).stdout
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
+        "listen [::]:80;", "").replace("/var/log/nginx/access.log", str(tmp_path / "access.log"))
+    command = nginx_with_site(tmp_path, site)
+    subprocess.run(command, check=True, capture_output=True)  # starts, then daemonises
+    secrets = ["ResetTok3n", "Invite-T0ken", "VerifyC0de", "Payl0ad", "Cert1ficate", "Nexttok"]
+    try:
+        for path in ("/reset/ResetTok3n", "/invite/Invite-T0ken?next=/Nexttok",
+                     "/verify/VerifyC0de?p=Payl0ad", "/certificates/Cert1ficate.pdf",
+                     "/courses/?token=Nexttok"):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                             headers={"Referer": "http://x/reset/ResetTok3n"})
+            with contextlib.suppress(urllib.error.HTTPError):  # no app server: 502
+                urllib.request.urlopen(request, timeout=10).close()
+    finally:
+        subprocess.run([*command, "-s", "stop"], check=False, capture_output=True)
+    log = (tmp_path / "access.log").read_text()
+    assert log.count("\n") == 5, log
+    assert [secret for secret in secrets if secret in log] == []
+    assert '"GET /reset/[redacted] HTTP/1.1" 502' in log and "GET /courses/ HTTP" in log
 
 
 def test_nginx_site_refuses_odd_arguments():
