@@ -53,6 +53,15 @@ def test_csv_export_neutralises_formulas(client, login_as, manager):
     assert {row[5] for row in rows[1:]} == {"2020-01-31"}
 
 
+def test_the_staff_import_template_neutralises_a_unit_named_like_a_formula(
+        client, login_as, make_user, make_unit, agency):
+    make_unit(agency, "=HYPERLINK(\"http://evil.example\",\"Open\")")
+    login_as(make_user("manager", agency=agency))
+    rows = list(csv.reader(io.StringIO(client.get(
+        "/agency/staff/import/template.csv").get_data(as_text=True))))
+    assert rows[1][2] == "'=HYPERLINK(\"http://evil.example\",\"Open\")"
+
+
 def test_xlsx_export_keeps_text_as_text_and_dates_as_dates(client, login_as, manager):
     """XLSX cells hold the names exactly, as strings (never formulas); dates are dates."""
     login_as(manager)

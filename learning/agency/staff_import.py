@@ -29,6 +29,7 @@ from learning.agency.staff_csv import (  # noqa: F401 (re-exported: the import's
     parse_staff_csv,
 )
 from learning.agency.staff_models import PendingStaffImport
+from learning.core.spreadsheets import spreadsheet_safe
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -237,7 +238,8 @@ def template_csv(manager: User) -> str:
              if manager.unit_id in (None, unit.id)]
     unit = units[0].name if units else _("North Post")
     example = (_("officer@example.org"), _("Firstname Lastname"), unit)
-    return ",".join(COLUMNS) + "\r\n" + ",".join(_csv_cell(v) for v in example) + "\r\n"
+    return ",".join(COLUMNS) + "\r\n" + ",".join(_csv_cell(spreadsheet_safe(v))
+                                                for v in example) + "\r\n"
 
 
 def _csv_cell(value: str) -> str:
