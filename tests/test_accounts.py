@@ -143,6 +143,13 @@ def test_users_cli_create_and_set_password(runner, app_ctx, agency, make_unit):
     assert result.exit_code != 0 and "No user" in result.output
 
 
+def test_demo_command_refuses_outside_debug_mode(app, runner, app_ctx):
+    app.testing = False  # as in production: neither debug nor testing
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0 and "never in production" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
 def test_demo_command_is_idempotent(runner, app_ctx):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and first.output.count("(new)") == 4

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from learning.accounts.mfa import reset_mfa
@@ -143,7 +144,16 @@ def ensure_demo_assignment(today: date) -> str | None:
 
 @click.command("demo")
 def demo_command():
-    """Create the demo agency and accounts (never run in production)."""
+    """Create the demo agency and accounts (never run in production).
+
+    The accounts' password is printed here and in the README, so an admin account made
+    by this command in production would be anyone's: it runs only in debug mode (``make
+    run`` sets FLASK_DEBUG=1) or under the tests.
+    """
+    if not (current_app.debug or current_app.testing):
+        raise click.ClickException(
+            "flask demo creates accounts whose password is public; it runs only in debug "
+            "mode (FLASK_DEBUG=1, as make run sets it), never in production.")
     created = ensure_demo_accounts()
     assigned = ensure_demo_assignment(utcnow().date())
     if assigned:
