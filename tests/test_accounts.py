@@ -103,6 +103,33 @@ def test_forms_require_csrf_tokens(app, client, make_user):
     assert client.get("/courses/").status_code == 200
 
 
+def test_a_form_refused_for_its_csrf_token_says_why_and_leads_back(app, client, make_user):
+    """Signed out in another tab, then a button pressed on an old page: not a bare 400."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    user = make_user("officer")
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    page = csrf_token_from(client.get("/account/password").get_data(as_text=True))
+    stale = client.post("/logout", data={"csrf_token": "not-the-token"})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 400 and "This page is out of date" in html  # still signed in
+    assert "Sign in again" not in html
+    client.post("/logout", data={"csrf_token": page})
+    lesson = "http://localhost/courses/field-basics/first-steps/"
+    refused = client.post("/logout", data={"csrf_token": page}, headers={"Referer": lesson})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Your session has ended" in html
+    assert 'href="/login?next=/courses/field-basics/first-steps/"' in html
+    assert "<header" in html  # the site's own page, not Werkzeug's
+    elsewhere = client.post("/logout", data={"csrf_token": page},
+                            headers={"Referer": "https://evil.example/courses/"})
+    assert 'href="/login"' in elsewhere.get_data(as_text=True)
+    autosave = client.post("/logout", data={"csrf_token": page},
+                           headers={"Accept": "application/json"})
+    assert autosave.status_code == 400 and autosave.get_json()["signed_out"] is True
+    assert "signed out" in autosave.get_json()["error"]
+
+
 def test_passwords_are_hashed_with_rfc_9106_parameters():
     """The suite signs in with argon2's cheapest parameters (tests/conftest.py); the app
     itself hashes with argon2id, 3 passes over 64 MiB."""

@@ -120,8 +120,14 @@ def test_assessment_answers_survive_a_reload(app, synced, live_server, browser, 
     page.wait_for_url("**/attempts/*/")
 
     status = page.locator("#save-status")
+    count = page.locator("#answered-count")
+    expect(count).to_have_text(re.compile(r"^0 of \d+ questions answered$"))
     page.locator("#question-smuggling-ends").get_by_label("True").check()
     expect(status).to_have_text(re.compile(r"^Saved at"))
+    expect(count).to_have_text(re.compile(r"^1 of \d+ questions answered$"))  # no reload
+    nav = page.locator('.question-nav a[href="#question-smuggling-ends"]')
+    expect(nav).to_have_class("answered")
+    expect(nav).to_contain_text("(answered)")
     with page.expect_response(lambda r: r.url.endswith("/save")) as saved:
         page.locator("#question-recovery-days input[type=text]").fill("30")  # sent after a pause
     assert saved.value.json() == {"saved": ["recovery-days"], "stale": []}
@@ -140,3 +146,37 @@ def test_assessment_answers_survive_a_reload(app, synced, live_server, browser, 
     assert attempt.status == "submitted"
     assert attempt.results["smuggling-ends"] == 1 and attempt.results["recovery-days"] == 1
     page.close()
+
+
+def test_autosave_after_signing_out_elsewhere_says_so_and_stops(app, synced, live_server,
+                                                                browser, make_user):
+    """Signed out in another tab: the attempt page says why saving stopped, in French too,
+    and does not retry for ever as if the connection were down."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    officer = make_user("officer", email="reader@example.test")
+    officer.language = "fr"
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.locator("input[name=email]").fill(officer.email)
+    page.locator("input[name=password]").fill("correct-horse-battery")
+    page.locator("main form [type=submit]").first.click()
+    page.goto(f"{live_server}/courses/field-basics/assessments/final/")
+    page.locator("main form button.button").first.click()
+    page.wait_for_url("**/attempts/*/")
+    saves = []
+    page.on("response", lambda r: saves.append(r.status) if r.url.endswith("/save") else None)
+    page.locator("#question-smuggling-ends input[value=true]").check()
+    status = page.locator("#save-status")
+    expect(status).not_to_have_text(re.compile(r"^(Saving|Saved at)"))  # French
+    expect(status).to_have_text(re.compile(r"\d\d:\d\d"))
+    other = context.new_page()  # the same officer's other tab signs out
+    other.goto(f"{live_server}/courses/")
+    other.locator("form[action='/logout'] button").click()
+    other.close()
+    page.locator("#question-smuggling-ends input[value=false]").check()
+    expect(status).to_contain_text("déconnecté")
+    page.wait_for_timeout(2500)  # a retry would have come after 1 s
+    assert saves == [200, 400]
+    context.close()

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from learning.audit.service import record_audit
+from learning.core.errors import csrf_failure_page
 from learning.extensions import db
 
 
@@ -27,9 +28,9 @@ def _audit_forbidden(response: Response) -> Response:
 
 
 def _csrf_failed(error: CSRFError):
-    """A form posted without a valid CSRF token: refused with 400, and recorded."""
+    """A form posted without a valid CSRF token: refused with 400, recorded, and explained."""
     _record_denied("csrf", error.code or 400)
-    return error
+    return csrf_failure_page(error.code or 400)
 
 
 def register(app: Flask) -> None:

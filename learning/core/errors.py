@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from learning.extensions import db
@@ -51,6 +54,42 @@ def error_page(error: HTTPException):
     title, message = PAGES.get(status, GENERIC)
     return render_template("errors/error.html", status=status, title=title, message=message,
                            detail=_detail(error)), status
+
+
+SIGNED_OUT = (_l("Your session has ended"),
+              _l("You were signed out (in this or another tab, or after a long time away), "
+                 "so this was not saved. Sign in again and carry on: everything saved "
+                 "before is kept."))
+STALE_PAGE = (_l("This page is out of date"),
+              _l("It was opened before you last signed in, so it was not sent and nothing "
+                 "changed. Go back, reload the page and try again."))
+AUTOSAVE_SIGNED_OUT = _l("You are signed out, so answers are not being saved. Sign in "
+                         "again in a new tab, then come back: answers saved before are kept.")
+
+
+def _page_it_came_from() -> str | None:
+    """The path of the page that sent the form, when it is one of ours."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+def csrf_failure_page(status: int):
+    """A form refused for its CSRF token: almost always a session that ended (signed out
+    elsewhere, or expired) or a page older than the last sign-in. Say which, in the
+    site's layout or as JSON for the autosave script, with the way back."""
+    signed_in = current_user.is_authenticated
+    if request.accept_mimetypes.best == "application/json":
+        message = STALE_PAGE[1] if signed_in else AUTOSAVE_SIGNED_OUT
+        return jsonify(error=str(message), signed_out=not signed_in), status
+    title, message = STALE_PAGE if signed_in else SIGNED_OUT
+    back = _page_it_came_from()
+    link = None if signed_in else (_l("Sign in again"),
+                                   url_for("accounts.login", next=back) if back
+                                   else url_for("accounts.login"))
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           detail=None, link=link), status
 
 
 def server_error(error: InternalServerError):
