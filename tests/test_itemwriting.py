@@ -44,6 +44,11 @@ def test_every_rule_reports_at_its_line_and_nothing_else():
         f"{q}/flaws.yaml:33: warning: question 'lower-except': " + NEGATIVE.format("except"),
         f"{q}/flaws.yaml:43: warning: question 'tick-all': ticking every option earns 67% of the "
         "points (at most 50%): add plausible wrong options",
+        f"{q}/flaws.yaml:54: warning: question 'hedged-key': the correct option is the only one "
+        "that is qualified ('may', 'usually'...): qualify a distractor too",
+        f"{q}/flaws.yaml:64: warning: question 'absolute-others': every distractor says 'always', "
+        "'never', 'only' or the like and the correct option does not: give a distractor a "
+        "qualified form too",
         f"{q}/longest.yaml:1: warning: the correct option is the longest (or tied) in 2 of 3 "
         "single-choice questions (67%; at most 35%): long-key, tied-key",
         f"{q}/longest.yaml:2: warning: question 'long-key': the correct option is far longer "
@@ -51,7 +56,8 @@ def test_every_rule_reports_at_its_line_and_nothing_else():
         f"{q}/truefalse.yaml:1: warning: 5 of 6 true/false questions are true (83%; at most 70% "
         "either way)",
     ]
-    # Not flagged: balanced.yaml (key longest in 1 of 3 = 33%, "at least", **not**, NOT, a
+    # Not flagged: absolute-where-the-law-is (the key is absolute too, as the law is),
+    # balanced.yaml (key longest in 1 of 3 = 33%, "at least", **not**, NOT, a
     # "not" before the question sentence, tick-all = exactly 50%), truefalse-few.yaml (3 items),
     # check-scores.yaml (shows scores only) and check-own.yaml (its own questions).
 
@@ -80,9 +86,10 @@ def test_far_longer_needs_both_ratio_and_margin(key, other, flagged):
 def test_testwise_expected_score_of_the_final_pool(course):
     final = course.quizzes.assessment("final")
     # longest 1 + 1/2 + 0; balanced 1/2 + 0 + 0 + 1/2 (tick all: 2 right, 1 wrong);
-    # flaws 0 + 0 + 0 + 0 + 2/3; true/false 5 true of 6: 5. All 18 items worth 1 point.
+    # flaws 0 + 0 + 0 + 0 + 2/3 + 0 + 0 + 0 (the wording-cue items' keys are not the
+    # longest); true/false 5 true of 6: 5. All 21 items worth 1 point.
     assert expected_testwise(pool(course.quizzes, final)) == pytest.approx(
-        (1 + 0.5 + 0.5 + 0.5 + 2 / 3 + 5) / 18)
+        (1 + 0.5 + 0.5 + 0.5 + 2 / 3 + 5) / 21)
 
 
 def test_testwise_guessing_matches_the_real_grading():

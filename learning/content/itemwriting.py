@@ -27,6 +27,12 @@ NEGATIVE_WORD = re.compile(r"\b(not|except|least)\b", re.I)
 BOLD = re.compile(r"(\*\*|__)(.+?)\1", re.S)
 SENTENCE_END = re.compile(r"(?<=[.?!:])[\"'”’)]?\s+(?=[A-Z(\"'“‘])")
 LISTED_IDS = 5
+# Words that mark an option as qualified ("may") or absolute ("always"): when only the key
+# is qualified, or only the key is free of absolutes, its wording gives it away.
+HEDGE = re.compile(r"\b(may|might|usually|often|possibly|likely|perhaps|sometimes|can be|"
+                   r"could|generally|not necessarily)\b", re.I)
+ABSOLUTE = re.compile(r"\b(always|never|only|every|all|automatically|whatever|none|no one|"
+                      r"nothing)\b", re.I)
 
 
 def _ids(ids: list[str]) -> str:
@@ -142,6 +148,38 @@ def tick_all_items(quizzes: QuizSet) -> list[Problem]:
     return problems
 
 
+def wording_cue(question: Question) -> str | None:
+    """'hedged' or 'absolute' when the key alone is qualified, or alone free of absolutes
+    (at least two distractors); None otherwise."""
+    key = [c.text for c in question.spec["options"] if c.correct]
+    others = [c.text for c in question.spec["options"] if not c.correct]
+    if len(key) != 1 or len(others) < 2:
+        return None
+    if HEDGE.search(key[0]) and not any(HEDGE.search(text) for text in others):
+        return "hedged"
+    if not ABSOLUTE.search(key[0]) and all(ABSOLUTE.search(text) for text in others):
+        return "absolute"
+    return None
+
+
+def wording_cue_items(quizzes: QuizSet) -> list[Problem]:
+    """In what a final can draw, a single-choice key marked out by its wording: the only
+    option saying "may" or "usually", or the only one without "always", "never", "only"."""
+    problems = []
+    drawable = {part.id: part for final in quizzes.assessments if final.final
+                for top in pool(quizzes, final) for part in top.gradable()}
+    for q in drawable.values():
+        cue = wording_cue(q) if q.kind == "single" else None
+        if cue == "hedged":
+            problems.append(_warn(q, "the correct option is the only one that is qualified "
+                                     "('may', 'usually'...): qualify a distractor too"))
+        elif cue == "absolute":
+            problems.append(_warn(q, "every distractor says 'always', 'never', 'only' or the "
+                                     "like and the correct option does not: give a distractor "
+                                     "a qualified form too"))
+    return problems
+
+
 def answer_showing_checks(quizzes: QuizSet) -> list[Problem]:
     """A knowledge check that shows answers must not be able to draw a final's questions."""
     problems = []
@@ -162,7 +200,7 @@ def answer_showing_checks(quizzes: QuizSet) -> list[Problem]:
 
 RULES: tuple[Callable[[QuizSet], list[Problem]], ...] = (
     key_longest_banks, key_far_longer_items, all_or_none_options, negative_stems,
-    true_false_balance, tick_all_items, answer_showing_checks,
+    true_false_balance, tick_all_items, answer_showing_checks, wording_cue_items,
 )
 
 
