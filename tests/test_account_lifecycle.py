@@ -113,6 +113,10 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(s, app):
                                                  "confirm": NEW_PASSWORD})
     assert wrong.status_code == 400
     assert "The current password is not correct." in wrong.get_data(as_text=True)
+    same = desk.post("/account/password", data={"current": PASSWORD, "password": PASSWORD,
+                                                "confirm": PASSWORD})
+    assert same.status_code == 400
+    assert "the same as the current one" in same.get_data(as_text=True)
     assert not is_anonymous(phone)
     done = desk.post("/account/password", data={"current": PASSWORD, "password": NEW_PASSWORD,
                                                 "confirm": NEW_PASSWORD})

@@ -117,7 +117,8 @@ def test_import_with_new_units_over_http(s, client, login_as):
     fields = confirm_fields(page)
     refused = client.post("/agency/staff/import/confirm", data=fields)
     assert refused.status_code == 422
-    assert "there is no unit named &#39;Harbour&#39;" in refused.get_data(as_text=True)
+    assert "tick the box to create the new units" in refused.get_data(as_text=True)
+    assert 'name="create_units"' in refused.get_data(as_text=True)  # asked again
     assert unit_names(s.agency.id) == ["North Post"]
     done = client.post("/agency/staff/import/confirm", data={**fields, "create_units": "y"})
     assert done.status_code == 302

@@ -295,6 +295,23 @@ def test_new_officers_of_an_assigned_unit_are_assigned(s, synced):
     assert sorted(r.officer.name for r in rows) == ["Ana Silva", "Cleo Marsh"]
 
 
+def test_confirming_without_the_new_units_box_asks_again_and_imports_nothing(s, client,
+                                                                            login_as):
+    login_as(s.manager)
+    before = users_snapshot()
+    page = upload(client, csv_bytes("email,name,unit", "eve@a.test,Eve Stone,East Gate"))
+    fields = confirm_fields(page.get_data(as_text=True))
+    response = client.post("/agency/staff/import/confirm", data=fields)  # box not ticked
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "tick the box to create the new units" in html
+    assert "East Gate" in html and 'name="create_units"' in html  # the same preview again
+    assert "Correct it and upload the file again" not in html
+    assert users_snapshot() == before
+    done = client.post("/agency/staff/import/confirm", data={**confirm_fields(html),
+                                                             "create_units": "y"})
+    assert done.status_code == 302 and users_snapshot() != before
+
+
 # Unit managers and other agencies.
 
 def test_a_unit_manager_sees_and_imports_only_their_unit(s, client, login_as, make_user):

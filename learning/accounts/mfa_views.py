@@ -109,7 +109,8 @@ def confirm():
         throttle.record_failure(keys)
         audit_attempt(user.email, "failure", {"step": "confirm"})
         db.session.commit()
-        flash(_("This code is not correct."), "error")
+        flash(_("This code is not correct, or it was used already (each code works once). "
+                "Enter the next code your app shows."), "error")
         return render_template("accounts/mfa_confirm.html", form=form), 401
     return render_template("accounts/mfa_confirm.html", form=form), \
         400 if form.errors else 200

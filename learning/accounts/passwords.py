@@ -160,6 +160,9 @@ def change_password(user: User, current: str, new: str) -> None:
         record_audit(user, "password.change", user.email, outcome="failure")
         db.session.commit()
         raise AccountError(_("The current password is not correct."))
+    if new == current:  # nothing would change, yet every other session would end
+        raise AccountError(_("The new password is the same as the current one: choose "
+                             "another."))
     set_password(user, new)
     queue_password_changed(user)
     record_audit(user, "password.change", user.email)

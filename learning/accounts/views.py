@@ -149,7 +149,8 @@ def login_mfa():
             throttle.record_failure(keys)
             audit_attempt(user.email, "failure", {"step": "second factor"})
             db.session.commit()
-            flash(_("This code is not correct."), "error")
+            flash(_("This code is not correct, or it was used already (each code works once). "
+                    "Enter the next code your app shows."), "error")
             return render_template("accounts/login_mfa.html", form=form), 401
         target = state.get("next")
         return _complete(user, state.get("remember", False),

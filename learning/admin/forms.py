@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
@@ -65,7 +65,7 @@ class RoleForm(FlaskForm):
 class NewUserForm(FlaskForm):
     """A new account; its owner chooses the password through an e-mailed link."""
 
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     display_name = StringField(_l("Name as printed on certificates"),
                                validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=RoleForm.role.kwargs["choices"])

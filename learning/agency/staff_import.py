@@ -218,9 +218,8 @@ def stash_upload(manager: User, data: bytes) -> PendingStaffImport:
     return pending
 
 
-def apply_pending_import(manager: User, pending_id: int, sha256: str,
-                         create_units: bool = False) -> ImportPreview:
-    """Apply the upload this manager previewed, checked against the digest the preview showed."""
+def _pending(manager: User, pending_id: int, sha256: str) -> PendingStaffImport:
+    """The upload this manager previewed, checked against the digest the preview showed."""
     agency_id = agency_of(manager)
     pending = db.session.scalar(sa.select(PendingStaffImport).where(
         PendingStaffImport.id == pending_id, PendingStaffImport.uploaded_by == manager.id,
@@ -229,6 +228,19 @@ def apply_pending_import(manager: User, pending_id: int, sha256: str,
     if pending is None or not hmac.compare_digest(pending.sha256, sha256 or ""):
         raise StaffImportError([Problem(None, _(
             "This upload is no longer available. Upload the file again."))])
+    return pending
+
+
+def pending_preview(manager: User, pending_id: int, sha256: str) -> ImportPreview:
+    """The preview of an upload waiting for confirmation, as it was shown."""
+    return preview_import(manager, _pending(manager, pending_id, sha256).content,
+                          create_units=True)
+
+
+def apply_pending_import(manager: User, pending_id: int, sha256: str,
+                         create_units: bool = False) -> ImportPreview:
+    """Apply the upload this manager previewed, checked against the digest the preview showed."""
+    pending = _pending(manager, pending_id, sha256)
     return apply_import(manager, pending.content, pending, create_units)
 
 

@@ -97,6 +97,14 @@ def confirm_import():
     if not form.validate_on_submit():
         abort(400)
     try:
+        if not form.create_units.data:  # the file names units the agency lacks: ask again
+            preview = staff_import.pending_preview(current_user, form.pending_id.data,
+                                                   form.sha256.data)
+            if preview.missing_units:
+                flash(_("Nothing was imported: tick the box to create the new units, or "
+                        "correct the unit names and upload the file again."), "error")
+                return render_template("agency/staff_import.html", preview=preview,
+                                       form=StaffUploadForm(formdata=None), confirm=form), 422
         result = staff_import.apply_pending_import(current_user, form.pending_id.data,
                                                    form.sha256.data, form.create_units.data)
     except staff_import.StaffImportError as exc:

@@ -255,8 +255,9 @@ def grant_attempts(user_id: int, course_id: int):
     record_audit(current_user, "attempts.grant", person.email,
                  {"course_id": course_id, "attempts_set_aside": count})
     db.session.commit()
-    flash(_("%(name)s can take the final assessment again.", name=person.display_name),
-          "success")
+    flash(_("%(name)s has a new set of attempts at the final assessment. The usual wait "
+            "after an attempt, if the assessment sets one, still applies.",
+            name=person.display_name), "success")
     return redirect(url_for(".officer", user_id=user_id))
 
 
