@@ -177,6 +177,24 @@ def test_demo_command_refuses_outside_debug_mode(app, runner, app_ctx):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
+def test_the_demo_trainer_owns_a_course_and_others_are_told_how_to_get_one(
+        client, login_as, synced, make_user):
+    from learning.accounts.cli import ensure_demo_accounts, ensure_demo_authoring
+
+    ensure_demo_accounts()
+    assert ensure_demo_authoring("field-basics") is True
+    assert ensure_demo_authoring("field-basics") is False  # once
+    assert ensure_demo_authoring("no-such-course") is False
+    client.post("/login", data={"email": "trainer@example.org", "password": "waymark-demo"})
+    page = client.get("/author/drafts/").get_data(as_text=True)
+    assert "/author/courses/field-basics/draft" in page and "cannot edit any" not in page
+    client.post("/logout")
+    login_as(make_user("trainer"))
+    page = client.get("/author/drafts/").get_data(as_text=True)
+    assert "/author/courses/field-basics/draft" not in page
+    assert "You cannot edit any of these courses yet" in page
+
+
 def test_demo_command_is_idempotent(runner, app_ctx):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and first.output.count("(new)") == 4

@@ -111,6 +111,13 @@ def test_problems_are_shown_inline_with_line_numbers(client, trainer):
     page = client.get(f"/author/drafts/{draft_id}/", query_string={"file": LESSON})
     html = page.get_data(as_text=True)
     assert "line 3</code> <strong>error</strong>" in html
+    # From another file, the problem is listed with a link to the file that has it.
+    other = client.get(f"/author/drafts/{draft_id}/",
+                       query_string={"file": "courses/field-basics/course.md"})
+    html = other.get_data(as_text=True)
+    assert "1 problem in other files of this draft." in html
+    assert (f'<a href="/author/drafts/{draft_id}/?file=courses/field-basics/first-steps.md">'
+            f"<code>{LESSON}</code></a> <code>line 3</code> <strong>error</strong>") in html
     # The script's debounced check: unsaved text, problems as JSON with their lines.
     response = client.post(f"/author/drafts/{draft_id}/check",
                            headers={"Accept": "application/json"},

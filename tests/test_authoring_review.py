@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -63,6 +64,14 @@ def test_a_change_to_a_final_needs_another_persons_approval(client, login_as, pe
     assert draft(draft_id).state == "in_review" and _denied() == 1
     client.post("/logout")
     login_as(reviewer)
+    # Before approving, the reviewer reads every changed file against the published one.
+    editor = client.get(f"/author/drafts/{draft_id}/").get_data(as_text=True)
+    assert f'href="/author/drafts/{draft_id}/differences"' in editor
+    diff = client.get(f"/author/drafts/{draft_id}/differences").get_data(as_text=True)
+    assert f"<code>{path}</code>" in diff and diff.count('class="diff"') == 1
+    lines = unescape(diff).splitlines()
+    assert any(line.startswith("+") and new.splitlines()[-1] in line for line in lines)
+    assert old in new or any(line.startswith("-") and old in line for line in lines)
     assert client.post(f"/author/drafts/{draft_id}/approve").status_code == 302
     assert draft(draft_id).state == "approved" and draft(draft_id).reviewer_id == reviewer.id
     assert client.post(f"/author/drafts/{draft_id}/publish",

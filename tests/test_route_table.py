@@ -99,6 +99,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     # No draft exists in this world: trainers and admins get a 404, everyone else is refused.
     "author.editor": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
     "author.questions": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
+    "author.changes": (NO_DRAFT, (302, 403, 403, 404, 403, 403, 404)),
     # A draft's image: a 404 for everyone who may not edit or review that draft.
     "author.draft_media": ({**NO_DRAFT, "sha256": "{diagram}", "extension": "png"},
                            (302, 404, 404, 404, 404, 404, 404)),

@@ -19,6 +19,7 @@ from learning.accounts.service import (
 )
 from learning.agency.models import Assignment
 from learning.agency.service import create_assignment, record_audit
+from learning.catalogue.models import Course
 from learning.catalogue.service import published_courses
 from learning.extensions import db
 from learning.timeutil import utcnow
@@ -142,6 +143,24 @@ def ensure_demo_assignment(today: date) -> str | None:
     return version.title
 
 
+def ensure_demo_authoring(course_slug: str = "using-waymark") -> bool:
+    """Make the demo trainer an owner of the platform's own course, so "Edit" works on a
+    first visit (other courses need an admin to grant it, as in production)."""
+    from learning.author.models import CourseMember
+    from learning.author.ownership import grant
+
+    trainer = find_user_by_email(DEMO_USERS[1][0])
+    if trainer is None or db.session.scalar(
+            sa.select(Course.id).where(Course.slug == course_slug)) is None:
+        return False
+    if db.session.scalar(sa.select(CourseMember.id).where(
+            CourseMember.course_slug == course_slug, CourseMember.user_id == trainer.id)):
+        return False
+    grant(course_slug, trainer.email, "owner", None)
+    db.session.commit()
+    return True
+
+
 @click.command("demo")
 def demo_command():
     """Create the demo agency and accounts (never run in production).
@@ -158,6 +177,8 @@ def demo_command():
     assigned = ensure_demo_assignment(utcnow().date())
     if assigned:
         click.echo(f"Assigned '{assigned}' to {DEMO_USERS[0][3]}, due in 30 days.")
+    if ensure_demo_authoring():
+        click.echo(f"{DEMO_USERS[1][0]} owns the course 'using-waymark' (Authoring > Edit).")
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, _name, role, _unit in DEMO_USERS:
         mark = " (new)" if email in created else ""

@@ -8,6 +8,9 @@ the certificate's validity), and, when ``AUTHOR_REVIEW_REQUIRED`` is on, for eve
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from learning.accounts.models import User
@@ -176,3 +179,29 @@ def comments(draft: CourseDraft) -> list[tuple[DraftComment, User]]:
         sa.select(DraftComment, User).join(User, User.id == DraftComment.author_id)
         .where(DraftComment.draft_id == draft.id).order_by(DraftComment.id))
     return [(note, person) for note, person in rows]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file the draft adds, changes or removes, with its unified diff."""
+
+    path: str
+    kind: str  # "added", "changed" or "removed"
+    diff: str
+
+
+def file_changes(draft: CourseDraft) -> list[FileChange]:
+    """Every file that differs from the base version, as a reviewer reads it before
+    approving: course.md, lessons, banks and assessments alike."""
+    version = db.session.get(CourseVersion, draft.base_version_id) \
+        if draft.base_version_id is not None else None
+    base = dict(version.files) if version else {}
+    changes = []
+    for path in changed_paths(draft):
+        old, new = base.get(path), draft.files.get(path)
+        kind = "added" if old is None else "removed" if new is None else "changed"
+        lines = difflib.unified_diff((old or "").splitlines(keepends=True),
+                                     (new or "").splitlines(keepends=True),
+                                     f"{path} (published)", f"{path} (draft)")
+        changes.append(FileChange(path, kind, "".join(lines)))
+    return changes

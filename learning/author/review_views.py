@@ -116,6 +116,15 @@ def withdraw(draft_id: int):
     return redirect(url_for("author.drafts_index"))
 
 
+@bp.get("/drafts/<int:draft_id>/differences")
+@role_required("trainer")
+def changes(draft_id: int):
+    """Every changed file against the published version: what a reviewer approves."""
+    draft = draft_or_abort(draft_id)
+    return render_template("author/changes.html", draft=draft,
+                           changes=review.file_changes(draft))
+
+
 def _plan(draft):
     """The loaded course files and the plan, or a refusal response."""
     if not review.may_publish_now(draft, _for_all()):
