@@ -115,7 +115,9 @@ def test_problems_are_shown_inline_with_line_numbers(client, trainer):
     other = client.get(f"/author/drafts/{draft_id}/",
                        query_string={"file": "courses/field-basics/course.md"})
     html = other.get_data(as_text=True)
-    assert "1 problem in other files of this draft." in html
+    # The lesson's error, and its French translation now stale (not editable here).
+    assert "2 problems in other files of this draft." in html
+    assert "<code>courses/field-basics/first-steps.fr.md</code></a> <code>line 2</code>" in html
     assert (f'<a href="/author/drafts/{draft_id}/?file=courses/field-basics/first-steps.md">'
             f"<code>{LESSON}</code></a> <code>line 3</code> <strong>error</strong>") in html
     # The script's debounced check: unsaved text, problems as JSON with their lines.
