@@ -7,13 +7,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, g, url_for
-from flask_babel import get_locale, get_translations, ngettext
+from flask_babel import get_locale, get_translations, gettext, ngettext
 from markupsafe import Markup
 
 from learning.content.jurisdictions import jurisdiction_name
 from learning.content.render import render_inline, render_markdown
 from learning.core import localtime
 from learning.core.csrf import csrf_token
+from learning.languages.service import direction
 
 
 @lru_cache(maxsize=8192)
@@ -67,7 +68,15 @@ def register_template_helpers(app: Flask) -> None:
             return ngettext("%(num)d min", "%(num)d min", rest)
         if not rest:
             return ngettext("%(num)d h", "%(num)d h", hours)
-        return f"{hours} h {rest} min"
+        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
+
+    def day(value) -> str:
+        """An ISO date; on a right-to-left page wrapped in a left-to-right isolate (U+2066,
+        U+2069) so the bidirectional algorithm does not split '2027-01-02' into pieces."""
+        text = value.isoformat()
+        locale = get_locale()
+        rtl = locale is not None and direction(str(locale)) == "rtl"
+        return f"\u2066{text}\u2069" if rtl else text
 
     install_fast_gettext(app)
     localtime.register(app)
@@ -79,5 +88,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = lambda text: markdown_html(text or "")
     app.jinja_env.filters["markdown_inline"] = lambda text: markdown_inline_html(text or "")
     app.jinja_env.filters["minutes"] = minutes
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["jurisdiction_name"] = lambda code: jurisdiction_name(
         code, str(get_locale()))

@@ -289,3 +289,4 @@ def test_a_request_language_is_chosen_from_the_raw_header_as_from_the_parsed_one
     assert choose_for_request(None, "fr", "es", "ar", OFFERED) == "fr"
     assert choose_for_request(None, None, "es", "ar", OFFERED) == "es"
     assert choose_for_request(None, None, "x" * 64, "ar", OFFERED) == "ar"
+
