@@ -72,11 +72,13 @@ def register_template_helpers(app: Flask) -> None:
 
     def day(value) -> str:
         """An ISO date; on a right-to-left page wrapped in a left-to-right isolate (U+2066,
-        U+2069) so the bidirectional algorithm does not split '2027-01-02' into pieces."""
+        U+2069) so the bidirectional algorithm does not reorder '2027-01-02', with word
+        joiners (U+2060) beside its hyphens so a line never breaks inside it."""
         text = value.isoformat()
         locale = get_locale()
-        rtl = locale is not None and direction(str(locale)) == "rtl"
-        return f"\u2066{text}\u2069" if rtl else text
+        if locale is None or direction(str(locale)) != "rtl":
+            return text
+        return "\u2066" + text.replace("-", "\u2060-\u2060") + "\u2069"
 
     install_fast_gettext(app)
     localtime.register(app)
