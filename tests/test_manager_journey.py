@@ -169,6 +169,17 @@ def test_a_past_due_date_is_questioned_then_assigned(s, course_id, client, login
     assert [a.due_on.isoformat() for a in db.session.scalars(sa.select(Assignment))] == [past]
 
 
+def test_a_wrong_email_is_reported_before_a_past_date_is_questioned(s, course_id, client,
+                                                                     login_as):
+    login_as(s.manager)
+    past = (date.today() - timedelta(days=3)).isoformat()
+    page = client.post("/agency/assignments/", data={
+        "course_id": course_id, "due_on": past, "recurrence": "none",
+        "officer_emails": "nobody@example.org"}).get_data(as_text=True)
+    assert "nobody@example.org" in page and "Assign anyway?" not in page
+    assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == 0
+
+
 def test_service_refuses_a_past_date_unless_allowed(s, course_id):
     yesterday = date(2030, 5, 1)
     with pytest.raises(PastDueDate):

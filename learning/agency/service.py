@@ -74,8 +74,10 @@ def create_assignment(manager: User, course_id: int, due_on: date, recurrence: s
     With ``allow_past=False`` a due date before today raises ``PastDueDate``, so the
     page can ask the manager to confirm it.
     """
-    _check_terms(manager, due_on, recurrence, every_months, today, allow_past)
+    # Who is assigned first: a wrong email is reported before a past date is questioned,
+    # so the manager is not asked to confirm a form that would fail anyway.
     unit_ids, officers = _targets(manager, unit_ids, officer_emails)
+    _check_terms(manager, due_on, recurrence, every_months, today, allow_past)
     assignment = Assignment(agency_id=manager.agency_id, course_id=course_id, due_on=due_on,
                             recurrence=recurrence,
                             every_months=every_months if recurrence == "months" else None,
@@ -139,9 +141,9 @@ def update_assignment(manager: User, assignment: Assignment, course_id: int, due
                       today: date | None = None) -> Assignment:
     """Change an assignment's course, due date, recurrence or targets (audited before/after)."""
     due_changed = due_on != assignment.due_on
+    unit_ids, officers = _targets(manager, unit_ids, officer_emails)  # as in create
     _check_terms(manager, due_on, recurrence, every_months, today,
                  allow_past or not due_changed)
-    unit_ids, officers = _targets(manager, unit_ids, officer_emails)
     before = _terms(assignment, officer_emails_of(assignment))
     assignment.course_id, assignment.due_on, assignment.recurrence = (course_id, due_on,
                                                                        recurrence)
