@@ -69,13 +69,22 @@
         form.elements.revision.value = result.body.revision;
         form.elements.base.value = result.body.base;
         say((form.getAttribute("data-saved") || "Saved") + " " +
-            new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+            new Date().toLocaleTimeString(document.documentElement.lang || [],
+                                          { hour: "2-digit", minute: "2-digit" }));
       } else if (result.status === 409) {
         stopped = true;
         say(form.getAttribute("data-conflict"));
       }
     });
   }
+
+  form.addEventListener("submit", function () {
+    // Save or Check by the button: an autosave still waiting would reach the server after
+    // it with the old revision and be refused as a conflict.
+    clearTimeout(checkTimer);
+    clearTimeout(saveTimer);
+    stopped = true;
+  });
 
   text.addEventListener("input", function () {
     clearTimeout(checkTimer);
