@@ -89,6 +89,14 @@ def test_tables_scroll_in_a_labelled_focusable_region():
     assert html.count("<table>") == 1 and "</table></div>" in html
 
 
+def test_an_empty_corner_header_becomes_a_plain_cell():
+    html = render_markdown("| | Smuggling | Trafficking |\n|:--|:--|:--|\n| Consent | a | b |\n"
+                           ).html
+    head = html[html.index("<thead>"):html.index("</thead>")]
+    assert '<td align="left"></td>' in head and "<th></th>" not in head
+    assert head.count("<th ") == 2  # the headers that name something stay headers
+
+
 def test_authors_cannot_add_other_roles_or_tab_stops():
     from learning.content.render import sanitise
     cleaned = sanitise('<div role="button" tabindex="5" class="x">z</div>')

@@ -97,13 +97,18 @@ class _LinkRewriter(Treeprocessor):
 
 
 class _TableScroller(Treeprocessor):
-    """Wrap each table in a focusable, labelled region that scrolls sideways on phones."""
+    """Wrap each table in a focusable, labelled region that scrolls sideways on phones; an
+    empty header cell (the corner of a comparison table) becomes a plain cell, since a
+    header that names nothing is announced as an empty header."""
 
     def run(self, root: ET.Element) -> None:
         for parent in list(root.iter()):
             for index, child in enumerate(list(parent)):
                 if child.tag != "table":
                     continue
+                for cell in child.findall("thead/tr/th"):
+                    if not "".join(cell.itertext()).strip() and not len(cell):
+                        cell.tag = "td"  # an empty corner cell heads nothing
                 wrapper = ET.Element("div", {"class": "table-scroll", "role": "region",
                                              "aria-label": table_label(child), "tabindex": "0"})
                 wrapper.tail, child.tail = child.tail, None
