@@ -69,9 +69,12 @@ def test_a_change_to_a_final_needs_another_persons_approval(client, login_as, pe
     assert f'href="/author/drafts/{draft_id}/differences"' in editor
     diff = client.get(f"/author/drafts/{draft_id}/differences").get_data(as_text=True)
     assert f"<code>{path}</code>" in diff and diff.count('class="diff"') == 1
-    lines = unescape(diff).splitlines()
-    assert any(line.startswith("+") and new.splitlines()[-1] in line for line in lines)
-    assert old in new or any(line.startswith("-") and old in line for line in lines)
+    added = [unescape(t) for t in re.findall(
+        r'<span class="diff-add"><span class="diff-mark"[^>]*>\+</span>(.*?)</span>', diff)]
+    removed = [unescape(t) for t in re.findall(
+        r'<span class="diff-remove"><span class="diff-mark"[^>]*>−</span>(.*?)</span>', diff)]
+    assert any(new.splitlines()[-1] in line for line in added)
+    assert old in new or any(old in line for line in removed)
     assert client.post(f"/author/drafts/{draft_id}/approve").status_code == 302
     assert draft(draft_id).state == "approved" and draft(draft_id).reviewer_id == reviewer.id
     assert client.post(f"/author/drafts/{draft_id}/publish",

@@ -271,10 +271,15 @@ def check_draft(draft: CourseDraft, overlay: dict[str, str] | None = None) -> Co
                        translations=True)
 
 
+def base_version(draft: CourseDraft) -> CourseVersion | None:
+    """The published version the draft was opened from (None for a new course)."""
+    if draft.base_version_id is None:
+        return None
+    return db.session.get(CourseVersion, draft.base_version_id)
+
+
 def changed_paths(draft: CourseDraft) -> list[str]:
     """Files the draft adds, changes or removes compared with its base version."""
-    base: dict[str, str] = {}
-    if draft.base_version_id is not None:
-        version = db.session.get(CourseVersion, draft.base_version_id)
-        base = dict(version.files) if version else {}
+    version = base_version(draft)
+    base = dict(version.files) if version else {}
     return sorted(p for p in set(base) | set(draft.files) if base.get(p) != draft.files.get(p))

@@ -8,15 +8,18 @@ the certificate's validity), and, when ``AUTHOR_REVIEW_REQUIRED`` is on, for eve
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
 from learning.accounts.models import User
-from learning.author.drafts import DraftError, changed_paths, check_draft, file_kind
+from learning.author.drafts import (
+    DraftError,
+    base_version,
+    changed_paths,
+    check_draft,
+    file_kind,
+)
 from learning.author.models import CourseDraft, DraftComment
-from learning.catalogue.models import CourseVersion
+from learning.catalogue.versions import VersionDiff, diff_contents
 from learning.content import CourseLoad
 from learning.content.frontmatter import LocatedDict, parse_document, parse_yaml
 from learning.content.translations import split_name
@@ -72,10 +75,8 @@ def certification_terms(files: dict[str, str], course_slug: str) -> dict:
 def touches_final(draft: CourseDraft) -> bool:
     """True when the draft changes a final assessment, a bank feeding one (old or new), or
     the certification terms of course.md."""
-    base: dict[str, str] = {}
-    if draft.base_version_id is not None:
-        version = db.session.get(CourseVersion, draft.base_version_id)
-        base = dict(version.files) if version else {}
+    version = base_version(draft)
+    base = dict(version.files) if version else {}
     if base and certification_terms(draft.files, draft.course_slug) != \
             certification_terms(base, draft.course_slug):
         return True  # a published course's terms (a new course's final is new anyway)
@@ -181,27 +182,9 @@ def comments(draft: CourseDraft) -> list[tuple[DraftComment, User]]:
     return [(note, person) for note, person in rows]
 
 
-@dataclass(frozen=True)
-class FileChange:
-    """One file the draft adds, changes or removes, with its unified diff."""
-
-    path: str
-    kind: str  # "added", "changed" or "removed"
-    diff: str
-
-
-def file_changes(draft: CourseDraft) -> list[FileChange]:
-    """Every file that differs from the base version, as a reviewer reads it before
-    approving: course.md, lessons, banks and assessments alike."""
-    version = db.session.get(CourseVersion, draft.base_version_id) \
-        if draft.base_version_id is not None else None
-    base = dict(version.files) if version else {}
-    changes = []
-    for path in changed_paths(draft):
-        old, new = base.get(path), draft.files.get(path)
-        kind = "added" if old is None else "removed" if new is None else "changed"
-        lines = difflib.unified_diff((old or "").splitlines(keepends=True),
-                                     (new or "").splitlines(keepends=True),
-                                     f"{path} (published)", f"{path} (draft)")
-        changes.append(FileChange(path, kind, "".join(lines)))
-    return changes
+def file_changes(draft: CourseDraft) -> VersionDiff:
+    """Every file and image that differs from the base version, as a reviewer reads it
+    before approving: course.md, lessons, banks and assessments alike."""
+    version = base_version(draft)
+    return diff_contents(version.files if version else {}, draft.files,
+                         version.assets if version else {}, draft.assets or {})

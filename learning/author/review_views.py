@@ -12,7 +12,7 @@ from learning.author import drafts, review
 from learning.author.blueprint import bp
 from learning.author.gate import draft_or_abort, refuse
 from learning.catalogue.publishing import PublishError, check_base, plan_publish, publish_course
-from learning.catalogue.versions import ROLLBACK_ACTION
+from learning.catalogue.versions import MAX_DIFF_LINES, ROLLBACK_ACTION
 from learning.catalogue.zip_import import IMPORT_ACTION
 from learning.extensions import db
 
@@ -122,7 +122,7 @@ def changes(draft_id: int):
     """Every changed file against the published version: what a reviewer approves."""
     draft = draft_or_abort(draft_id)
     return render_template("author/changes.html", draft=draft,
-                           changes=review.file_changes(draft))
+                           diff=review.file_changes(draft), limit=MAX_DIFF_LINES)
 
 
 def _plan(draft):

@@ -8,6 +8,7 @@ version they were made on.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -50,10 +51,11 @@ class FileDiff:
 
 @dataclass
 class VersionDiff:
-    """What changed from one version to another, file by file, and which images."""
+    """What changed from one version to another (or from a version to a draft, where
+    ``old`` and ``new`` are None), file by file, and which images."""
 
-    old: CourseVersion
-    new: CourseVersion
+    old: CourseVersion | None
+    new: CourseVersion | None
     files: list[FileDiff] = field(default_factory=list)
     assets_added: list[str] = field(default_factory=list)
     assets_removed: list[str] = field(default_factory=list)
@@ -105,18 +107,26 @@ def _file_diff(path: str, old: str | None, new: str | None, budget: int) -> File
 
 def diff_versions(old: CourseVersion, new: CourseVersion) -> VersionDiff:
     """Per-file unified diffs (capped at ``MAX_DIFF_LINES`` in all) and changed images."""
-    diff = VersionDiff(old, new)
+    diff = diff_contents(old.files, new.files, old.assets, new.assets)
+    diff.old, diff.new = old, new
+    return diff
+
+
+def diff_contents(old_files: Mapping[str, str], new_files: Mapping[str, str],
+                  old_assets: Mapping[str, str], new_assets: Mapping[str, str]) -> VersionDiff:
+    """``diff_versions`` for any two sets of files and images (a version and a draft)."""
+    diff = VersionDiff(None, None)
     budget = MAX_DIFF_LINES
-    for path in sorted(set(old.files) | set(new.files)):
-        before, after = old.files.get(path), new.files.get(path)
+    for path in sorted(set(old_files) | set(new_files)):
+        before, after = old_files.get(path), new_files.get(path)
         if before == after:
             continue
         file_diff = _file_diff(path, before, after, budget)
         budget -= len(file_diff.lines)
         diff.capped = diff.capped or file_diff.note == "capped"
         diff.files.append(file_diff)
-    for path in sorted(set(old.assets) | set(new.assets)):
-        before, after = old.assets.get(path), new.assets.get(path)
+    for path in sorted(set(old_assets) | set(new_assets)):
+        before, after = old_assets.get(path), new_assets.get(path)
         if before is None:
             diff.assets_added.append(path)
         elif after is None:
