@@ -18,13 +18,14 @@ from flask_login import current_user
 
 from learning.accounts.models import User
 from learning.accounts.sessions import mfa_is_fresh
+from learning.core.inputs import wants_json
 from learning.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return request.path.startswith("/api/") or wants_json()
 
 
 def _deny(status: int) -> Any:

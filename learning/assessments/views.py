@@ -17,7 +17,7 @@ from learning.assessments.service import AttemptRefused, DeadlinePassed
 from learning.catalogue.pages import reader_jurisdiction
 from learning.catalogue.service import find_course
 from learning.certificates.service import certificate_for_attempt
-from learning.core.inputs import ascii_int
+from learning.core.inputs import ascii_int, wants_json
 from learning.ops.dbconnections import compare_and_set_writes
 from learning.progress.service import completed_lessons, course_progress
 from learning.timeutil import utcnow
@@ -34,10 +34,6 @@ def _attempt(course_slug: str, slug: str, attempt_id: int):
     if attempt is None:  # someone else's attempt is indistinguishable from no attempt
         abort(404)
     return attempt
-
-
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
 
 
 def _urls(course_slug: str, slug: str, attempt_id: int) -> dict[str, str]:
@@ -150,7 +146,7 @@ def _save(course_slug: str, slug: str, attempt_id: int, then: str):
     attempt = _attempt(course_slug, slug, attempt_id)
     values, errors, sequence = _read_answers(attempt)
     if errors:
-        if _wants_json():
+        if wants_json():
             return jsonify(error="invalid", questions=errors), 400
         for message in errors.values():
             flash(message, "error")
@@ -159,14 +155,14 @@ def _save(course_slug: str, slug: str, attempt_id: int, then: str):
     try:
         result = service.save_answers(attempt.id, values, sequence, seen=attempt)
     except AttemptRefused as exc:
-        if _wants_json():
+        if wants_json():
             status = 409 if not isinstance(exc, DeadlinePassed) else 410
             return jsonify(error=str(exc), result_url=_urls(course_slug, slug,
                                                             attempt_id)["result"]), status
         flash(str(exc), "error")
         return redirect(url_for(".result", course_slug=course_slug, slug=slug,
                                 attempt_id=attempt_id), 303)
-    if _wants_json():
+    if wants_json():
         return jsonify(saved=list(result.saved), stale=list(result.stale))
     flash(_("Your answers are saved."), "success")
     return redirect(url_for(then, course_slug=course_slug, slug=slug, attempt_id=attempt_id), 303)

@@ -22,10 +22,10 @@ from learning.access import login_required, role_required
 from learning.agency.service import record_audit
 from learning.author import drafts, media, ownership, previews, review, starters
 from learning.author.blueprint import bp
-from learning.author.gate import draft_or_abort, refuse, wants_json
+from learning.author.gate import draft_or_abort, refuse
 from learning.author.models import CourseDraft
 from learning.catalogue.service import published_courses
-from learning.core.inputs import ascii_int
+from learning.core.inputs import ascii_int, wants_json
 from learning.extensions import db
 
 NEW_KINDS = ("lesson", "bank", "assessment")

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, make_response, request
+from flask import abort, jsonify, make_response
 from flask_login import current_user
 
 from learning.author import ownership
 from learning.author.models import CourseDraft
+from learning.core.inputs import wants_json
 from learning.extensions import db
 
 CHECKS = {"view": ownership.may_view, "edit": ownership.may_edit,
           "review": ownership.may_review}
-
-
-def wants_json() -> bool:
-    """The editor's script asks for JSON; forms without it get pages."""
-    return request.accept_mimetypes.best == "application/json"
 
 
 def draft_or_abort(draft_id: int, need: str = "view") -> CourseDraft:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from learning.core.inputs import wants_json
 from learning.extensions import db
 
 # status -> (title, what to do); statuses not listed get the generic pair.
@@ -80,7 +81,7 @@ def csrf_failure_page(status: int):
     elsewhere, or expired) or a page older than the last sign-in. Say which, in the
     site's layout or as JSON for the autosave script, with the way back."""
     signed_in = current_user.is_authenticated
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         message = STALE_PAGE[1] if signed_in else AUTOSAVE_SIGNED_OUT
         return jsonify(error=str(message), signed_out=not signed_in), status
     title, message = STALE_PAGE if signed_in else SIGNED_OUT

@@ -18,6 +18,11 @@ MAX_PAGE = 10**9  # page x page size stays far inside 64 bits
 _ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
+def wants_json() -> bool:
+    """The caller (a page's script: autosave, the editor's check) asked for JSON."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 def ascii_int(value: str | None, *, minimum: int = 0, maximum: int = MAX_INT64) -> int | None:
     """``value`` as an int if it is ASCII digits within [minimum, maximum], else None."""
     if value is None or not _ASCII_DIGITS.fullmatch(value):
