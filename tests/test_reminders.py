@@ -510,3 +510,82 @@ def test_an_unwritable_mail_folder_keeps_the_message_queued(app, app_ctx, make_u
     assert result.exit_code == 1 and "1 failed and will be retried" in result.output
     [notification] = outbox()
     assert notification.sent_at is None and "NotADirectoryError" in notification.last_error
+
+
+# --- A manager's "Remind officers now" ---------------------------------------------------
+
+def mail_folder(app, monkeypatch, tmp_path):
+    """Send to a folder of .eml files (as ``make run`` does); the recipients, in order."""
+    monkeypatch.delenv("WAYMARK_SMTP_HOST", raising=False)
+    folder = tmp_path / "mail"
+    app.config.update(SMTP_HOST="", MAIL_DIR=str(folder))
+    return lambda: sorted(email.message_from_bytes(path.read_bytes())["To"]
+                          for path in folder.glob("*.eml"))
+
+
+def remind(manager, day: date = MONDAY):
+    """Run the manager's reminder job in-process (no REDIS_URL) and return it."""
+    from learning.jobs.service import enqueue, new_token
+
+    job, created = enqueue("officer_reminders", {"day": day.isoformat()}, manager,
+                           f"{manager.id}:{new_token()}")
+    assert created
+    db.session.refresh(job)
+    return job
+
+
+def test_a_unit_manager_reminds_only_the_officers_of_their_unit(world, app, monkeypatch,
+                                                                 tmp_path):
+    recipients = mail_folder(app, monkeypatch, tmp_path)
+    job = remind(world["south_manager"])
+    assert job.state == "done" and (job.done, job.total) == (1, 1)
+    assert recipients() == [world["s0"].email]  # not North, not agency B, no manager digest
+    assert [(n.user_id, n.kind) for n in outbox()] == [(world["s0"].id, OFFICER_DIGEST)]
+    assert "Reminders sent now: 1." in job.summary
+
+
+def test_pressing_again_in_the_same_week_sends_nothing_twice(world, app, monkeypatch,
+                                                              tmp_path):
+    recipients = mail_folder(app, monkeypatch, tmp_path)
+    remind(world["south_manager"])
+    again = remind(world["south_manager"], date(2030, 1, 10))  # Thursday, same week
+    assert recipients() == [world["s0"].email]
+    assert "Reminders sent now: 0." in again.summary
+    # The agency's manager sees North too: North's officers are reminded, South 0 is not
+    # (already reminded this week), and the Monday run later queues nothing new for them.
+    chief = remind(world["manager"])
+    assert "with training that needs attention: 4." in chief.summary
+    assert sorted(recipients()) == sorted(world[name].email
+                                          for name in ("s0", "n0", "n1", "n2"))
+    assert queue_digests(MONDAY).officers == 1  # only agency B's officer was left
+    assert all(n.attempts <= 1 for n in outbox())
+
+
+def test_a_message_that_fails_stays_for_the_outbox_sender(world, app, monkeypatch, tmp_path):
+    mail_folder(app, monkeypatch, tmp_path)
+    (tmp_path / "mail").write_text("not a folder")  # every delivery fails
+    job = remind(world["south_manager"])
+    assert job.state == "done" and "Not sent yet (tried again within minutes): 1." in job.summary
+    [row] = outbox()
+    assert row.sent_at is None and row.last_error and row.claimed_at is None
+    (tmp_path / "mail").unlink()
+    assert send_pending(RecordingMailer()).sent == 1  # the standing sender delivers it
+
+
+def test_managers_start_reminders_from_the_compliance_page(world, client, login_as, app,
+                                                           monkeypatch, tmp_path):
+    recipients = mail_folder(app, monkeypatch, tmp_path)
+    login_as(world["s0"])
+    assert client.post("/jobs/officer-reminders", data={"token": "x" * 32}).status_code == 403
+    client.post("/logout")
+    login_as(world["south_manager"])
+    page = client.get("/agency/").get_data(as_text=True)
+    assert 'action="/jobs/officer-reminders"' in page and "Remind officers now" in page
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"',
+                      page[page.index('action="/jobs/officer-reminders"'):]).group(1)
+    response = client.post("/jobs/officer-reminders", data={"token": token})
+    assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    # The job ran for today, years before every due date of this world: nobody is due.
+    assert "Remind officers" in shown and "No officer in your scope has training that" in shown
+    assert recipients() == []

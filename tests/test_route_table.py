@@ -174,6 +174,7 @@ EXPECTED: dict[str, tuple[dict, tuple[int, ...]]] = {
     "jobs.start_certificates": ({}, (405,) * 7),
     "jobs.start_export": ({}, (405,) * 7),
     "jobs.start_reminders": ({}, (405,) * 7),
+    "jobs.start_officer_reminders": ({}, (405,) * 7),
 }
 
 # The same URLs with objects that do not exist: 404 for whoever may look at all.
@@ -298,6 +299,8 @@ UNSAFE: dict[str, Refused] = {
     "jobs.start_export": Refused({}, {"anonymous": 302, "officer_a": 403, "trainer": 403,
                                       "manager_b": 400}, {"format": "csv"}),
     "jobs.start_reminders": Refused({}, {**ADMIN_ONLY, "admin": 400}),
+    "jobs.start_officer_reminders": Refused({}, {"anonymous": 302, "officer_a": 403,
+                                                 "trainer": 403, "manager_a": 400}),
     "author.open_course_draft": Refused({"course_slug": "field-basics"},
                                         {"anonymous": 302, "officer_a": 403, "trainer": 403,
                                          "manager_a": 403}),

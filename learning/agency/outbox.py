@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -126,25 +127,52 @@ def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
             last_id = notification_id
             if limit is not None and report.sent + report.failed >= limit:
                 break
-            if not claim(notification_id, lease):
-                report.skipped += 1
-                continue
-            to, subject, body, key = db.session.execute(
-                sa.select(User.email, Notification.subject, Notification.body,
-                          Notification.dedupe_key)
-                .join(User, User.id == Notification.user_id)
-                .where(Notification.id == notification_id)).one()
-            sealed = is_sealed(body)
-            try:
-                body = unseal(body)
-                mailer.send(OutgoingMessage(to, subject, body, key))
-            except (MailerError, SealBroken) as exc:
-                _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
-                report.failed += 1
-                current_app.logger.warning("Message %s to %s failed: %s", key, to, exc)
-                continue
-            # Sent: the row keeps what was said, not the link that still works.
-            kept = {"body": redact_secrets(body)} if sealed else {}
-            _finish(notification_id, sent_at=utcnow(), **kept)
-            report.sent += 1
+            _send_one(mailer, notification_id, lease, report)
+    return report
+
+
+def _send_one(mailer: Mailer, notification_id: int, lease: timedelta,
+              report: SendReport) -> None:
+    """Claim one message, send it and mark it sent (or record why it failed)."""
+    if not claim(notification_id, lease):
+        report.skipped += 1
+        return
+    to, subject, body, key = db.session.execute(
+        sa.select(User.email, Notification.subject, Notification.body,
+                  Notification.dedupe_key)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id == notification_id)).one()
+    sealed = is_sealed(body)
+    try:
+        body = unseal(body)
+        mailer.send(OutgoingMessage(to, subject, body, key))
+    except (MailerError, SealBroken) as exc:
+        _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
+        report.failed += 1
+        current_app.logger.warning("Message %s to %s failed: %s", key, to, exc)
+        return
+    # Sent: the row keeps what was said, not the link that still works.
+    kept = {"body": redact_secrets(body)} if sealed else {}
+    _finish(notification_id, sent_at=utcnow(), **kept)
+    report.sent += 1
+
+
+def send_keyed(mailer: Mailer, dedupe_keys: Sequence[str],
+               progress: Callable[[SendReport], None] | None = None) -> SendReport:
+    """Send the unsent messages among ``dedupe_keys`` (a manager's reminders), each once,
+    as ``send_pending`` would; ``progress`` is told after each batch."""
+    max_attempts = setting("REMINDER_MAX_ATTEMPTS", 5)
+    lease = timedelta(seconds=setting("REMINDER_CLAIM_SECONDS", 900))
+    report = SendReport()
+    for start in range(0, len(dedupe_keys), BATCH):
+        ids = db.session.scalars(
+            sa.select(Notification.id)
+            .where(Notification.dedupe_key.in_(dedupe_keys[start:start + BATCH]),
+                   Notification.attempts < max_attempts, _claimable(utcnow(), lease))
+            .order_by(Notification.id)).all()
+        db.session.commit()
+        for notification_id in ids:
+            _send_one(mailer, notification_id, lease, report)
+        if progress is not None:
+            progress(report)
     return report

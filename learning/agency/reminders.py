@@ -31,6 +31,7 @@ from learning.agency.outbox import (  # noqa: F401  (callers import them from he
     OutgoingMessage,
     SendReport,
     claim,
+    send_keyed,
     send_pending,
 )
 from learning.agency.outbox import setting as _setting
@@ -147,11 +148,12 @@ def _agency_viewer(agency_id: int) -> User:
     return User(role="manager", agency_id=agency_id, unit_id=None)
 
 
-def _officer_batches(agency_id: int, today: date, window_days: int, due_within_days: int
+def _officer_batches(viewer: User, today: date, window_days: int, due_within_days: int
                      ) -> Iterator[list[tuple[int, str, list[ComplianceRow]]]]:
-    """(officer id, name, rows needing a reminder), in batches, streamed officer by officer."""
+    """(officer id, name, rows needing a reminder) for the officers ``viewer`` sees, in
+    batches, streamed officer by officer."""
     batch: list[tuple[int, str, list[ComplianceRow]]] = []
-    rows = compliance.stream(_agency_viewer(agency_id), today, window_days)
+    rows = compliance.stream(viewer, today, window_days)
     for officer_id, group in groupby(rows, key=lambda row: row.officer.id):
         due = [row for row in group if needs_reminder(row, today, due_within_days)]
         if due:
@@ -192,17 +194,42 @@ def _reachable(officer_ids: list[int]) -> dict[int, str]:
     return {user_id: own or agency_language or "en" for user_id, own, agency_language in rows}
 
 
+def reminder_window_days() -> int:
+    """Training due within this many days is reminded (``REMINDER_DUE_WITHIN_DAYS``)."""
+    return _setting("REMINDER_DUE_WITHIN_DAYS", 14)
+
+
+def _queue_officer_digests(viewer: User, today: date, report: QueueReport) -> list[str]:
+    """Queue this week's digest for each officer ``viewer`` sees who needs one; the keys
+    of all these digests, whether queued now or earlier in the week."""
+    window_days = current_app.config["EXPIRING_WITHIN_DAYS"]
+    due_within_days = reminder_window_days()
+    keys: list[str] = []
+    for batch in _officer_batches(viewer, today, window_days, due_within_days):
+        languages = _reachable([officer_id for officer_id, _name, _rows in batch])
+        digests = [officer_digest(officer_id, name, languages[officer_id], rows, today)
+                   for officer_id, name, rows in batch if officer_id in languages]
+        report.officers += _insert(digests)
+        keys.extend(digest.dedupe_key for digest in digests)
+    return keys
+
+
+def queue_scope_digests(manager: User, today: date) -> tuple[QueueReport, list[str]]:
+    """Queue this week's digests for the officers in a manager's scope, now rather than
+    on Monday (idempotent: an officer already sent the same reminder this week gets no
+    second one). Returns what was queued and the keys of every digest due this week."""
+    report = QueueReport()
+    keys = _queue_officer_digests(manager, today, report)
+    db.session.commit()
+    return report, keys
+
+
 def queue_digests(today: date) -> QueueReport:
     """Queue this week's digests for every agency's officers and managers (idempotent)."""
     window_days = current_app.config["EXPIRING_WITHIN_DAYS"]
-    due_within_days = _setting("REMINDER_DUE_WITHIN_DAYS", 14)
     report = QueueReport()
     for agency_id in db.session.scalars(sa.select(Agency.id).order_by(Agency.id)).all():
-        for batch in _officer_batches(agency_id, today, window_days, due_within_days):
-            languages = _reachable([officer_id for officer_id, _name, _rows in batch])
-            report.officers += _insert([
-                officer_digest(officer_id, name, languages[officer_id], rows, today)
-                for officer_id, name, rows in batch if officer_id in languages])
+        _queue_officer_digests(_agency_viewer(agency_id), today, report)
         managers = db.session.scalars(sa.select(User).where(
             User.agency_id == agency_id, User.role == "manager", User.active.is_(True))
             .order_by(User.id)).all()

@@ -37,6 +37,12 @@ class RemindersForm(StartForm):
     submit = SubmitField(_l("Send reminders now"))
 
 
+class OfficerRemindersForm(StartForm):
+    """E-mail this week's reminder to each officer behind in the manager's scope, now."""
+
+    submit = SubmitField(_l("Remind officers now"))
+
+
 class RetryForm(FlaskForm):
     """Start a failed job again."""
 

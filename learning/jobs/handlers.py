@@ -24,7 +24,12 @@ from flask_babel import lazy_gettext as _l
 from learning.access import Viewer, scope_people
 from learning.accounts.models import User
 from learning.agency import compliance, exports
-from learning.agency.reminders import queue_digests, send_pending
+from learning.agency.reminders import (
+    queue_digests,
+    queue_scope_digests,
+    send_keyed,
+    send_pending,
+)
 from learning.agency.reminders_models import Notification
 from learning.assessments.models import Attempt
 from learning.catalogue.models import Course
@@ -162,8 +167,38 @@ def send_reminders(job: Job) -> None:
     db.session.commit()
 
 
+def remind_officers(job: Job) -> None:
+    """Queue this week's digest for each officer behind in the owner's scope, and send it.
+
+    Run again (a retry, a second press in the same week), it queues nothing new and
+    sends only what is still unsent: each officer gets one such e-mail a week.
+    """
+    from learning.agency.notify_cli import configured_mailer, smtp_settings
+
+    owner = _owner(job)
+    day = date.fromisoformat(job.params["day"]) if job.params.get("day") else utcnow().date()
+    _queued, keys = queue_scope_digests(owner, day)
+    steps.advance(job, 0, total=len(keys))
+    mailer, _where = configured_mailer(smtp_settings())
+    with mailer:
+        report = send_keyed(mailer, keys, lambda so_far: steps.advance(
+            job, min(so_far.sent + so_far.failed + so_far.skipped, len(keys))))
+    with force_locale(owner.language or "en"):
+        if not keys:
+            job.summary = _("No officer in your scope has training that needs attention now.")
+        else:
+            job.summary = _("Officers in your scope with training that needs attention: "
+                            "%(due)d. Reminders sent now: %(sent)d. Not sent yet (tried "
+                            "again within minutes): %(failed)d. The others were already "
+                            "reminded this week.",
+                            due=len(keys), sent=report.sent, failed=report.failed)
+    steps.advance(job, len(keys))
+    db.session.commit()
+
+
 KINDS: dict[str, JobKind] = {
     "certificates": JobKind(_l("Issue certificates"), issue_certificates, "manager"),
     "export": JobKind(_l("Compliance export"), export_compliance, "manager"),
     "reminders": JobKind(_l("Send reminders"), send_reminders, "admin"),
+    "officer_reminders": JobKind(_l("Remind officers"), remind_officers, "manager"),
 }

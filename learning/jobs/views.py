@@ -10,11 +10,18 @@ from wtforms import SelectChoice
 
 from learning.access import login_required, role_required
 from learning.agency import compliance
+from learning.agency.reminders import reminder_window_days
 from learning.agency.service import record_audit
 from learning.catalogue.service import published_courses
 from learning.core.inputs import ascii_int
 from learning.extensions import db
-from learning.jobs.forms import CertificatesForm, ExportForm, RemindersForm, RetryForm
+from learning.jobs.forms import (
+    CertificatesForm,
+    ExportForm,
+    OfficerRemindersForm,
+    RemindersForm,
+    RetryForm,
+)
 from learning.jobs.handlers import KINDS
 from learning.jobs.models import FAILED
 from learning.jobs.service import (
@@ -68,6 +75,7 @@ def index():
     return render_template(
         "jobs/index.html", jobs=recent_jobs(current_user), kinds=KINDS,
         certificates_form=_certificates_form(new_token()) if staff else None,
+        officer_reminders_form=OfficerRemindersForm(token=new_token()) if staff else None,
         reminders_form=RemindersForm(token=new_token()) if current_user.role == "admin"
         else None)
 
@@ -134,8 +142,27 @@ def start_reminders():
     return _start("reminders", RemindersForm(), {}, "job.reminders")
 
 
+@bp.post("/officer-reminders")
+@role_required("manager")
+def start_officer_reminders():
+    """E-mail this week's reminder to each officer behind in the user's scope, now."""
+    return _start("officer_reminders", OfficerRemindersForm(), {}, "job.officer_reminders")
+
+
 @bp.app_template_global("jobs_export_form")
 def export_form_for(filters: compliance.Filters) -> ExportForm:
     """The "Prepare export" button for a compliance page showing ``filters``."""
     return ExportForm(token=new_token(), unit=filters.unit_id or "",
                       course=filters.course_id or "", state=filters.state or "")
+
+
+@bp.app_template_global("jobs_officer_reminders_form")
+def officer_reminders_form() -> OfficerRemindersForm:
+    """The "Remind officers now" button of the compliance page."""
+    return OfficerRemindersForm(token=new_token())
+
+
+@bp.app_template_global("jobs_reminder_due_days")
+def reminder_due_days() -> int:
+    """How many days ahead of a due date an officer is reminded."""
+    return reminder_window_days()
