@@ -589,3 +589,9 @@ def test_managers_start_reminders_from_the_compliance_page(world, client, login_
     # The job ran for today, years before every due date of this world: nobody is due.
     assert "Remind officers" in shown and "No officer in your scope has training that" in shown
     assert recipients() == []
+
+
+def test_admins_keep_the_run_for_every_agency_instead(world, client, login_as, make_user):
+    login_as(make_user("admin"))
+    jobs = client.get("/jobs/").get_data(as_text=True)
+    assert 'action="/jobs/reminders"' in jobs and "/jobs/officer-reminders" not in jobs

@@ -75,7 +75,9 @@ def index():
     return render_template(
         "jobs/index.html", jobs=recent_jobs(current_user), kinds=KINDS,
         certificates_form=_certificates_form(new_token()) if staff else None,
-        officer_reminders_form=OfficerRemindersForm(token=new_token()) if staff else None,
+        # Admins have the run for every agency below instead.
+        officer_reminders_form=OfficerRemindersForm(token=new_token())
+        if current_user.role == "manager" else None,
         reminders_form=RemindersForm(token=new_token()) if current_user.role == "admin"
         else None)
 
