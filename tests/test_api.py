@@ -187,6 +187,33 @@ def test_a_revoked_token_gets_401_at_once(client, world):
     assert audit == ["api_token.create", "api_token.revoke"]
 
 
+def test_a_token_works_until_its_expiry_then_gets_401_saying_so(client, world):
+    created = datetime(2026, 5, 1, 8, 0)
+    token, raw = service.create_token(world["manager_a"], "Short", days=30, now=created)
+    assert token.expires_at == datetime(2026, 5, 31, 8, 0)
+    assert service.authenticate(raw, now=datetime(2026, 5, 31, 7, 59)).id == token.id
+    with pytest.raises(service.TokenExpired) as expired:
+        service.authenticate(raw, now=datetime(2026, 5, 31, 8, 0))
+    assert expired.value.expires_at == token.expires_at
+    # Through the API, with the real clock: the date has passed.
+    response, body = api_get(client, "/officers", raw)
+    assert response.status_code == 401 and body["error"] == "invalid_token"
+    assert "expired on 2026-05-31" in body["message"]
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    token.expires_at = None  # a token with no expiry date at all is refused as well
+    db.session.commit()
+    assert api_get(client, "/officers", raw)[0].status_code == 401
+    assert api_get(client, "/officers", world["a"])[0].status_code == 200  # a year: still fine
+
+
+def test_a_token_lives_at_most_a_year(world):
+    for days in (0, 7, 366, 3650):
+        with pytest.raises(service.TokenError):
+            service.create_token(world["manager_a"], "Too long", days=days)
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "HR A"))
+    assert token.expires_at - token.created_at <= timedelta(days=365, seconds=1)
+
+
 def test_a_session_is_not_a_token(client, world, login_as):
     login_as(world["manager_a"])
     response = client.get("/api/v1/officers")
@@ -463,6 +490,30 @@ def test_manager_creates_sees_once_and_revokes_a_token(client, world, login_as):
         AuditEntry.actor_id == world["manager_a"].id, AuditEntry.action.not_like("auth.%"))
         .order_by(AuditEntry.id)).all()
     assert actions == ["api_token.create", "api_token.create", "api_token.revoke"]
+
+
+def test_the_tokens_page_asks_how_long_and_shows_until_when(client, world, login_as):
+    login_as(world["manager_a"])
+    form = client.get("/agency/tokens/").get_data(as_text=True)
+    assert '<option selected value="365">1 year</option>' in form
+    response = client.post("/agency/tokens/", data={"name": "Quarterly", "valid_for": "90"})
+    assert response.status_code == 200
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "Quarterly"))
+    assert timedelta(days=89) < token.expires_at - utcnow() <= timedelta(days=90)
+    day = token.expires_at.date()
+    assert f"It works until {day.day} {day:%b %Y}." in response.get_data(as_text=True)
+    refused = client.post("/agency/tokens/", data={"name": "Forever", "valid_for": "36500"})
+    assert refused.status_code == 200 and "raw-token" not in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "Forever")) is None
+    hr_a = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "HR A"))
+    hr_a.expires_at = utcnow() + timedelta(days=10)
+    token.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    rows = {row.split("</td>")[0].split(">")[-1]: row for row in client.get(
+        "/agency/tokens/").get_data(as_text=True).split("<tr><td>")[1:]}
+    assert "soon: create its replacement" in rows["HR A"] and "Revoke" in rows["HR A"]
+    assert "expired" in rows["Quarterly"] and "Revoke" not in rows["Quarterly"]
+    assert "soon" not in rows["Quarterly"]
 
 
 def test_blank_name_is_refused(client, world, login_as):

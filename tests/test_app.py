@@ -1,5 +1,6 @@
 """Configuration, migrations and the health check."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,32 @@ def test_migration_0032_redacts_links_in_messages_already_sent(app_config, backe
         bodies = {name: db.session.get(Notification, row.id).body for name, row in rows.items()}
     redacted = "open https://w.example/reset/[redacted]\nor https://w.example/invite/[redacted]\n"
     assert bodies == {"sent": redacted, "invited": redacted, "queued": link, "digest": link}
+
+
+def test_migration_0033_gives_older_api_tokens_ninety_days(app_config, backend,
+                                                           postgres_url_or_none):
+    """Tokens made before expiry dates existed stop in 90 days, not at once nor never."""
+    from learning.accounts.service import get_or_create_agency
+    from learning.api.models import ApiToken
+    from learning.timeutil import utcnow
+
+    if backend == "postgresql":
+        app_config["SQLALCHEMY_DATABASE_URI"] = postgres_url_or_none
+    app = create_app(app_config)
+    with app.app_context():
+        upgrade()
+        agency_id = get_or_create_agency("Agency A", "agency-a").id
+        db.session.commit()
+        downgrade(revision="0032")
+        db.session.execute(sa.text(
+            "INSERT INTO api_token (agency_id, name, token_hash, prefix, created_at) "
+            "VALUES (:agency, 'Old', :hash, 'wm_old', :now)"),
+            {"agency": agency_id, "hash": "0" * 64, "now": utcnow()})
+        db.session.commit()
+        upgrade()
+        token = db.session.scalar(sa.select(ApiToken))
+        left = token.expires_at - utcnow()
+    assert timedelta(days=89) < left <= timedelta(days=90)
 
 
 @pytest.fixture

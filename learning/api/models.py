@@ -1,4 +1,4 @@
-"""API tokens: one per HR system of an agency, stored only as a hash."""
+"""API tokens: one per HR system of an agency, stored only as a hash, each with an expiry."""
 
 from __future__ import annotations
 
@@ -27,7 +27,13 @@ class ApiToken(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     revoked_at: so.Mapped[datetime | None]
     last_used_at: so.Mapped[datetime | None]
+    # Set for every token (migration 0033 gave older ones 90 days); none is refused too.
+    expires_at: so.Mapped[datetime | None]
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def expired(self, now: datetime) -> bool:
+        """True once the token's time is up (or it never had an expiry date)."""
+        return self.expires_at is None or self.expires_at <= now

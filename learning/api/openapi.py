@@ -171,7 +171,9 @@ DOCUMENT: dict[str, Any] = {
         },
         "responses": {
             "BadRequest": _error_response("A malformed parameter."),
-            "Unauthorized": _error_response("No token, or an unknown or revoked one."),
+            "Unauthorized": _error_response(
+                "No token, or an unknown, revoked or expired one (a token works for at "
+                "most a year)."),
             "NotFound": _error_response("Nothing with this id in the agency."),
         },
         "schemas": SCHEMAS,

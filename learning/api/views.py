@@ -73,7 +73,12 @@ def require_token():
     if scheme.lower() != "bearer" or not raw.strip():
         return _error(401, "missing_token",
                       "Send an agency API token as 'Authorization: Bearer <token>'.")
-    token = service.authenticate(raw.strip())
+    try:
+        token = service.authenticate(raw.strip())
+    except service.TokenExpired as exc:
+        when = f" on {exc.expires_at:%Y-%m-%d}" if exc.expires_at else ""
+        return _error(401, "invalid_token", f"This token expired{when}. A manager of the "
+                      "agency can create a new one on the API tokens page.")
     if token is None:
         return _error(401, "invalid_token", "This token is unknown or has been revoked.")
     g.api_token = token
@@ -196,18 +201,20 @@ def _token_manager_only() -> None:
 def index():
     """The agency's tokens and a form to create one; a new token is shown here once."""
     _token_manager_only()
-    form, raw = TokenForm(), None
+    form, raw, made = TokenForm(), None, None
     if form.validate_on_submit():
         try:
-            _token, raw = service.create_token(current_user, form.name.data)
+            made, raw = service.create_token(current_user, form.name.data,
+                                             form.valid_for.data)
         except TokenError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
             form = TokenForm(formdata=None)
     response = make_response(render_template(
-        "agency/tokens.html", form=form, raw=raw, revoke_form=RevokeTokenForm(),
-        tokens=service.tokens_of(current_user.agency_id)))
+        "agency/tokens.html", form=form, raw=raw, made=made, revoke_form=RevokeTokenForm(),
+        tokens=service.tokens_of(current_user.agency_id), now=utcnow(),
+        soon=service.EXPIRING_SOON))
     response.headers["Cache-Control"] = "no-store"
     return response
 
