@@ -23,6 +23,7 @@ from learning.accounts.service import get_or_create_agency
 from learning.agency.reminders import (
     MANAGER_DIGEST,
     OFFICER_DIGEST,
+    TOKEN_EXPIRING,
     MailerError,
     claim,
     queue_digests,
@@ -595,3 +596,31 @@ def test_admins_keep_the_run_for_every_agency_instead(world, client, login_as, m
     login_as(make_user("admin"))
     jobs = client.get("/jobs/").get_data(as_text=True)
     assert 'action="/jobs/reminders"' in jobs and "/jobs/officer-reminders" not in jobs
+
+
+# --- API tokens ending soon ---------------------------------------------------------------
+
+def test_agency_managers_are_told_once_of_a_token_ending_within_30_days(world, runner):
+    from datetime import datetime
+
+    from learning.api import service as api_service
+
+    made = datetime(2029, 12, 10, 9, 0)
+    ending, _raw = api_service.create_token(world["manager"], "Payroll", days=30, now=made)
+    api_service.create_token(world["manager"], "Later", days=365, now=made)
+    gone, _raw = api_service.create_token(world["manager"], "Revoked", days=30, now=made)
+    api_service.revoke_token(world["manager"], gone.id)
+    api_service.create_token(world["b_manager"], "B system", days=90, now=made)
+
+    report = queue_digests(date(2029, 12, 3))  # Payroll ends on 9 Jan 2030: 37 days away
+    assert report.token_notices == 0
+    result = runner.invoke(args=["notify", "queue", "--date", "2030-01-07"])  # 2 days away
+    # The agency-wide manager only, not the unit managers nor agency B's.
+    assert "Queued 1 notice(s) of API tokens ending soon." in result.output
+    [notice] = [n for n in outbox() if n.kind == TOKEN_EXPIRING]
+    assert notice.user_id == world["manager"].id
+    assert notice.subject == "API token “Payroll” stops working on 2030-01-09"
+    assert ending.prefix in notice.body and "/agency/tokens/" in notice.body
+    assert queue_digests(date(2030, 1, 8)).token_notices == 0  # once, not every run
+    result = runner.invoke(args=["notify", "queue", "--date", "2030-01-08"])
+    assert "API tokens ending soon" not in result.output

@@ -171,6 +171,8 @@ def queue_command(day: datetime | None):
     """Queue this week's reminder digests; running it again the same week adds nothing new."""
     report = queue_digests(day.date() if day else utcnow().date())
     click.echo(f"Queued {report.officers} officer and {report.managers} manager digest(s).")
+    if report.token_notices:
+        click.echo(f"Queued {report.token_notices} notice(s) of API tokens ending soon.")
 
 
 @notify_cli.command("send")

@@ -2,7 +2,8 @@
 
 ``queue_digests`` turns compliance into messages: each officer with training due soon,
 expiring, expired or overdue gets one digest, and each manager with overdue (or expired)
-officers in their scope gets one listing them. ``send_pending`` (in ``outbox``)
+officers in their scope gets one listing them; an agency-wide manager is also told, once,
+of each API token of the agency ending within 30 days. ``send_pending`` (in ``outbox``)
 delivers the outbox through any mailer; its names are importable from here too.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from itertools import groupby
 
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ from learning.agency.outbox import (  # noqa: F401  (callers import them from he
 )
 from learning.agency.outbox import setting as _setting
 from learning.agency.reminders_models import Notification
+from learning.api.models import ApiToken
 from learning.core.urls import external_url
 from learning.extensions import db
 from learning.languages.service import language_of
@@ -43,6 +45,8 @@ from learning.timeutil import utcnow
 
 OFFICER_DIGEST = "officer_digest"
 MANAGER_DIGEST = "manager_digest"
+TOKEN_EXPIRING = "token_expiring"
+TOKEN_NOTICE_DAYS = 30  # an API token ending within this many days is announced
 OFFICER_STATES = ("not_started", "in_progress", "expiring", "expired", "overdue")
 MANAGER_STATES = ("overdue", "expired")
 MANAGER_LINES = 100  # a longer list is cut, with a pointer to the compliance page
@@ -67,6 +71,7 @@ class QueueReport:
 
     officers: int = 0
     managers: int = 0
+    token_notices: int = 0
 
 
 def dedupe_key(kind: str, user_id: int, items: Iterable[tuple], today: date) -> str:
@@ -137,6 +142,42 @@ def manager_digest(manager: User, rows: list[ComplianceRow], today: date) -> Dig
                 + "\n".join(lines) + _link("agency.index", state="overdue") + "\n")
     return Digest(manager.id, MANAGER_DIGEST, dedupe_key(MANAGER_DIGEST, manager.id, items,
                                                          today), subject, body)
+
+
+def token_notice(manager: User, token: ApiToken) -> Digest:
+    """Tell an agency-wide manager that one of the agency's API tokens stops soon.
+
+    Sent once per token and expiry date (not weekly): an HR system that stops
+    receiving data without warning is what this is for.
+    """
+    with force_locale(language_of(manager)):
+        day = token.expires_at.date().isoformat()
+        subject = _("API token “%(name)s” stops working on %(date)s", name=token.name, date=day)
+        body = (_("Hello %(name)s,", name=manager.display_name) + "\n\n"
+                + _("Your agency's API token “%(name)s” (it starts with %(prefix)s) stops "
+                    "working on %(date)s. Create its replacement and put it into the system "
+                    "that uses the old one before then:", name=token.name,
+                    prefix=token.prefix, date=day)
+                + _link("api_tokens.index") + "\n")
+    return Digest(manager.id, TOKEN_EXPIRING, f"{TOKEN_EXPIRING}:{manager.id}:{token.id}:{day}",
+                  subject, body)
+
+
+def _queue_token_notices(agency_id: int, today: date) -> int:
+    """Notices for the agency's tokens ending within ``TOKEN_NOTICE_DAYS`` (once each)."""
+    start = datetime.combine(today, datetime.min.time())
+    tokens = db.session.scalars(sa.select(ApiToken).where(
+        ApiToken.agency_id == agency_id, ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > start,
+        ApiToken.expires_at <= start + timedelta(days=TOKEN_NOTICE_DAYS + 1))
+        .order_by(ApiToken.id)).all()
+    if not tokens:
+        return 0
+    managers = db.session.scalars(sa.select(User).where(
+        User.agency_id == agency_id, User.role == "manager", User.unit_id.is_(None),
+        User.active.is_(True)).order_by(User.id)).all()
+    return _insert([token_notice(manager, token)
+                    for token in tokens for manager in managers])
 
 
 def _agency_viewer(agency_id: int) -> User:
@@ -238,5 +279,6 @@ def queue_digests(today: date) -> QueueReport:
                     if row.state in MANAGER_STATES]
             if rows:
                 report.managers += _insert([manager_digest(manager, rows, today)])
+        report.token_notices += _queue_token_notices(agency_id, today)
     db.session.commit()
     return report
