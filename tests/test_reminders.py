@@ -590,6 +590,10 @@ def test_managers_start_reminders_from_the_compliance_page(world, client, login_
     # The job ran for today, years before every due date of this world: nobody is due.
     assert "Remind officers" in shown and "No officer in your scope has training that" in shown
     assert recipients() == []
+    from learning.jobs.models import Job
+
+    job = db.session.scalar(sa.select(Job).where(Job.kind == "officer_reminders"))
+    assert job.params == {"day": utcnow().date().isoformat()}  # a retry sends the same week
 
 
 def test_admins_keep_the_run_for_every_agency_instead(world, client, login_as, make_user):

@@ -34,6 +34,7 @@ from learning.jobs.service import (
     valid_token,
     visible_job,
 )
+from learning.timeutil import utcnow
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -148,7 +149,9 @@ def start_reminders():
 @role_required("manager")
 def start_officer_reminders():
     """E-mail this week's reminder to each officer behind in the user's scope, now."""
-    return _start("officer_reminders", OfficerRemindersForm(), {}, "job.officer_reminders")
+    # The day is fixed now, so a retry (even next week) sends this week's reminders.
+    return _start("officer_reminders", OfficerRemindersForm(),
+                  {"day": utcnow().date().isoformat()}, "job.officer_reminders")
 
 
 @bp.app_template_global("jobs_export_form")
