@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ from learning.agency.reminders import (
 )
 from learning.agency.reminders_models import Notification
 from learning.agency.service import create_assignment
+from learning.api.models import ApiToken
 from learning.catalogue.models import Course
 from learning.certificates.models import Certificate, Completion
 from learning.extensions import db
@@ -524,6 +525,17 @@ def mail_folder(app, monkeypatch, tmp_path):
                           for path in folder.glob("*.eml"))
 
 
+@pytest.fixture
+def job_today(monkeypatch):
+    """Set the day the reminder job runs on (it refuses a pinned day of another week)."""
+    from learning.jobs import handlers
+
+    def set_today(day: date) -> None:
+        monkeypatch.setattr(handlers, "utcnow", lambda: datetime(day.year, day.month, day.day, 9))
+    set_today(MONDAY)
+    return set_today
+
+
 def remind(manager, day: date = MONDAY):
     """Run the manager's reminder job in-process (no REDIS_URL) and return it."""
     from learning.jobs.service import enqueue, new_token
@@ -536,7 +548,7 @@ def remind(manager, day: date = MONDAY):
 
 
 def test_a_unit_manager_reminds_only_the_officers_of_their_unit(world, app, monkeypatch,
-                                                                 tmp_path):
+                                                                 tmp_path, job_today):
     recipients = mail_folder(app, monkeypatch, tmp_path)
     job = remind(world["south_manager"])
     assert job.state == "done" and (job.done, job.total) == (1, 1)
@@ -546,9 +558,10 @@ def test_a_unit_manager_reminds_only_the_officers_of_their_unit(world, app, monk
 
 
 def test_pressing_again_in_the_same_week_sends_nothing_twice(world, app, monkeypatch,
-                                                              tmp_path):
+                                                              tmp_path, job_today):
     recipients = mail_folder(app, monkeypatch, tmp_path)
     remind(world["south_manager"])
+    job_today(date(2030, 1, 10))
     again = remind(world["south_manager"], date(2030, 1, 10))  # Thursday, same week
     assert recipients() == [world["s0"].email]
     assert "Reminders sent now: 0." in again.summary
@@ -562,7 +575,8 @@ def test_pressing_again_in_the_same_week_sends_nothing_twice(world, app, monkeyp
     assert all(n.attempts <= 1 for n in outbox())
 
 
-def test_a_message_that_fails_stays_for_the_outbox_sender(world, app, monkeypatch, tmp_path):
+def test_a_message_that_fails_stays_for_the_outbox_sender(world, app, monkeypatch, tmp_path,
+                                                           job_today):
     mail_folder(app, monkeypatch, tmp_path)
     (tmp_path / "mail").write_text("not a folder")  # every delivery fails
     job = remind(world["south_manager"])
@@ -628,3 +642,71 @@ def test_agency_managers_are_told_once_of_a_token_ending_within_30_days(world, r
     assert queue_digests(date(2030, 1, 8)).token_notices == 0  # once, not every run
     result = runner.invoke(args=["notify", "queue", "--date", "2030-01-08"])
     assert "API tokens ending soon" not in result.output
+
+
+def test_a_retry_in_a_later_week_works_on_that_week_s_list(world, app, monkeypatch, tmp_path,
+                                                          job_today):
+    """A job that failed on Monday and is retried after the next Monday's run sends no
+    officer last week's list again."""
+    from learning.jobs import handlers
+    from learning.jobs.models import Job
+    from learning.jobs.service import enqueue, retry
+
+    recipients = mail_folder(app, monkeypatch, tmp_path)
+    real, calls = handlers.queue_scope_digests, []
+
+    def fails_first(manager, day):
+        calls.append(day)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        return real(manager, day)
+
+    monkeypatch.setattr(handlers, "queue_scope_digests", fails_first)
+    job, _created = enqueue("officer_reminders", {"day": MONDAY.isoformat()},
+                            world["south_manager"], f"{world['south_manager'].id}:" + "a" * 32)
+    assert db.session.get(Job, job.id).state == "failed"
+    queue_digests(date(2030, 1, 14))  # the next Monday's run reminds South 0 for week 3
+    send_pending(RecordingMailer())
+    job_today(date(2030, 1, 15))
+    retry(db.session.get(Job, job.id))
+    assert calls[-1] == date(2030, 1, 15)  # this week's list, not the pinned Monday's
+    assert recipients() == []  # South 0 already had week 3's reminder
+    assert db.session.get(Job, job.id).state == "done"
+
+
+def test_a_token_name_is_one_line_and_a_bad_header_does_not_stop_the_sender(
+        world, app, client, login_as, monkeypatch, tmp_path):
+    from learning.agency.notify_cli import configured_mailer, smtp_settings
+
+    login_as(world["manager"])
+    client.post("/agency/tokens/", data={"name": "Payroll\r\nBcc: x@example.org",
+                                         "valid_for": "30"})
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.name.like("Payroll%")))
+    assert token.name == "Payroll Bcc: x@example.org"
+    # A message whose subject still holds a line break (written before this rule, or by
+    # anything else) is recorded as failed; the messages after it are still sent.
+    make_notifications(world["n0"], 1)
+    db.session.execute(sa.update(Notification).values(subject="Broken\r\nBcc: x@example.org"))
+    make_notifications(world["n1"], 1)
+    recipients = mail_folder(app, monkeypatch, tmp_path)
+    mailer, _where = configured_mailer(smtp_settings())
+    with mailer:
+        report = send_pending(mailer)
+    assert (report.sent, report.failed) == (1, 1)
+    assert recipients() == [world["n1"].email]
+    broken = db.session.scalar(sa.select(Notification).where(
+        Notification.user_id == world["n0"].id))
+    assert broken.sent_at is None and broken.last_error
+
+
+def test_the_token_notice_gives_the_manager_s_own_date(world):
+    from learning.api import service as api_service
+
+    manager = world["manager"]
+    manager.time_zone = "America/Los_Angeles"
+    db.session.commit()
+    # Ends on 10 January 2030 at 03:00 UTC: 9 January, 19:00 in Los Angeles.
+    api_service.create_token(manager, "Payroll", days=30, now=datetime(2029, 12, 11, 3, 0))
+    assert queue_digests(MONDAY).token_notices == 1
+    [notice] = [n for n in outbox() if n.kind == TOKEN_EXPIRING]
+    assert notice.subject == "API token “Payroll” stops working on 2030-01-09"

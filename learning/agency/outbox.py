@@ -146,7 +146,9 @@ def _send_one(mailer: Mailer, notification_id: int, lease: timedelta,
     try:
         body = unseal(body)
         mailer.send(OutgoingMessage(to, subject, body, key))
-    except (MailerError, SealBroken) as exc:
+    except (MailerError, SealBroken, ValueError) as exc:
+        # ValueError: a message that cannot be written as e-mail (a line break in a
+        # header); it is recorded as failed rather than stopping the whole run.
         _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
         report.failed += 1
         current_app.logger.warning("Message %s to %s failed: %s", key, to, exc)

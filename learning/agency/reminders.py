@@ -41,7 +41,7 @@ from learning.api.models import ApiToken
 from learning.core.urls import external_url
 from learning.extensions import db
 from learning.languages.service import language_of
-from learning.timeutil import utcnow
+from learning.timeutil import to_local, utcnow
 
 OFFICER_DIGEST = "officer_digest"
 MANAGER_DIGEST = "manager_digest"
@@ -151,7 +151,7 @@ def token_notice(manager: User, token: ApiToken) -> Digest:
     receiving data without warning is what this is for.
     """
     with force_locale(language_of(manager)):
-        day = token.expires_at.date().isoformat()
+        day = to_local(token.expires_at, manager.time_zone_name).date().isoformat()
         subject = _("API token “%(name)s” stops working on %(date)s", name=token.name, date=day)
         body = (_("Hello %(name)s,", name=manager.display_name) + "\n\n"
                 + _("Your agency's API token “%(name)s” (it starts with %(prefix)s) stops "
@@ -159,8 +159,8 @@ def token_notice(manager: User, token: ApiToken) -> Digest:
                     "that uses the old one before then:", name=token.name,
                     prefix=token.prefix, date=day)
                 + _link("api_tokens.index") + "\n")
-    return Digest(manager.id, TOKEN_EXPIRING, f"{TOKEN_EXPIRING}:{manager.id}:{token.id}:{day}",
-                  subject, body)
+    key = f"{TOKEN_EXPIRING}:{manager.id}:{token.id}:{token.expires_at:%Y-%m-%d}"
+    return Digest(manager.id, TOKEN_EXPIRING, key, subject, body)
 
 
 def _queue_token_notices(agency_id: int, today: date) -> int:

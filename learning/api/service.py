@@ -63,7 +63,8 @@ def create_token(manager: User, name: str, days: int = 365,
     ``LIFETIMES``); the raw token is returned this once only."""
     if not can_manage_tokens(manager):
         raise TokenError("Only a manager of a whole agency can create API tokens.")
-    name = name.strip()
+    # One line: the name goes into e-mail subjects (a line break there would be a header).
+    name = " ".join(name.split())
     if not name:
         raise TokenError("Give the token a name, such as the system that will use it.")
     if days not in LIFETIMES:

@@ -171,12 +171,16 @@ def remind_officers(job: Job) -> None:
     """Queue this week's digest for each officer behind in the owner's scope, and send it.
 
     Run again (a retry, a second press in the same week), it queues nothing new and
-    sends only what is still unsent: each officer gets one such e-mail a week.
+    sends only what is still unsent: each officer gets one such e-mail a week for the
+    same list. A retry in a later week works on that week's list.
     """
     from learning.agency.notify_cli import configured_mailer, smtp_settings
 
     owner = _owner(job)
-    day = date.fromisoformat(job.params["day"]) if job.params.get("day") else utcnow().date()
+    today = utcnow().date()
+    day = date.fromisoformat(job.params["day"]) if job.params.get("day") else today
+    if day.isocalendar()[:2] != today.isocalendar()[:2]:
+        day = today  # retried in a later week: last week's list would be out of date
     _queued, keys = queue_scope_digests(owner, day)
     steps.advance(job, 0, total=len(keys))
     mailer, _where = configured_mailer(smtp_settings())
