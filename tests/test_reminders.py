@@ -710,3 +710,17 @@ def test_the_token_notice_gives_the_manager_s_own_date(world):
     assert queue_digests(MONDAY).token_notices == 1
     [notice] = [n for n in outbox() if n.kind == TOKEN_EXPIRING]
     assert notice.subject == "API token “Payroll” stops working on 2030-01-09"
+
+
+def test_without_an_agency_wide_manager_the_token_s_maker_is_told(world, make_user):
+    from learning.api import service as api_service
+
+    admin = make_user("admin", name="Admin")
+    admin.agency_id = world["b0"].agency_id
+    db.session.commit()
+    world["b_manager"].active = False  # agency B's only agency-wide manager leaves
+    db.session.commit()
+    api_service.create_token(admin, "B payroll", days=30, now=datetime(2029, 12, 11, 9, 0))
+    assert queue_digests(MONDAY).token_notices == 1
+    [notice] = [n for n in outbox() if n.kind == TOKEN_EXPIRING]
+    assert notice.user_id == admin.id

@@ -176,8 +176,14 @@ def _queue_token_notices(agency_id: int, today: date) -> int:
     managers = db.session.scalars(sa.select(User).where(
         User.agency_id == agency_id, User.role == "manager", User.unit_id.is_(None),
         User.active.is_(True)).order_by(User.id)).all()
-    return _insert([token_notice(manager, token)
-                    for token in tokens for manager in managers])
+    notices = []
+    for token in tokens:
+        # An agency without such a manager: whoever made the token (an admin), if active.
+        creator = None if managers or token.created_by is None else \
+            db.session.get(User, token.created_by)
+        told = managers or ([creator] if creator is not None and creator.active else [])
+        notices.extend(token_notice(person, token) for person in told)
+    return _insert(notices)
 
 
 def _agency_viewer(agency_id: int) -> User:
