@@ -102,6 +102,12 @@ def _finish(notification_id: int, **values) -> None:
     db.session.commit()
 
 
+def _limits() -> tuple[int, timedelta]:
+    """Tries per message, and how long a sender's claim holds."""
+    return (setting("REMINDER_MAX_ATTEMPTS", 5),
+            timedelta(seconds=setting("REMINDER_CLAIM_SECONDS", 900)))
+
+
 def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
     """Send every unsent message once: claim it, send it, then mark it sent.
 
@@ -110,8 +116,7 @@ def send_pending(mailer: Mailer, limit: int | None = None) -> SendReport:
     retried within the same run. A sealed body (a live link) is opened only here, and
     kept with its links redacted once sent.
     """
-    max_attempts = setting("REMINDER_MAX_ATTEMPTS", 5)
-    lease = timedelta(seconds=setting("REMINDER_CLAIM_SECONDS", 900))
+    max_attempts, lease = _limits()
     report = SendReport()
     last_id = 0
     while limit is None or report.sent + report.failed < limit:
@@ -163,8 +168,7 @@ def send_keyed(mailer: Mailer, dedupe_keys: Sequence[str],
                progress: Callable[[SendReport], None] | None = None) -> SendReport:
     """Send the unsent messages among ``dedupe_keys`` (a manager's reminders), each once,
     as ``send_pending`` would; ``progress`` is told after each batch."""
-    max_attempts = setting("REMINDER_MAX_ATTEMPTS", 5)
-    lease = timedelta(seconds=setting("REMINDER_CLAIM_SECONDS", 900))
+    max_attempts, lease = _limits()
     report = SendReport()
     for start in range(0, len(dedupe_keys), BATCH):
         ids = db.session.scalars(

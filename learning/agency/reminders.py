@@ -178,10 +178,11 @@ def _queue_token_notices(agency_id: int, today: date) -> int:
         User.active.is_(True)).order_by(User.id)).all()
     notices = []
     for token in tokens:
-        # An agency without such a manager: whoever made the token (an admin), if active.
-        creator = None if managers or token.created_by is None else \
-            db.session.get(User, token.created_by)
-        told = managers or ([creator] if creator is not None and creator.active else [])
+        told = managers
+        if not told and token.created_by is not None:
+            # No agency-wide manager: whoever made the token (an admin), if still active.
+            creator = db.session.get(User, token.created_by)
+            told = [creator] if creator is not None and creator.active else []
         notices.extend(token_notice(person, token) for person in told)
     return _insert(notices)
 
@@ -261,14 +262,13 @@ def _queue_officer_digests(viewer: User, today: date, report: QueueReport) -> li
     return keys
 
 
-def queue_scope_digests(manager: User, today: date) -> tuple[QueueReport, list[str]]:
+def queue_scope_digests(manager: User, today: date) -> list[str]:
     """Queue this week's digests for the officers in a manager's scope, now rather than
     on Monday (idempotent: an officer already sent the same reminder this week gets no
-    second one). Returns what was queued and the keys of every digest due this week."""
-    report = QueueReport()
-    keys = _queue_officer_digests(manager, today, report)
+    second one). Returns the keys of every digest due this week, queued now or before."""
+    keys = _queue_officer_digests(manager, today, QueueReport())
     db.session.commit()
-    return report, keys
+    return keys
 
 
 def queue_digests(today: date) -> QueueReport:

@@ -181,7 +181,7 @@ def remind_officers(job: Job) -> None:
     day = date.fromisoformat(job.params["day"]) if job.params.get("day") else today
     if day.isocalendar()[:2] != today.isocalendar()[:2]:
         day = today  # retried in a later week: last week's list would be out of date
-    _queued, keys = queue_scope_digests(owner, day)
+    keys = queue_scope_digests(owner, day)
     steps.advance(job, 0, total=len(keys))
     mailer, _where = configured_mailer(smtp_settings())
     with mailer:

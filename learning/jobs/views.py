@@ -76,9 +76,6 @@ def index():
     return render_template(
         "jobs/index.html", jobs=recent_jobs(current_user), kinds=KINDS,
         certificates_form=_certificates_form(new_token()) if staff else None,
-        # Admins have the run for every agency below instead.
-        officer_reminders_form=OfficerRemindersForm(token=new_token())
-        if current_user.role == "manager" else None,
         reminders_form=RemindersForm(token=new_token()) if current_user.role == "admin"
         else None)
 
@@ -149,7 +146,7 @@ def start_reminders():
 @role_required("manager")
 def start_officer_reminders():
     """E-mail this week's reminder to each officer behind in the user's scope, now."""
-    # The day is fixed now, so a retry (even next week) sends this week's reminders.
+    # The day is fixed now, so a retry the same week works on the same list.
     return _start("officer_reminders", OfficerRemindersForm(),
                   {"day": utcnow().date().isoformat()}, "job.officer_reminders")
 
@@ -167,7 +164,4 @@ def officer_reminders_form() -> OfficerRemindersForm:
     return OfficerRemindersForm(token=new_token())
 
 
-@bp.app_template_global("jobs_reminder_due_days")
-def reminder_due_days() -> int:
-    """How many days ahead of a due date an officer is reminded."""
-    return reminder_window_days()
+bp.add_app_template_global(reminder_window_days, "jobs_reminder_due_days")
