@@ -16,7 +16,7 @@ from flask import current_app
 from learning.accounts.models import User
 from learning.agency.reminders_models import Notification
 from learning.core.redact import redact_secrets
-from learning.core.sealed import SealBroken, is_sealed, unseal
+from learning.core.sealed import is_sealed, unseal
 from learning.extensions import db
 from learning.timeutil import utcnow
 
@@ -151,9 +151,10 @@ def _send_one(mailer: Mailer, notification_id: int, lease: timedelta,
     try:
         body = unseal(body)
         mailer.send(OutgoingMessage(to, subject, body, key))
-    except (MailerError, SealBroken, ValueError) as exc:
-        # ValueError: a message that cannot be written as e-mail (a line break in a
-        # header); it is recorded as failed rather than stopping the whole run.
+    except (MailerError, ValueError) as exc:
+        # ValueError: a body sealed under another key (SealBroken), or a message that
+        # cannot be written as e-mail (a line break in a header); recorded as failed
+        # rather than stopping the whole run.
         _finish(notification_id, claimed_at=None, last_error=str(exc)[:2000])
         report.failed += 1
         current_app.logger.warning("Message %s to %s failed: %s", key, to, exc)
