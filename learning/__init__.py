@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning import models  # noqa: F401  (every table known to Alembic)
     from learning.accounts.models import User
     from learning.accounts.signed_in import signed_in_user
+    from learning.catalogue.fast_path import READER_ROW
     from learning.progress.service import signed_in_reader
 
     @login_manager.user_loader
@@ -102,7 +103,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         dbconnections.before_first_statement(request.endpoint, app.view_functions)
         if request.endpoint == "catalogue.lesson" and request.view_args:
             slug = request.view_args["course_slug"]
-            user, state = signed_in_reader(user_id, generation, slug)
+            # The fast path may have read it and left the page to the view (not cached yet).
+            read = request.environ.pop(READER_ROW, None)
+            row = read[2] if read and read[:2] == (user_id, slug) else None
+            user, state = signed_in_reader(user_id, generation, slug, row)
             g.reader_state = (user_id, slug, state)
             return user
         return signed_in_user(user_id, generation)
@@ -169,5 +173,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     redact.init_app(app)
+    from learning.catalogue import fast_path
+
+    fast_path.init_app(app)  # inside ProxyFix (ops): it sees the client's address
     ops.init_app(app)
     return app

@@ -213,7 +213,8 @@ def isolated_requests(app):
     from flask import g
 
     def forget() -> None:
-        for name in ("_login_user", "csrf_token", "_flask_babel", "_waymark_translations"):
+        for name in ("_login_user", "csrf_token", "_flask_babel", "_waymark_translations",
+                     "request_id"):
             g.pop(name, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, forget)

@@ -144,7 +144,9 @@ def test_the_reader_and_their_course_state_are_one_statement(app_ctx, synced, ma
 def test_a_lesson_page_opens_no_transaction(app, client, synced, make_user, login_as,
                                             backend):
     """The page's one SELECT runs outside the session's transaction (in autocommit on
-    PostgreSQL: no BEGIN and no ROLLBACK round trips); marking the lesson still commits."""
+    PostgreSQL: no BEGIN and no ROLLBACK round trips); marking the lesson still commits.
+    (The view's own path; the fast path opens no session: see test_lesson_fast_path.)"""
+    app.config["LESSON_FAST_PATH"] = False
     in_transaction = []
     app.teardown_request(lambda _error: in_transaction.append(db.session().in_transaction()))
     login_as(make_user("officer"))

@@ -127,7 +127,7 @@ def test_pages_carry_security_headers_and_landmarks(client, synced, make_user, l
 
 
 def test_lesson_page_sql_statements_do_not_grow(client, app, synced, make_user, login_as,
-                                                count_statements, tmp_path):
+                                                count_statements, tmp_path, isolated_requests):
     """One statement per lesson page (the reader with the course and their progress),
     however many lessons and users exist."""
     officer = make_user("officer")

@@ -61,6 +61,16 @@ def user_from_row(row: sa.Row, generation: int) -> User | None:
     return user  # type: ignore[return-value]
 
 
+def user_and_agency_values(row: sa.Row) -> tuple[dict, dict | None]:
+    """The user's and the agency's columns of a ``USER_AND_AGENCY`` row, by attribute name,
+    for a reader that needs no objects (the lesson fast path)."""
+    split = len(_USER_KEYS)
+    user = dict(zip(_USER_KEYS, row[:split], strict=True))
+    if row[split] is None:
+        return user, None
+    return user, dict(zip(_AGENCY_KEYS, row[split:split + len(_AGENCY_KEYS)], strict=True))
+
+
 def signed_in_user(user_id: int, generation: int) -> User | None:
     """The user ``user_id`` if their sessions were not ended since ``generation``."""
     # A Core statement on the session's connection: the ORM's execute path is not needed.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.content.problems import Problem
@@ -62,22 +62,46 @@ class VersionCache:
                 self._items.popitem(last=False)
         return value
 
+    def peek(self, key: tuple) -> Any:
+        """The value kept for ``key`` (None when there is none), without building it."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
 
 
-def _app_cache(name: str, size: int) -> VersionCache:
+def _app_cache(name: str, size: int, app: Flask | None = None) -> VersionCache:
     """The app's cache called ``name``, made on first use (not on every call)."""
-    cache = current_app.extensions.get(name)
+    extensions = (app or current_app).extensions
+    cache = extensions.get(name)
     if cache is None:
-        cache = current_app.extensions.setdefault(name, VersionCache(size))
+        cache = extensions.setdefault(name, VersionCache(size))
     return cache
 
 
-def version_cache() -> VersionCache:
+@dataclass(frozen=True)
+class PageCaches:
+    """The caches a lesson page is put together from (see ``catalogue.lesson_fill``)."""
+
+    version: VersionCache  # pages, articles, quizzes: anything derived from a version
+    shell: VersionCache  # page shells, per version item, locale and role
+    progress: VersionCache  # progress bars, per locale and figures
+
+    @classmethod
+    def of(cls, app: Flask | None = None) -> PageCaches:
+        return cls(_app_cache("waymark_version_cache", 1024, app),
+                   _app_cache("waymark_shell_cache", 4096, app),
+                   _app_cache("waymark_progress_cache", 1024, app))
+
+
+def version_cache(app: Flask | None = None) -> VersionCache:
     """This app's cache (one per app, so tests with separate databases never share one)."""
-    return _app_cache("waymark_version_cache", 1024)
+    return _app_cache("waymark_version_cache", 1024, app)
 
 
 def current_version_id(course_slug: str) -> tuple[int, int] | None:
@@ -137,21 +161,6 @@ def reader_jurisdiction(user: Any) -> str | None:
     """The jurisdiction whose passages and items a user gets: their agency's (or None)."""
     agency = getattr(user, "agency", None)
     return agency.jurisdiction if agency is not None else None
-
-
-def cached_fragment(key: tuple, render: Callable[[], str]) -> str:
-    """A rendered fragment of an immutable version (key names version, item and locale)."""
-    return version_cache().get_or_build(("fragment", *key), render)
-
-
-def cached_shell(key: tuple, render: Callable[[], Any]) -> Any:
-    """A page shell of an immutable version (key names version item, locale and role)."""
-    return _app_cache("waymark_shell_cache", 4096).get_or_build(key, render)
-
-
-def cached_progress(key: tuple, render: Callable[[], str]) -> str:
-    """A progress bar, the same for everyone with the same figures (key: locale and figures)."""
-    return _app_cache("waymark_progress_cache", 1024).get_or_build(key, render)
 
 
 def quiz_set(version_id: int) -> QuizSet:

@@ -15,16 +15,15 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from learning.access import login_required
-from learning.catalogue.course_text import course_text, page_in
+from learning.catalogue.course_text import course_text
 from learning.catalogue.forms import MarkCompleteForm
+from learning.catalogue.lesson_fill import Builders, Reader, lesson_bytes, lesson_pieces
 from learning.catalogue.pages import (
     LessonPage,
-    cached_fragment,
-    cached_progress,
-    cached_shell,
+    PageCaches,
     lesson_page,
     quiz_set,
     reader_jurisdiction,
@@ -34,7 +33,6 @@ from learning.catalogue.service import change_notes, find_course, media_asset, p
 from learning.catalogue.shell import Shell, shell_context, slot
 from learning.catalogue.translated import (
     LessonText,
-    lesson_text,
     title_in,
     translated_assessment,
 )
@@ -47,7 +45,6 @@ from learning.progress.service import (
     course_progress,
     mark_lesson_complete,
     next_lesson_slug,
-    progress_against,
     reader_state,
 )
 
@@ -97,47 +94,19 @@ def course(course_slug: str):
     )
 
 
-def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 200):
-    """The lesson page: the version's shell filled with this reader's values.
+def _render_article(page: LessonPage, text: LessonText) -> bytes:
+    return render_template("catalogue/lesson_body.html", **_article_context(page, text)).encode()
 
-    With flashed messages waiting (after marking a lesson complete, or a refused form)
-    the page is rendered whole, as those messages belong to this request alone.
-    """
-    progress = progress_against(page.lesson_hashes, completed)
-    lesson = page.lesson
-    locale = str(get_locale())
-    page = page_in(page, locale)
-    reader = current_user._get_current_object()  # read several times: one proxy lookup
-    jurisdiction = reader_jurisdiction(reader)
-    text = lesson_text(lesson, page.language, locale, jurisdiction,
-                       original=request.args.get("original") == "1")
-    # The article and the bar are kept encoded, as the shell is (see Shell).
-    article = cached_fragment(
-        ("article", lesson.id, locale, text.language, jurisdiction),
-        lambda: render_template("catalogue/lesson_body.html",
-                                **_article_context(page, text)).encode())
-    # The bar shows figures only (no name, no lesson): one rendering per locale and figures.
-    progress_html = cached_progress(
-        (locale, progress.total, progress.done, progress.to_reread),
-        lambda: render_template("partials/progress.html", progress=progress,
-                                label=_("Your progress in this course")).encode())
-    changed = lesson.slug in progress.changed  # read on an earlier text: the note shows
-    context = dict(page=page, lesson=lesson, completed=progress.completed, changed=changed,
-                   text=text)
-    if "_flashes" in session:
-        return render_template("catalogue/lesson.html", article=Markup(article.decode()),
-                               progress_html=Markup(progress_html.decode()),
-                               **context), status
-    role = reader.role
-    shell = cached_shell(
-        ("lesson", lesson.id, locale, text.language, text.note, role,
-         lesson.slug in progress.completed, changed, request.script_root),
-        lambda: Shell.split(render_template(
-            "catalogue/lesson.html", article=slot("article"),
-            progress_html=slot("progress"), **context, **shell_context(role))))
-    return shell.fill({"name": str(escape(reader.display_name)).encode(),
-                       "csrf": str(escape(csrf_token())).encode(), "article": article,
-                       "progress": progress_html}), status
+
+def _render_progress(progress) -> bytes:
+    return render_template("partials/progress.html", progress=progress,
+                           label=_("Your progress in this course")).encode()
+
+
+def _render_shell(context: dict, role: str) -> Shell:
+    return Shell.split(render_template("catalogue/lesson.html", article=slot("article"),
+                                       progress_html=slot("progress"), **context,
+                                       **shell_context(role)))
 
 
 def _article_context(page: LessonPage, text: LessonText) -> dict:
@@ -148,6 +117,30 @@ def _article_context(page: LessonPage, text: LessonText) -> dict:
     return dict(content_warning=text.content_warning, objectives=text.objectives,
                 toc_html=text.toc_html, html=text.html, sources_html=None,
                 check_url=check_url)
+
+
+BUILDERS = Builders(article=_render_article, progress=_render_progress, shell=_render_shell)
+
+
+def _render_lesson(page: LessonPage, completed: dict[str, str], status: int = 200):
+    """The lesson page: the version's shell filled with this reader's values.
+
+    With flashed messages waiting (after marking a lesson complete, or a refused form)
+    the page is rendered whole, as those messages belong to this request alone.
+    """
+    user = current_user._get_current_object()  # read several times: one proxy lookup
+    reader = Reader(user.role, user.display_name, reader_jurisdiction(user))
+    locale = str(get_locale())
+    original = request.args.get("original") == "1"
+    caches = PageCaches.of()
+    if "_flashes" in session:
+        pieces = lesson_pieces(caches, page, completed, reader, locale, BUILDERS, original)
+        return render_template("catalogue/lesson.html",
+                               article=Markup(pieces.article.decode()),
+                               progress_html=Markup(pieces.progress_html.decode()),
+                               **pieces.context), status
+    return lesson_bytes(caches, page, completed, reader, locale, csrf_token(),
+                        request.script_root, BUILDERS, original), status
 
 
 @bp.get("/courses/<course_slug>/<lesson_slug>/")

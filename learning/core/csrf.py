@@ -40,18 +40,36 @@ class _Signed:
                 self.items.popitem(last=False)
 
 
+def _signed_tokens(app) -> _Signed:
+    signed = app.extensions.get("waymark_csrf_tokens")
+    if signed is None:
+        signed = app.extensions.setdefault("waymark_csrf_tokens", _Signed())
+    return signed
+
+
+def _secret(config, app) -> str | None:
+    """The key tokens are signed with, or None when tokens expire (signed afresh each time)."""
+    if config.get("WTF_CSRF_TIME_LIMIT") is not None \
+            or config.get("WTF_CSRF_FIELD_NAME", FIELD) != FIELD:
+        return None
+    return str(config.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
+
+
+def known_token(app, raw: str) -> str | None:
+    """The signed token already made for a session's raw token, if any (no request needed)."""
+    secret = _secret(app.config, app)
+    return _signed_tokens(app).get((secret, raw)) if secret is not None else None
+
+
 def csrf_token() -> str:
     """This session's signed CSRF token (the same value ``generate_csrf`` would accept)."""
     if FIELD in g:
         return g.get(FIELD)
-    config = current_app.config
-    if config.get("WTF_CSRF_TIME_LIMIT") is not None \
-            or config.get("WTF_CSRF_FIELD_NAME", FIELD) != FIELD:
+    app = current_app._get_current_object()
+    secret = _secret(app.config, app)
+    if secret is None:
         return generate_csrf()  # tokens that expire: sign afresh every time
-    signed = current_app.extensions.get("waymark_csrf_tokens")
-    if signed is None:
-        signed = current_app.extensions.setdefault("waymark_csrf_tokens", _Signed())
-    secret = str(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key)
+    signed = _signed_tokens(app)
     raw = session.get(FIELD)
     token = signed.get((secret, raw)) if isinstance(raw, str) else None
     if token is None:

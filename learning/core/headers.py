@@ -21,6 +21,11 @@ _ALWAYS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
 _BEHIND_HTTPS = (*_ALWAYS, ("Strict-Transport-Security", HSTS))
 
 
+def page_headers(secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers ``security_headers`` gives a page that set none of its own."""
+    return (*(_BEHIND_HTTPS if secure else _ALWAYS), ("Cache-Control", "no-store"))
+
+
 def security_headers(response: Response) -> Response:
     """A strict CSP, no sniffing or framing, HSTS behind HTTPS, and no-store on pages.
 

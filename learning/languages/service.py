@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -41,15 +41,16 @@ def shipped_in(translations_dir: str) -> tuple[str, ...]:
     return tuple(code for code in UN_LANGUAGES if code == DEFAULT or code in found)
 
 
-def shipped() -> tuple[str, ...]:
+def shipped(app: Flask | None = None) -> tuple[str, ...]:
     """The languages this instance offers (configured, or found in its translations folder)."""
-    configured = current_app.config.get("LANGUAGES")
+    app = app or current_app
+    configured = app.config.get("LANGUAGES")
     if configured:
         return tuple(configured)
     # Looked for once per app and folder (Flask-Babel loads catalogues once per process
     # too): every page asks, and the answer is six file checks.
-    folder = current_app.config["TRANSLATIONS_DIR"]
-    found = current_app.extensions.setdefault("waymark_shipped_languages", {})
+    folder = app.config["TRANSLATIONS_DIR"]
+    found = app.extensions.setdefault("waymark_shipped_languages", {})
     if folder not in found:
         found[folder] = shipped_in(folder)
     return found[folder]

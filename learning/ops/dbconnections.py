@@ -52,7 +52,7 @@ def watch(engine: sa.Engine) -> None:
 
 
 @contextmanager
-def reading_connection() -> Iterator[sa.Connection]:
+def reading_connection(engine: sa.Engine | None = None) -> Iterator[sa.Connection]:
     """A pooled connection for a read that needs no transaction of its own.
 
     The session's transaction costs PostgreSQL two round trips (BEGIN, then ROLLBACK at
@@ -61,7 +61,7 @@ def reading_connection() -> Iterator[sa.Connection]:
     the request reads or writes after this runs in the session's own transaction, as
     before. (SQLite starts no transaction for a SELECT: its connection is left as is.)
     """
-    engine = db.engine
+    engine = engine or db.engine
     options = {} if engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
     with engine.connect().execution_options(**options) as connection:
         yield connection

@@ -28,11 +28,15 @@ REQUEST_LOGGER = "learning.request"
 _WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,63}")
 
 
+def id_for(given: str) -> str:
+    """The id of a request whose ``X-Request-Id`` was ``given``: it if well-formed, else new."""
+    return given if _WELL_FORMED.fullmatch(given) else uuid.uuid4().hex
+
+
 def request_id() -> str:
-    """This request's id: the caller's if well-formed, else a new random one (kept in g)."""
+    """This request's id (see ``id_for``), kept in g."""
     if "request_id" not in g:
-        given = request.headers.get(HEADER, "")
-        g.request_id = given if _WELL_FORMED.fullmatch(given) else uuid.uuid4().hex
+        g.request_id = id_for(request.headers.get(HEADER, ""))
     return g.request_id
 
 
@@ -99,23 +103,29 @@ def _finish(response):
     """Echo the request id, and write the request's line in JSON mode."""
     rid = request_id()
     response.headers[HEADER] = rid
+    if _REQUEST_LOG.isEnabledFor(logging.INFO):
+        log_request(rid, request.method, request.path, response.status_code,
+                    g.get("request_started"),
+                    _user_id(g.get("_login_user")),  # only if loaded: no extra query
+                    request.remote_addr)
+    return response
+
+
+def log_request(rid: str, method: str, path: str, status: int, started: float | None,
+                user_id: int | None, address: str | None) -> None:
+    """The request's line in the request log (the path is redacted here)."""
     if not _REQUEST_LOG.isEnabledFor(logging.INFO):
-        return response
-    started = g.get("request_started")
-    user = g.get("_login_user")  # only if this request loaded it: no extra query
-    path = escape_controls(redact_secrets(request.path))
-    method, status = request.method, response.status_code
+        return
+    path = escape_controls(redact_secrets(path))
     # The record is made directly: the caller's frame (which Logger.info looks up) is
-    # always this function, and the path is redacted already.
+    # always the same, and the path is redacted already.
     record = _REQUEST_LOG.makeRecord(
         REQUEST_LOGGER, logging.INFO, __file__, 0, "%s %s %s", (method, path, status), None,
         extra={"request_id": rid, "method": method, "path": path, "status": status,
                "duration_ms": round((time.perf_counter() - started) * 1000, 1)
                if started else None,
-               "user_id": _user_id(user),
-               "address": request.remote_addr, "redacted": True})
+               "user_id": user_id, "address": address, "redacted": True})
     _REQUEST_LOG.handle(record)
-    return response
 
 
 def configure_logging(app: Flask) -> None:

@@ -136,18 +136,20 @@ _USER_AND_READER_STATE = (
     .outerjoin(_course, _course.c.slug == sa.bindparam("slug")))
 
 
-def signed_in_reader(user_id: int, generation: int,
-                     course_slug: str) -> tuple[User | None, ReaderState | None]:
-    """``signed_in_user`` and ``reader_state`` for ``course_slug``, in one statement.
+def signed_in_reader(user_id: int, generation: int, course_slug: str,
+                     row: sa.Row | None = None) -> tuple[User | None, ReaderState | None]:
+    """``signed_in_user`` and ``reader_state`` for ``course_slug``, in one statement
+    (none when ``row``, the statement's row for this user and slug, was read already).
 
     It may run for any address the lesson route matched, an error page's included (a
     NUL byte refused with 400): a slug no course could have is not sent to the database.
     """
     if len(course_slug) > MAX_SLUG or not SLUG.match(course_slug):
         return signed_in_user(user_id, generation), None
-    with reading_connection() as connection:  # no transaction: one round trip on PostgreSQL
-        row = connection.execute(_USER_AND_READER_STATE,
-                                 {"id": user_id, "slug": course_slug}).first()
+    if row is None:
+        with reading_connection() as connection:  # no transaction: one round trip on PostgreSQL
+            row = connection.execute(_USER_AND_READER_STATE,
+                                     {"id": user_id, "slug": course_slug}).first()
     user = user_from_row(row, generation)
     if user is None:
         return None, None
@@ -155,6 +157,14 @@ def signed_in_reader(user_id: int, generation: int,
     if version_id is None:
         return user, None
     return user, ReaderState(course_id, version_id, lessons_read(read))
+
+
+def reader_row(engine: sa.Engine, user_id: int, course_slug: str) -> sa.Row | None:
+    """The row ``signed_in_reader`` reads, read without a Flask app or request (fast path);
+    ``course_slug`` must already be a well-formed slug."""
+    with reading_connection(engine) as connection:
+        return connection.execute(_USER_AND_READER_STATE,
+                                  {"id": user_id, "slug": course_slug}).first()
 
 
 def completed_lessons(user_id: int, course_id: int) -> dict[str, str]:
