@@ -2,6 +2,7 @@
 
 import io
 import json
+from datetime import datetime
 import logging
 
 import pytest
@@ -12,6 +13,8 @@ from learning.accounts.models import User
 from learning.catalogue import fast_path
 from learning.catalogue.fast_path import session_identifier
 from learning.extensions import db
+from learning.ops.dbconnections import DriverStatement, reading_connection
+from learning.progress.service import _USER_AND_READER_STATE
 from tests.conftest import PASSWORD
 
 LESSON = "/courses/field-basics/first-steps/"
@@ -220,6 +223,36 @@ def test_an_error_on_the_fast_path_leaves_the_page_to_flask(app, client, reader,
     assert "Ana &lt;Ruiz&gt;" in response.get_data(as_text=True)
     warnings = [r for r in caplog.records if "fast path failed" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].exc_info  # said once, with the error
+
+
+def test_the_driver_statement_gives_sqlalchemys_row(app, client, reader, monkeypatch):
+    """The page's statement sent on the DBAPI connection: the same typed row as through
+    SQLAlchemy, the connection back in the pool as it was, a broken one thrown away."""
+    client.post(LESSON)  # one lesson read: the joined column is not empty
+    params = {"id": reader.id, "slug": "field-basics"}
+    with app.app_context():
+        engine = db.engine
+        with reading_connection() as connection:
+            expected = tuple(connection.execute(_USER_AND_READER_STATE, params).first())
+    statement = DriverStatement(_USER_AND_READER_STATE, engine)
+    checkouts = []
+    original = engine.raw_connection
+    monkeypatch.setattr(engine, "raw_connection", lambda: checkouts.append(1) or original())
+    assert not engine.dispatch.before_cursor_execute  # nobody listens: the driver's way
+    assert statement.first(params) == expected and checkouts == [1]
+    assert isinstance(expected[list(expected).index(reader.created_at)], datetime)
+    assert expected[-1].startswith("first-steps ")  # the lessons read
+    assert statement.first({**params, "id": 10**9}) is None
+    pooled = original()
+    try:
+        assert not getattr(pooled.driver_connection, "autocommit", False)  # as it was
+    finally:
+        pooled.close()
+    statement.sql = "SELECT no_such_column FROM user_account"
+    held = engine.pool.checkedout()  # (the test's own session holds one)
+    with pytest.raises(engine.dialect.loaded_dbapi.Error):
+        statement.first(params)
+    assert engine.pool.checkedout() == held
 
 
 def test_it_can_be_turned_off(app, client, reader):

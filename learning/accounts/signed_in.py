@@ -19,6 +19,7 @@ from learning.extensions import db
 
 _USER_KEYS = tuple(prop.key for prop in User.__mapper__.column_attrs)
 _AGENCY_KEYS = tuple(prop.key for prop in Agency.__mapper__.column_attrs)
+_GENERATION = _USER_KEYS.index("session_generation")
 _agency = Agency.__table__
 # Other features add columns to it to read more in the same statement (user_from_row).
 USER_AND_AGENCY = (
@@ -48,10 +49,11 @@ def _persistent(cls: type, keys: tuple[str, ...], values: tuple) -> object:
     return instance
 
 
-def user_from_row(row: sa.Row, generation: int) -> User | None:
-    """The user held by a row of ``USER_AND_AGENCY`` (extra columns may follow), or None
+def user_from_row(row: sa.Row | tuple, generation: int) -> User | None:
+    """The user held by a row of ``USER_AND_AGENCY`` (extra columns may follow; a typed
+    tuple will do), or None
     when there is no row or the user's sessions were ended since ``generation``."""
-    if row is None or row.session_generation != generation:
+    if row is None or row[_GENERATION] != generation:
         return None
     split = len(_USER_KEYS)
     agency = (_persistent(Agency, _AGENCY_KEYS, tuple(row[split:split + len(_AGENCY_KEYS)]))
@@ -61,7 +63,7 @@ def user_from_row(row: sa.Row, generation: int) -> User | None:
     return user  # type: ignore[return-value]
 
 
-def user_and_agency_values(row: sa.Row) -> tuple[dict, dict | None]:
+def user_and_agency_values(row: sa.Row | tuple) -> tuple[dict, dict | None]:
     """The user's and the agency's columns of a ``USER_AND_AGENCY`` row, by attribute name,
     for a reader that needs no objects (the lesson fast path)."""
     split = len(_USER_KEYS)

@@ -10,6 +10,7 @@ into one "in progress".
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from learning.accounts.signed_in import USER_AND_AGENCY, signed_in_user, user_fr
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.content.schema import SLUG
 from learning.extensions import db
-from learning.ops.dbconnections import reading_connection
+from learning.ops.dbconnections import DriverStatement, reading_connection
 from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
 from learning.timeutil import utcnow
@@ -137,9 +138,9 @@ _USER_AND_READER_STATE = (
 
 
 def signed_in_reader(user_id: int, generation: int, course_slug: str,
-                     row: sa.Row | None = None) -> tuple[User | None, ReaderState | None]:
+                     row: tuple | None = None) -> tuple[User | None, ReaderState | None]:
     """``signed_in_user`` and ``reader_state`` for ``course_slug``, in one statement
-    (none when ``row``, the statement's row for this user and slug, was read already).
+    (none when ``row``, ``reader_row``'s answer for this user and slug, is given).
 
     It may run for any address the lesson route matched, an error page's included (a
     NUL byte refused with 400): a slug no course could have is not sent to the database.
@@ -159,12 +160,23 @@ def signed_in_reader(user_id: int, generation: int, course_slug: str,
     return user, ReaderState(course_id, version_id, lessons_read(read))
 
 
-def reader_row(engine: sa.Engine, user_id: int, course_slug: str) -> sa.Row | None:
-    """The row ``signed_in_reader`` reads, read without a Flask app or request (fast path);
-    ``course_slug`` must already be a well-formed slug."""
-    with reading_connection(engine) as connection:
-        return connection.execute(_USER_AND_READER_STATE,
-                                  {"id": user_id, "slug": course_slug}).first()
+_READER_STATEMENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _reader_statement(engine: sa.Engine) -> DriverStatement:
+    found = _READER_STATEMENTS.get(engine)
+    if found is None:
+        found = _READER_STATEMENTS.setdefault(engine,
+                                              DriverStatement(_USER_AND_READER_STATE, engine))
+    return found
+
+
+def reader_row(engine: sa.Engine, user_id: int, course_slug: str) -> tuple | None:
+    """The row ``signed_in_reader`` reads, read without a Flask app or SQLAlchemy's
+    execution path (the lesson fast path); ``course_slug`` must already be a well-formed
+    slug. Columns: ``USER_AND_AGENCY``'s, then course id, current version
+    id and the lessons read (``lessons_read``)."""
+    return _reader_statement(engine).first({"id": user_id, "slug": course_slug})
 
 
 def completed_lessons(user_id: int, course_id: int) -> dict[str, str]:
