@@ -2,8 +2,9 @@
 
 import io
 import json
-from datetime import datetime
 import logging
+import re
+from datetime import datetime
 
 import pytest
 from flask_login.utils import _create_identifier
@@ -306,3 +307,12 @@ def test_the_fast_path_was_reviewed_against_every_request_hook(app):
     assert not any(app.before_request_funcs.get(k) or app.after_request_funcs.get(k)
                    or app.url_value_preprocessors.get(k) for k in catalogue)
     assert not app.url_value_preprocessors.get(None)
+
+
+def test_no_other_page_has_an_address_the_fast_path_takes(app):
+    """Every GET address of the form /courses/<a>/<b>/ is the lesson's: a new page at such an
+    address (a course's certificate, say) would be hidden behind the fast path."""
+    shape = re.compile(r"/courses/[^/]+/[^/]+/")
+    taken = {rule.endpoint for rule in app.url_map.iter_rules()
+             if "GET" in rule.methods and shape.fullmatch(rule.rule)}
+    assert taken == {"catalogue.lesson"}
