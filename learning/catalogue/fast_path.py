@@ -34,7 +34,7 @@ from typing import Any
 from babel import Locale
 from flask import Flask
 from itsdangerous import BadSignature
-from werkzeug.http import parse_cookie
+from werkzeug.sansio.http import parse_cookie  # what Flask's request.cookies uses
 
 from learning.accounts.mfa import PRIVILEGED_ROLES
 from learning.accounts.sessions import MFA_AT, MFA_STATE
@@ -88,9 +88,19 @@ class LessonFastPath:
         self._engine = None
         self._locales: dict[str, str] = {}
 
+    def _applies(self) -> bool:
+        """False under settings that would change Flask's answer to every such request:
+        trusted hosts or a server name (refused or unknown hosts), Flask-Login refreshing
+        its cookie on every request, CSRF checks on GET."""
+        config = self.app.config
+        return bool(config["LESSON_FAST_PATH"]) and not (
+            config.get("TRUSTED_HOSTS") or config.get("SERVER_NAME")
+            or config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST")
+            or "GET" in (config.get("WTF_CSRF_METHODS") or ()))
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse):
         if environ.get("REQUEST_METHOD") == "GET" and not environ.get("QUERY_STRING") \
-                and not environ.get("SCRIPT_NAME") and self.app.config["LESSON_FAST_PATH"]:
+                and not environ.get("SCRIPT_NAME") and self._applies():
             match = LESSON_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
                 started = time.perf_counter()
@@ -99,9 +109,10 @@ class LessonFastPath:
                 except Exception:  # noqa: BLE001  (Flask answers it, and reports its own)
                     answer = None
                     self.failures += 1
-                    if self.failures == 1:  # a bug here costs speed only: say so, once
-                        self.app.logger.warning(
-                            "the lesson fast path failed; the page is left to Flask", exc_info=True)
+                    if self.failures & (self.failures - 1) == 0:  # 1st, 2nd, 4th, 8th...:
+                        self.app.logger.warning(  # seen, without a line per request
+                            "the lesson fast path failed (%d times); the page is left to "
+                            "Flask", self.failures, exc_info=True)
                 if answer is not None:
                     self.served += 1
                     body, user_id = answer
@@ -153,7 +164,7 @@ class LessonFastPath:
         if len(course_slug) > MAX_SLUG or environ.get("CONTENT_LENGTH") not in (None, "", "0") \
                 or "HTTP_TRANSFER_ENCODING" in environ:
             return None
-        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        cookies = parse_cookie(environ.get("HTTP_COOKIE"))  # Latin-1, as Flask reads it
         data = self._session(environ, cookies)
         if data is None or not isinstance(data.get("_user_id"), str) \
                 or not isinstance(data.get(CSRF_FIELD), str):

@@ -100,6 +100,7 @@ class DriverStatement:
         pooled = self.engine.raw_connection()
         try:
             driver = pooled.driver_connection
+            was = driver.autocommit if self.autocommit else None
             if self.autocommit:
                 driver.autocommit = True
             cursor = driver.cursor()
@@ -109,9 +110,11 @@ class DriverStatement:
             finally:
                 cursor.close()
                 if self.autocommit:
-                    driver.autocommit = False
+                    driver.autocommit = was
         except self.engine.dialect.loaded_dbapi.Error:
-            pooled.invalidate()  # a broken connection is not handed out again
+            # This connection is not handed out again; others that the same server restart
+            # broke are dropped at their checkout (``watch``).
+            pooled.invalidate()
             raise
         finally:
             pooled.close()
