@@ -51,8 +51,8 @@ def _persistent(cls: type, keys: tuple[str, ...], values: tuple) -> object:
 
 def user_from_row(row: sa.Row | tuple, generation: int) -> User | None:
     """The user held by a row of ``USER_AND_AGENCY`` (extra columns may follow; a typed
-    tuple will do), or None
-    when there is no row or the user's sessions were ended since ``generation``."""
+    tuple will do), or None when there is no row or the user's sessions were ended since
+    ``generation``."""
     if row is None or row[_GENERATION] != generation:
         return None
     split = len(_USER_KEYS)

@@ -94,8 +94,7 @@ class PageCaches:
 
     @classmethod
     def of(cls, app: Flask | None = None) -> PageCaches:
-        return cls(_app_cache("waymark_version_cache", 1024, app),
-                   _app_cache("waymark_shell_cache", 4096, app),
+        return cls(version_cache(app), _app_cache("waymark_shell_cache", 4096, app),
                    _app_cache("waymark_progress_cache", 1024, app))
 
 

@@ -47,8 +47,9 @@ def _signed_tokens(app) -> _Signed:
     return signed
 
 
-def _secret(config, app) -> str | None:
+def _secret(app) -> str | None:
     """The key tokens are signed with, or None when tokens expire (signed afresh each time)."""
+    config = app.config
     if config.get("WTF_CSRF_TIME_LIMIT") is not None \
             or config.get("WTF_CSRF_FIELD_NAME", FIELD) != FIELD:
         return None
@@ -57,7 +58,7 @@ def _secret(config, app) -> str | None:
 
 def known_token(app, raw: str) -> str | None:
     """The signed token already made for a session's raw token, if any (no request needed)."""
-    secret = _secret(app.config, app)
+    secret = _secret(app)
     return _signed_tokens(app).get((secret, raw)) if secret is not None else None
 
 
@@ -66,7 +67,7 @@ def csrf_token() -> str:
     if FIELD in g:
         return g.get(FIELD)
     app = current_app._get_current_object()
-    secret = _secret(app.config, app)
+    secret = _secret(app)
     if secret is None:
         return generate_csrf()  # tokens that expire: sign afresh every time
     signed = _signed_tokens(app)
