@@ -57,6 +57,15 @@ _SUBMIT_COLUMNS = ("status", "answers", "revision", "deadline", "version_id", "q
                    "pass_mark", "user_id", "course_id", "final")
 _SUBMIT_STATE = sa.select(*(getattr(Attempt, name) for name in _SUBMIT_COLUMNS)
                           ).where(Attempt.id == sa.bindparam("attempt_id"))
+# What a save or submit reads of the attempt: the submit's columns, its id, and what
+# attempt_questions needs.
+_OWN_ATTEMPT_STATE = (
+    sa.select(Attempt.id, Attempt.language,
+              *(getattr(Attempt, name) for name in _SUBMIT_COLUMNS))
+    .join(Course, Course.id == Attempt.course_id)
+    .where(Attempt.id == sa.bindparam("attempt_id"), Attempt.user_id == sa.bindparam("user_id"),
+           Course.slug == sa.bindparam("course_slug"),
+           Attempt.assessment_slug == sa.bindparam("assessment_slug")))
 _attempts = Attempt.__table__
 _STORE_ANSWERS = (
     _attempts.update()
@@ -84,7 +93,17 @@ def own_attempt(attempt_id: int, user_id: int, course_slug: str,
                                             "assessment_slug": assessment_slug})
 
 
-def attempt_questions(attempt: Attempt) -> list[Question]:
+def own_attempt_state(attempt_id: int, user_id: int, course_slug: str,
+                      assessment_slug: str) -> sa.Row | None:
+    """``own_attempt`` for a save or a submit: a row of the columns they use (``id``,
+    ``status``, ``answers``, ``revision``, ``version_id``...), not an object, as they write
+    with Core statements. Read on the session's connection, without the ORM's loading."""
+    return db.session.connection().execute(_OWN_ATTEMPT_STATE, {
+        "attempt_id": attempt_id, "user_id": user_id, "course_slug": course_slug,
+        "assessment_slug": assessment_slug}).first()
+
+
+def attempt_questions(attempt: Attempt | sa.Row) -> list[Question]:
     """The drawn questions of an attempt, in the attempt's order, from its own version.
 
     Shown in the attempt's language where a consistent translation exists (same ids,
@@ -140,7 +159,8 @@ def merge_answers(stored: Mapping[str, Any] | None, values: Mapping[str, Any], s
 
 
 def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
-                 now: datetime | None = None, *, seen: Attempt | None = None) -> SaveResult:
+                 now: datetime | None = None, *, seen: Attempt | sa.Row | None = None
+                 ) -> SaveResult:
     """Store answers unless a newer save (higher sequence) already stored that question.
 
     ``seen`` is the attempt as the caller just read it: the first try starts from it
@@ -153,7 +173,7 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
                                                    seen.revision)
             seen = None
         else:
-            status, deadline, answers, revision = db.session.execute(
+            status, deadline, answers, revision = db.session.connection().execute(
                 _SAVE_STATE, {"attempt_id": attempt_id}).one()
         if status != OPEN:
             raise AttemptRefused("This attempt has already been submitted.")
@@ -164,7 +184,7 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
         merged, saved, stale = merge_answers(answers, values, sequence)
         if not saved:
             return SaveResult((), tuple(stale), revision)
-        result = db.session.execute(_STORE_ANSWERS, {
+        result = db.session.connection().execute(_STORE_ANSWERS, {
             "attempt_id": attempt_id, "seen": revision, "answers": merged,
             "next_revision": revision + 1})
         db.session.commit()
@@ -191,14 +211,14 @@ def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "lear
 
 def close_attempt(attempt_id: int, now: datetime | None = None, by: str = "learner",
                   values: Mapping[str, Any] | None = None, sequence: int = 0, *,
-                  seen: Attempt | None = None) -> str | None:
+                  seen: Attempt | sa.Row | None = None) -> str | None:
     """``submit_attempt`` without reading the graded row back: how this call closed the
     attempt ("learner" or "deadline"), or None if it was closed already."""
     now = now or utcnow()
     closed_by = None
     for _ in range(CAS_RETRIES):
         row = [getattr(seen, name) for name in _SUBMIT_COLUMNS] if seen is not None else \
-            db.session.execute(_SUBMIT_STATE, {"attempt_id": attempt_id}).one()
+            db.session.connection().execute(_SUBMIT_STATE, {"attempt_id": attempt_id}).one()
         seen = None
         (status, answers, revision, deadline, version_id, question_ids, pass_mark, user_id,
          course_id, final) = row
@@ -212,7 +232,7 @@ def close_attempt(attempt_id: int, now: datetime | None = None, by: str = "learn
             answers = merge_answers(answers, values, sequence)[0]
         grade = grade_attempt(questions, {qid: e["v"] for qid, e in (answers or {}).items()})
         passed = grade.passed(pass_mark)
-        result = db.session.execute(_GRADE, {
+        result = db.session.connection().execute(_GRADE, {
             "attempt_id": attempt_id, "seen": revision, "next_revision": revision + 1,
             "now": now, "by": by, "answers": answers, "score": grade.score,
             "max_score": grade.max_score, "percent": grade.percent, "passed": passed,

@@ -36,6 +36,14 @@ def _attempt(course_slug: str, slug: str, attempt_id: int):
     return attempt
 
 
+def _attempt_state(course_slug: str, slug: str, attempt_id: int):
+    """``_attempt`` for a save or a submit: the row they need, not an object."""
+    attempt = service.own_attempt_state(attempt_id, current_user.id, course_slug, slug)
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
 def _urls(course_slug: str, slug: str, attempt_id: int) -> dict[str, str]:
     args = dict(course_slug=course_slug, slug=slug, attempt_id=attempt_id)
     return {name: url_for(f".{name}", **args)
@@ -143,7 +151,7 @@ def review(course_slug: str, slug: str, attempt_id: int):
 
 
 def _save(course_slug: str, slug: str, attempt_id: int, then: str):
-    attempt = _attempt(course_slug, slug, attempt_id)
+    attempt = _attempt_state(course_slug, slug, attempt_id)
     values, errors, sequence = _read_answers(attempt)
     if errors:
         if wants_json():
@@ -173,8 +181,8 @@ def _save(course_slug: str, slug: str, attempt_id: int, then: str):
 @login_required
 def submit(course_slug: str, slug: str, attempt_id: int):
     """Save what the form holds (if still in time), then grade once; repeats change nothing."""
-    attempt = _attempt(course_slug, slug, attempt_id)
-    if attempt.is_open:
+    attempt = _attempt_state(course_slug, slug, attempt_id)
+    if attempt.status == service.OPEN:
         values, errors, sequence = _read_answers(attempt)
         if errors:
             for message in errors.values():

@@ -18,7 +18,7 @@ from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.catalogue.pages import version_cache
 from learning.certificates.models import Certificate, Completion
 from learning.extensions import db
-from learning.ops.dbconnections import reading_connection
+from learning.ops.dbconnections import DriverStatement
 from learning.progress.models import LessonProgress
 from learning.progress.service import lessons_read, lessons_read_column
 from learning.timeutil import utcnow
@@ -151,9 +151,7 @@ def may_complete(user_id: int, course_id: int, today: date) -> bool:
     Most progress events (a final passed before the lessons are read, a lesson re-read)
     end here: one statement, outside a transaction (no BEGIN and ROLLBACK on PostgreSQL).
     """
-    with reading_connection() as connection:
-        row = connection.execute(_RULE_STATE, {"user_id": user_id, "course_id": course_id}
-                                 ).first()
+    row = DriverStatement.of(_RULE_STATE).first({"user_id": user_id, "course_id": course_id})
     if row is None or row[0] is None:
         return False  # no such course, or nothing published
     version_id, completion_id, certificate_id, revoked_at, recertify_by, expires_on, read = row

@@ -17,6 +17,7 @@ pool is emptied, as SQLAlchemy does on any disconnect.
 from __future__ import annotations
 
 import select
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -67,6 +68,9 @@ def reading_connection(engine: sa.Engine | None = None) -> Iterator[sa.Connectio
         yield connection
 
 
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {statement: ...}
+
+
 class DriverStatement:
     """A Core SELECT compiled once for an engine, run on a pooled DBAPI connection.
 
@@ -85,9 +89,25 @@ class DriverStatement:
         self.engine = engine
         self.sql = compiled.string
         self.positions = compiled.positiontup  # None for named parameters (psycopg)
+        # Values the statement carries itself (a LIMIT, a literal compared against)
+        self.fixed = {key: value for key, value in compiled.params.items()
+                      if value is not None}
         self.autocommit = dialect.name != "sqlite"
         self.processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                            for column in statement.selected_columns]
+
+    @classmethod
+    def of(cls, statement: sa.Select, engine: sa.Engine | None = None) -> DriverStatement:
+        """The ``DriverStatement`` of ``statement`` for ``engine`` (the app's by default),
+        compiled on first use and kept as long as the engine lives."""
+        engine = engine or db.engine
+        compiled = _COMPILED.get(engine)
+        if compiled is None:
+            compiled = _COMPILED.setdefault(engine, {})
+        found = compiled.get(statement)
+        if found is None:
+            found = compiled.setdefault(statement, cls(statement, engine))
+        return found
 
     def first(self, params: dict) -> tuple | None:
         """The first row for ``params`` (None when there is none)."""
@@ -96,6 +116,8 @@ class DriverStatement:
             with reading_connection(self.engine) as connection:
                 row = connection.execute(self.statement, params).first()
             return None if row is None else tuple(row)
+        if self.fixed:
+            params = {**self.fixed, **params}
         values = tuple(params[name] for name in self.positions) if self.positions else params
         pooled = self.engine.raw_connection()
         try:

@@ -10,7 +10,6 @@ into one "in progress".
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -160,23 +159,14 @@ def signed_in_reader(user_id: int, generation: int, course_slug: str,
     return user, ReaderState(course_id, version_id, lessons_read(read))
 
 
-_READER_STATEMENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _reader_statement(engine: sa.Engine) -> DriverStatement:
-    found = _READER_STATEMENTS.get(engine)
-    if found is None:
-        found = _READER_STATEMENTS.setdefault(engine,
-                                              DriverStatement(_USER_AND_READER_STATE, engine))
-    return found
-
 
 def reader_row(engine: sa.Engine, user_id: int, course_slug: str) -> tuple | None:
     """The row ``signed_in_reader`` reads, read without a Flask app or SQLAlchemy's
     execution path (the lesson fast path); ``course_slug`` must already be a well-formed
     slug. Columns: ``USER_AND_AGENCY``'s, then course id, current version
     id and the lessons read (``lessons_read``)."""
-    return _reader_statement(engine).first({"id": user_id, "slug": course_slug})
+    return DriverStatement.of(_USER_AND_READER_STATE, engine).first(
+        {"id": user_id, "slug": course_slug})
 
 
 def completed_lessons(user_id: int, course_id: int) -> dict[str, str]:
