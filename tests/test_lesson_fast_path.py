@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 from flask import request_finished, request_started
 from flask_login.utils import _create_identifier
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -259,6 +260,23 @@ def test_the_driver_statement_gives_sqlalchemys_row(app, client, reader, monkeyp
     with pytest.raises(engine.dialect.loaded_dbapi.Error):
         statement.first(params)
     assert engine.pool.checkedout() == held
+
+
+def test_a_driver_statement_carries_its_own_values_and_is_kept_per_engine(app, reader):
+    """A LIMIT or a literal in the statement is sent with the caller's parameters; ``of``
+    compiles a statement once per engine."""
+    users = User.__table__
+    statement = (sa.select(users.c.id, users.c.created_at)
+                 .where(users.c.id >= sa.bindparam("lowest"), users.c.role != "nobody")
+                 .order_by(users.c.id).limit(1))
+    with app.app_context():
+        engine = db.engine
+        with reading_connection() as connection:
+            expected = tuple(connection.execute(statement, {"lowest": reader.id}).first())
+        found = DriverStatement.of(statement)
+        assert found is DriverStatement.of(statement, engine)  # compiled once
+        assert found.first({"lowest": reader.id}) == expected
+        assert found.first({"lowest": reader.id + 10**6}) is None
 
 
 def test_cookies_are_read_as_flask_reads_them(app, client, reader):

@@ -16,6 +16,7 @@ from sqlalchemy.orm.base import instance_state
 
 from learning.accounts.models import Agency, User
 from learning.extensions import db
+from learning.ops.dbconnections import DriverStatement
 
 _USER_KEYS = tuple(prop.key for prop in User.__mapper__.column_attrs)
 _AGENCY_KEYS = tuple(prop.key for prop in Agency.__mapper__.column_attrs)
@@ -75,6 +76,6 @@ def user_and_agency_values(row: sa.Row | tuple) -> tuple[dict, dict | None]:
 
 def signed_in_user(user_id: int, generation: int) -> User | None:
     """The user ``user_id`` if their sessions were not ended since ``generation``."""
-    # A Core statement on the session's connection: the ORM's execute path is not needed.
-    return user_from_row(
-        db.session.connection().execute(USER_AND_AGENCY, {"id": user_id}).first(), generation)
+    # Compiled once and sent on a pooled connection (in autocommit on PostgreSQL), outside
+    # the session's transaction: the request's own statements begin it if it has any.
+    return user_from_row(DriverStatement.of(USER_AND_AGENCY).first({"id": user_id}), generation)

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from hashlib import sha512
 from typing import Any
 
 from babel import Locale
 from flask import Flask
-from itsdangerous import BadSignature
 from werkzeug.sansio.http import parse_cookie  # what Flask's request.cookies uses
 
 from learning.accounts.mfa import PRIVILEGED_ROLES
@@ -45,6 +44,7 @@ from learning.core.csrf import FIELD as CSRF_FIELD
 from learning.core.csrf import known_token
 from learning.core.headers import page_headers
 from learning.core.inputs import ascii_int
+from learning.core.session_cookie import SessionCookie
 from learning.extensions import db
 from learning.languages.service import COOKIE as LANGUAGE_COOKIE
 from learning.languages.service import choose_for_request, shipped
@@ -91,9 +91,10 @@ class LessonFastPath:
     def _applies(self) -> bool:
         """False under settings that would change Flask's answer to every such request:
         trusted hosts or a server name (refused or unknown hosts), Flask-Login refreshing
-        its cookie on every request, CSRF checks on GET."""
+        its cookie on every request, CSRF checks on GET; or another session interface."""
         config = self.app.config
-        return bool(config["LESSON_FAST_PATH"]) and not (
+        return bool(config["LESSON_FAST_PATH"]) \
+            and isinstance(self.app.session_interface, SessionCookie) and not (
             config.get("TRUSTED_HOSTS") or config.get("SERVER_NAME")
             or config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST")
             or "GET" in (config.get("WTF_CSRF_METHODS") or ()))
@@ -140,19 +141,14 @@ class LessonFastPath:
             found = self._locales.setdefault(code, str(Locale.parse(code)))
         return found
 
-    def _session(self, environ: dict[str, Any], cookies) -> dict | None:
+    def _session(self, environ: dict[str, Any], cookies) -> Mapping | None:
         """The session's contents when it is an ordinary signed-in one, else None."""
         app = self.app
         value = cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not value:
             return None
-        serializer = app.session_interface.get_signing_serializer(app)
-        try:
-            data = serializer.loads(value, max_age=int(app.permanent_session_lifetime
-                                                        .total_seconds()))
-        except BadSignature:
-            return None
-        if not isinstance(data, dict) or not data.keys() <= SESSION_KEYS:
+        data = app.session_interface.contents(app, value)  # verified as Flask would
+        if not isinstance(data, Mapping) or not data.keys() <= SESSION_KEYS:
             return None
         # Seen from elsewhere, Flask-Login marks the session not fresh: a cookie to send.
         return data if data.get("_id") == session_identifier(environ) else None

@@ -9,41 +9,20 @@ and the raw token (the session's own secret), so no session ever gets another's.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from flask import current_app, g, session
 from flask_wtf.csrf import generate_csrf
+
+from learning.core.bounded import BoundedMap
 
 FIELD = "csrf_token"  # Flask-WTF's names: WTF_CSRF_FIELD_NAME is not set here
 SIZE = 8192
 
 
-class _Signed:
-    """Raw token -> signed token, least recently used out first."""
-
-    def __init__(self) -> None:
-        self.items: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> str | None:
-        with self.lock:
-            token = self.items.get(key)
-            if token is not None:
-                self.items.move_to_end(key)
-            return token
-
-    def put(self, key: tuple[str, str], token: str) -> None:
-        with self.lock:
-            self.items[key] = token
-            while len(self.items) > SIZE:
-                self.items.popitem(last=False)
-
-
-def _signed_tokens(app) -> _Signed:
+def _signed_tokens(app) -> BoundedMap:
+    """(secret, raw token) -> signed token, for this app."""
     signed = app.extensions.get("waymark_csrf_tokens")
     if signed is None:
-        signed = app.extensions.setdefault("waymark_csrf_tokens", _Signed())
+        signed = app.extensions.setdefault("waymark_csrf_tokens", BoundedMap(SIZE))
     return signed
 
 
