@@ -8,6 +8,7 @@ invitation and reset tokens, verify codes and signed payloads become [redacted],
 CR/LF in user text is escaped.
 """
 
+import gc
 import os
 
 from gunicorn.glogging import Logger
@@ -30,6 +31,17 @@ errorlog = "-"
 # The request line (%(r)s) and the referrer (%(f)s) hold paths and query strings:
 # the logger class below redacts them before the line is written.
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+
+
+def post_worker_init(worker):
+    """Leave the loaded app out of the cyclic garbage collector's full passes.
+
+    A worker holds a few hundred thousand long-lived objects (the app, its content and
+    caches); each full collection walked all of them, a pause of about 0.1 s every few
+    hundred requests. Frozen, they are never collected (they live as long as the worker
+    does) and a full pass looks only at what requests made since.
+    """
+    gc.freeze()
 
 
 class RedactingLogger(Logger):

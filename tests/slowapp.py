@@ -1,5 +1,6 @@
-"""The app, plus one slow route, for the graceful-shutdown test (gunicorn loads this)."""
+"""The app, plus test routes, for the graceful-shutdown test (gunicorn loads this)."""
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -15,3 +16,9 @@ def slow():
     Path(os.environ["SLOW_MARKER"]).write_text("started")
     time.sleep(float(os.environ.get("SLOW_SECONDS", "2")))
     return "finished"
+
+
+@app.get("/test-frozen")
+def frozen():
+    """How many objects the worker's garbage collector leaves out (gc.freeze)."""
+    return str(gc.get_freeze_count())

@@ -38,6 +38,9 @@ def test_sigterm_lets_a_slow_request_finish(tmp_path):
                 pass
             assert process.poll() is None and time.monotonic() < deadline, "no gunicorn"
             time.sleep(0.1)
+        # The worker froze the loaded app out of the garbage collector (post_worker_init).
+        status, _headers, frozen = Client(port).request("GET", "/test-frozen")
+        assert status == 200 and int(frozen) > 50_000
         answer = {}
 
         def ask() -> None:
