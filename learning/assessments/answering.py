@@ -57,15 +57,10 @@ _SUBMIT_COLUMNS = ("status", "answers", "revision", "deadline", "version_id", "q
                    "pass_mark", "user_id", "course_id", "final")
 _SUBMIT_STATE = sa.select(*(getattr(Attempt, name) for name in _SUBMIT_COLUMNS)
                           ).where(Attempt.id == sa.bindparam("attempt_id"))
-# What a save or submit reads of the attempt: the submit's columns, its id, and what
-# attempt_questions needs.
-_OWN_ATTEMPT_STATE = (
-    sa.select(Attempt.id, Attempt.language,
-              *(getattr(Attempt, name) for name in _SUBMIT_COLUMNS))
-    .join(Course, Course.id == Attempt.course_id)
-    .where(Attempt.id == sa.bindparam("attempt_id"), Attempt.user_id == sa.bindparam("user_id"),
-           Course.slug == sa.bindparam("course_slug"),
-           Attempt.assessment_slug == sa.bindparam("assessment_slug")))
+# _OWN_ATTEMPT's check, reading only what a save or submit needs: the submit's columns,
+# the id, and what attempt_questions needs.
+_OWN_ATTEMPT_STATE = _OWN_ATTEMPT.with_only_columns(
+    Attempt.id, Attempt.language, *(getattr(Attempt, name) for name in _SUBMIT_COLUMNS))
 _attempts = Attempt.__table__
 _STORE_ANSWERS = (
     _attempts.update()

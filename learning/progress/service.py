@@ -23,7 +23,7 @@ from learning.accounts.signed_in import USER_AND_AGENCY, signed_in_user, user_fr
 from learning.catalogue.models import Course, CourseVersion, Lesson
 from learning.content.schema import SLUG
 from learning.extensions import db
-from learning.ops.dbconnections import DriverStatement, reading_connection
+from learning.ops.dbconnections import DriverStatement
 from learning.progress.models import LessonProgress
 from learning.signals import progress_changed
 from learning.timeutil import utcnow
@@ -147,9 +147,7 @@ def signed_in_reader(user_id: int, generation: int, course_slug: str,
     if len(course_slug) > MAX_SLUG or not SLUG.match(course_slug):
         return signed_in_user(user_id, generation), None
     if row is None:
-        with reading_connection() as connection:  # no transaction: one round trip on PostgreSQL
-            row = connection.execute(_USER_AND_READER_STATE,
-                                     {"id": user_id, "slug": course_slug}).first()
+        row = reader_row(db.engine, user_id, course_slug)
     user = user_from_row(row, generation)
     if user is None:
         return None, None
@@ -159,11 +157,10 @@ def signed_in_reader(user_id: int, generation: int, course_slug: str,
     return user, ReaderState(course_id, version_id, lessons_read(read))
 
 
-
 def reader_row(engine: sa.Engine, user_id: int, course_slug: str) -> tuple | None:
     """The row ``signed_in_reader`` reads, read without a Flask app or SQLAlchemy's
-    execution path (the lesson fast path); ``course_slug`` must already be a well-formed
-    slug. Columns: ``USER_AND_AGENCY``'s, then course id, current version
+    execution path (the lesson fast path reads it too); ``course_slug`` must already be a
+    well-formed slug. Columns: ``USER_AND_AGENCY``'s, then course id, current version
     id and the lessons read (``lessons_read``)."""
     return DriverStatement.of(_USER_AND_READER_STATE, engine).first(
         {"id": user_id, "slug": course_slug})
