@@ -100,7 +100,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         # most pages). A lesson page reads the reader's course state in the same one.
         if not has_request_context():
             return signed_in_user(user_id, generation)
-        dbconnections.before_first_statement(request.endpoint, app.view_functions)
         if request.endpoint == "catalogue.lesson" and request.view_args:
             slug = request.view_args["course_slug"]
             # The fast path may have read it and left the page to the view (not cached yet).

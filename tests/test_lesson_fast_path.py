@@ -17,7 +17,7 @@ from learning.accounts.models import User
 from learning.catalogue import fast_path
 from learning.catalogue.fast_path import session_identifier
 from learning.extensions import db
-from learning.ops.dbconnections import DriverStatement, reading_connection
+from learning.ops.dbconnections import DriverStatement, lone_connection
 from learning.progress.service import _USER_AND_READER_STATE
 from tests.conftest import PASSWORD
 
@@ -239,7 +239,7 @@ def test_the_driver_statement_gives_sqlalchemys_row(app, client, reader, monkeyp
     params = {"id": reader.id, "slug": "field-basics"}
     with app.app_context():
         engine = db.engine
-        with reading_connection() as connection:
+        with lone_connection() as connection:
             expected = tuple(connection.execute(_USER_AND_READER_STATE, params).first())
     statement = DriverStatement(_USER_AND_READER_STATE, engine)
     checkouts = []
@@ -271,7 +271,7 @@ def test_a_driver_statement_carries_its_own_values_and_is_kept_per_engine(app, r
                  .order_by(users.c.id).limit(1))
     with app.app_context():
         engine = db.engine
-        with reading_connection() as connection:
+        with lone_connection() as connection:
             expected = tuple(connection.execute(statement, {"lowest": reader.id}).first())
         found = DriverStatement.of(statement)
         assert found is DriverStatement.of(statement, engine)  # compiled once

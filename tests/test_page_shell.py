@@ -11,7 +11,7 @@ from learning.accounts.service import end_all_sessions
 from learning.catalogue.service import sync_catalogue
 from learning.catalogue.shell import Shell, slot
 from learning.extensions import db
-from learning.ops.dbconnections import reading_connection
+from learning.ops.dbconnections import lone_connection
 from learning.progress.service import reader_state, signed_in_reader
 from tests.conftest import FIXTURE_CONTENT
 
@@ -160,7 +160,7 @@ def test_a_lesson_page_opens_no_transaction(app, client, synced, make_user, logi
     assert client.post(LESSON).status_code == 302
     assert in_transaction == [False, True]
     with app.app_context():
-        with reading_connection() as connection:
+        with lone_connection() as connection:
             dbapi = connection.connection.driver_connection
             assert connection.execute(sa.text("SELECT 1")).scalar() == 1
             if backend == "postgresql":

@@ -167,17 +167,17 @@ def _statements_and_modes(counter) -> list[tuple[str, str | None]]:
                                        strict=True)]
 
 
-def test_an_answer_save_runs_in_autocommit_until_its_commit(
+def test_an_answer_save_sends_each_statement_alone(
         app, client, synced, make_user, login_as, isolated_requests, backend,
         count_statements):
     """A save's statements (user, attempt, compare-and-set) need no transaction: on
-    PostgreSQL they are sent without BEGIN and COMMIT (SQLite's cost no round trip and
-    are left alone). Other writes keep theirs."""
+    PostgreSQL each is sent alone, without BEGIN and COMMIT (SQLite's cost no round trip
+    and are left alone). Other writes keep theirs."""
     login_as(make_user("officer"))
     attempt_id, location = start(client)
     form = correct_form(attempt_row(attempt_id))
-    db.session.rollback()  # the test's reads share the requests' session: end them, as
-    # a new request's session would start with no transaction
+    db.session.close()  # the test's reads share the requests' session: end them, as a
+    # new request's session would be empty, with no transaction
     with count_statements() as saving:
         saved = client.post(location + "save", data=form,
                             headers={"Accept": "application/json"})
@@ -185,7 +185,7 @@ def test_an_answer_save_runs_in_autocommit_until_its_commit(
         client.post(LESSON)  # marking a lesson read: an ordinary transaction
     assert saved.status_code == 200, saved.get_data(as_text=True)
     seen = _statements_and_modes(saving)
-    assert seen[0][0].startswith("SELECT user_a")  # the user loader set the mode before it
+    assert seen[0][0].startswith("SELECT user_a")  # the user loader's
     expected = "AUTOCOMMIT" if backend == "postgresql" else None
     assert {mode for _statement, mode in seen} == {expected}, seen
     writes = [mode for statement, mode in _statements_and_modes(marking)

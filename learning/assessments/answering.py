@@ -22,6 +22,7 @@ from learning.catalogue.pages import quiz_set
 from learning.catalogue.translated import translated_questions
 from learning.content.questions import AnswerError, Question, grade_attempt
 from learning.extensions import db
+from learning.ops.dbconnections import DriverStatement
 from learning.signals import progress_changed
 from learning.timeutil import utcnow
 
@@ -89,13 +90,38 @@ def own_attempt(attempt_id: int, user_id: int, course_slug: str,
 
 
 def own_attempt_state(attempt_id: int, user_id: int, course_slug: str,
-                      assessment_slug: str) -> sa.Row | None:
+                      assessment_slug: str) -> tuple | None:
     """``own_attempt`` for a save or a submit: a row of the columns they use (``id``,
     ``status``, ``answers``, ``revision``, ``version_id``...), not an object, as they write
-    with Core statements. Read on the session's connection, without the ORM's loading."""
-    return db.session.connection().execute(_OWN_ATTEMPT_STATE, {
-        "attempt_id": attempt_id, "user_id": user_id, "course_slug": course_slug,
-        "assessment_slug": assessment_slug}).first()
+    with Core statements."""
+    return _read(_OWN_ATTEMPT_STATE, {"attempt_id": attempt_id, "user_id": user_id,
+                                      "course_slug": course_slug,
+                                      "assessment_slug": assessment_slug})
+
+
+def _alone() -> bool:
+    """Whether a save's or submit's statements can each be sent alone on a pooled
+    connection (``DriverStatement``): the session has nothing in progress, as in the
+    save and submit requests, whose only earlier read (the user) is sent alone too.
+    Otherwise they run in the session's transaction, which may hold writes of its own
+    that a second connection would wait for (SQLite) or not see."""
+    return not db.session().in_transaction()
+
+
+def _read(statement: sa.Select, params: dict) -> tuple | None:
+    if _alone():
+        return DriverStatement.of(statement).first(params)
+    return db.session.connection().execute(statement, params).first()
+
+
+def _write(statement: sa.Update, params: dict) -> int:
+    """Run one compare-and-set UPDATE and commit it: 1 if it applied, 0 if the row had
+    moved on."""
+    if _alone():
+        return DriverStatement.of(statement).write(params)
+    count = db.session.connection().execute(statement, params).rowcount
+    db.session.commit()
+    return count
 
 
 def attempt_questions(attempt: Attempt | sa.Row) -> list[Question]:
@@ -168,8 +194,8 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
                                                    seen.revision)
             seen = None
         else:
-            status, deadline, answers, revision = db.session.connection().execute(
-                _SAVE_STATE, {"attempt_id": attempt_id}).one()
+            status, deadline, answers, revision = _read(_SAVE_STATE,
+                                                        {"attempt_id": attempt_id})
         if status != OPEN:
             raise AttemptRefused("This attempt has already been submitted.")
         if _expired(deadline, now):
@@ -179,11 +205,8 @@ def save_answers(attempt_id: int, values: Mapping[str, Any], sequence: int,
         merged, saved, stale = merge_answers(answers, values, sequence)
         if not saved:
             return SaveResult((), tuple(stale), revision)
-        result = db.session.connection().execute(_STORE_ANSWERS, {
-            "attempt_id": attempt_id, "seen": revision, "answers": merged,
-            "next_revision": revision + 1})
-        db.session.commit()
-        if result.rowcount == 1:
+        if _write(_STORE_ANSWERS, {"attempt_id": attempt_id, "seen": revision,
+                                   "answers": merged, "next_revision": revision + 1}):
             return SaveResult(tuple(saved), tuple(stale), revision + 1)
     raise AttemptRefused("The attempt is busy; your answer was not saved. Please try again.")
 
@@ -213,7 +236,7 @@ def close_attempt(attempt_id: int, now: datetime | None = None, by: str = "learn
     closed_by = None
     for _ in range(CAS_RETRIES):
         row = [getattr(seen, name) for name in _SUBMIT_COLUMNS] if seen is not None else \
-            db.session.connection().execute(_SUBMIT_STATE, {"attempt_id": attempt_id}).one()
+            _read(_SUBMIT_STATE, {"attempt_id": attempt_id})
         seen = None
         (status, answers, revision, deadline, version_id, question_ids, pass_mark, user_id,
          course_id, final) = row
@@ -227,13 +250,12 @@ def close_attempt(attempt_id: int, now: datetime | None = None, by: str = "learn
             answers = merge_answers(answers, values, sequence)[0]
         grade = grade_attempt(questions, {qid: e["v"] for qid, e in (answers or {}).items()})
         passed = grade.passed(pass_mark)
-        result = db.session.connection().execute(_GRADE, {
+        applied = _write(_GRADE, {
             "attempt_id": attempt_id, "seen": revision, "next_revision": revision + 1,
             "now": now, "by": by, "answers": answers, "score": grade.score,
             "max_score": grade.max_score, "percent": grade.percent, "passed": passed,
             "results": {item.question_id: item.earned for item in grade.items}})
-        db.session.commit()
-        if result.rowcount == 1:
+        if applied:
             closed_by = by
             if passed and final:  # only a passed final assessment can complete a course
                 progress_changed.send("assessments", user_id=user_id, course_id=course_id)

@@ -16,6 +16,7 @@ pool is emptied, as SQLAlchemy does on any disconnect.
 
 from __future__ import annotations
 
+import collections
 import select
 import weakref
 from collections.abc import Iterator
@@ -53,8 +54,9 @@ def watch(engine: sa.Engine) -> None:
 
 
 @contextmanager
-def reading_connection(engine: sa.Engine | None = None) -> Iterator[sa.Connection]:
-    """A pooled connection for a read that needs no transaction of its own.
+def lone_connection(engine: sa.Engine | None = None) -> Iterator[sa.Connection]:
+    """A pooled connection for a read, or a write committed alone, that needs no
+    transaction of its own.
 
     The session's transaction costs PostgreSQL two round trips (BEGIN, then ROLLBACK at
     the end of the request) around a page's one SELECT; in autocommit mode that SELECT
@@ -72,17 +74,18 @@ _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> 
 
 
 class DriverStatement:
-    """A Core SELECT compiled once for an engine, run on a pooled DBAPI connection.
+    """A Core statement compiled once for an engine, sent alone on a pooled DBAPI connection.
 
     SQLAlchemy's execution path (the cache key walk, the execution context, the result
-    object) costs more than a small indexed SELECT itself; the lesson fast path sends one
-    per page. Rows come back typed as SQLAlchemy would give them, and on PostgreSQL the
-    statement runs in autocommit, as in ``reading_connection``: no BEGIN, no ROLLBACK.
-    While anything listens to the engine's statements (a statement counter in the tests,
-    a tracer), it goes through SQLAlchemy instead, so they see it.
+    object) costs more than a small indexed SELECT or UPDATE itself; the lesson fast path
+    sends one per page, an answer save or submit one of each. Values are sent and rows
+    come back typed as SQLAlchemy would do it (a row's columns by name too), and on
+    PostgreSQL the statement runs in autocommit, as in ``lone_connection``: no BEGIN, no
+    ROLLBACK. While anything listens to the engine's statements (a statement counter in
+    the tests, a tracer), it goes through SQLAlchemy instead, so they see it.
     """
 
-    def __init__(self, statement: sa.Select, engine: sa.Engine) -> None:
+    def __init__(self, statement: sa.Executable, engine: sa.Engine) -> None:
         dialect = engine.dialect
         compiled = statement.compile(dialect=dialect)
         self.statement = statement
@@ -92,12 +95,18 @@ class DriverStatement:
         # Values the statement carries itself (a LIMIT, a literal compared against)
         self.fixed = {key: value for key, value in compiled.params.items()
                       if value is not None}
+        binders = {name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                   for name in compiled.params}
+        self.binders = {name: bind for name, bind in binders.items() if bind is not None}
         self.autocommit = dialect.name != "sqlite"
+        columns = list(getattr(statement, "selected_columns", ()))
+        self.row_type = collections.namedtuple("Row", [column.key for column in columns],
+                                               rename=True)
         self.processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                           for column in statement.selected_columns]
+                           for column in columns]
 
     @classmethod
-    def of(cls, statement: sa.Select, engine: sa.Engine | None = None) -> DriverStatement:
+    def of(cls, statement: sa.Executable, engine: sa.Engine | None = None) -> DriverStatement:
         """The ``DriverStatement`` of ``statement`` for ``engine`` (the app's by default),
         compiled on first use and kept as long as the engine lives."""
         engine = engine or db.engine
@@ -109,16 +118,22 @@ class DriverStatement:
             found = compiled.setdefault(statement, cls(statement, engine))
         return found
 
-    def first(self, params: dict) -> tuple | None:
-        """The first row for ``params`` (None when there is none)."""
+    def _listened(self) -> bool:
         dispatch = self.engine.dispatch
-        if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
-            with reading_connection(self.engine) as connection:
-                row = connection.execute(self.statement, params).first()
-            return None if row is None else tuple(row)
-        if self.fixed:
+        return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+    def _values(self, params: dict):
+        if self.fixed or self.binders:
             params = {**self.fixed, **params}
-        values = tuple(params[name] for name in self.positions) if self.positions else params
+            for name, bind in self.binders.items():
+                if name in params:
+                    params[name] = bind(params[name])
+        return tuple(params[name] for name in self.positions) if self.positions else params
+
+    @contextmanager
+    def _cursor(self) -> Iterator[tuple[object, object]]:
+        """(driver connection, cursor) on a pooled connection, in autocommit on PostgreSQL;
+        back in the pool as it was, or thrown away after a database error."""
         pooled = self.engine.raw_connection()
         try:
             driver = pooled.driver_connection
@@ -127,8 +142,7 @@ class DriverStatement:
                 driver.autocommit = True
             cursor = driver.cursor()
             try:
-                cursor.execute(self.sql, values)
-                row = cursor.fetchone()
+                yield driver, cursor
             finally:
                 cursor.close()
                 if self.autocommit:
@@ -139,29 +153,33 @@ class DriverStatement:
             pooled.invalidate()
             raise
         finally:
-            pooled.close()
+            pooled.close()  # (the pool rolls back whatever was left uncommitted)
+
+    def first(self, params: dict) -> tuple | None:
+        """The first row for ``params`` (None when there is none)."""
+        if self._listened():
+            with lone_connection(self.engine) as connection:
+                row = connection.execute(self.statement, params).first()
+            return None if row is None else self.row_type._make(row)
+        with self._cursor() as (_driver, cursor):
+            cursor.execute(self.sql, self._values(params))
+            row = cursor.fetchone()
         if row is None:
             return None
-        return tuple(value if process is None or value is None else process(value)
-                     for process, value in zip(self.processors, row, strict=True))
+        return self.row_type._make(
+            value if process is None or value is None else process(value)
+            for process, value in zip(self.processors, row, strict=True))
 
-
-def compare_and_set_writes(view):
-    """Mark a view whose reads need no snapshot and whose writes are each one
-    compare-and-set statement (an attempt's save and submit): its session runs in
-    autocommit mode until the first commit, so PostgreSQL is sent no BEGIN and COMMIT
-    around them. Whatever the request does after that commit (issuing a certificate)
-    runs in an ordinary transaction again."""
-    view.autocommit_until_commit = True
-    return view
-
-
-def before_first_statement(endpoint: str | None, view_functions: dict) -> None:
-    """Put the session in autocommit mode if the request's view asks for it and the
-    database is reached over the network (call it before the request's first
-    statement: the user loader)."""
-    view = view_functions.get(endpoint) if endpoint else None
-    if not getattr(view, "autocommit_until_commit", False) or db.engine.dialect.name == "sqlite":
-        return  # (SQLite's BEGIN and COMMIT cost no round trip: left as they are)
-    if not db.session().in_transaction():
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    def write(self, params: dict) -> int:
+        """Send this UPDATE (INSERT, DELETE) and commit it: the number of rows it matched."""
+        if self._listened():
+            with lone_connection(self.engine) as connection:
+                count = connection.execute(self.statement, params).rowcount
+                connection.commit()
+            return count
+        with self._cursor() as (driver, cursor):
+            cursor.execute(self.sql, self._values(params))
+            count = cursor.rowcount
+            if not self.autocommit:
+                driver.commit()
+        return count
