@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from learning import models  # noqa: F401  (every table known to Alembic)
     from learning.accounts.models import User
     from learning.accounts.signed_in import signed_in_user
+    from learning.assessments import taker
     from learning.catalogue.fast_path import READER_ROW
     from learning.progress.service import signed_in_reader
 
@@ -97,7 +98,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         if user_id is None or generation is None:
             return None
         # One Core query; the agency comes with it (its language and time zone are on
-        # most pages). A lesson page reads the reader's course state in the same one.
+        # most pages). A lesson page reads the reader's course state in the same one, a
+        # save or submit the attempt.
         if not has_request_context():
             return signed_in_user(user_id, generation)
         if request.endpoint == "catalogue.lesson" and request.view_args:
@@ -108,6 +110,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             user, state = signed_in_reader(user_id, generation, slug, row)
             g.reader_state = (user_id, slug, state)
             return user
+        if request.endpoint in taker.ENDPOINTS and request.view_args:
+            return taker.signed_in_taker(user_id, generation, request.view_args)
         return signed_in_user(user_id, generation)
 
     from learning.accounts import sessions

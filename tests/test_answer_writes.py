@@ -149,3 +149,60 @@ def test_a_write_inside_a_transaction_joins_it(app, client, officer, monkeypatch
     graded = attempt_row(attempt_id)
     assert (graded.status, graded.answers, graded.score, graded.passed) == (
         SUBMITTED, {}, 0, False)
+
+
+def _statements(counter) -> list[str]:
+    return [" ".join(statement.split()) for statement in counter.statements]
+
+
+def test_a_save_reads_the_user_and_the_attempt_in_one_statement(
+        app, client, officer, make_user, login_as, isolated_requests, count_statements):
+    """Two statements in all: the user with the attempt, then the compare-and-set. An
+    attempt of someone else's is found in that same read to be none of theirs."""
+    attempt_id, location = start(client)
+    form = correct_form(attempt_row(attempt_id))
+    db.session.close()
+    with count_statements() as saving:
+        saved = client.post(location + "save", data=form, headers={"Accept": "application/json"})
+    assert saved.status_code == 200 and saved.get_json()["saved"]
+    first, second = _statements(saving)
+    assert first.startswith("SELECT user_account.") and "attempt.answers" in first
+    assert second.startswith("UPDATE attempt SET answers=")
+    login_as(make_user("officer"))  # another officer, the same address
+    db.session.close()
+    with count_statements() as probing:
+        refused = client.post(location + "save", data=form,
+                              headers={"Accept": "application/json"})
+    assert refused.status_code == 404 and len(probing.statements) == 1
+    assert len(attempt_row(attempt_id).answers) == len(form["included"])  # untouched
+
+
+def test_the_row_read_with_the_user_serves_only_its_own_attempt(app, client, officer):
+    """Kept for one attempt, it is not handed to a request about another (read afresh),
+    nor to anything when the session has a transaction in progress."""
+    from flask import g
+
+    from learning.assessments.taker import attempt_state, signed_in_taker
+
+    first, location = start(client)
+    client.post(location + "submit", data={"sequence": "1"})
+    second, _ = start(client, "/courses/field-basics/assessments/check-basics/")
+    final = {"course_slug": "field-basics", "slug": "final", "attempt_id": first}
+    check = {"course_slug": "field-basics", "slug": "check-basics", "attempt_id": second}
+    generation = officer.session_generation
+    db.session.close()
+    with app.test_request_context():
+        assert signed_in_taker(officer.id, generation, final) is not None
+        kept = g.taken_attempt[1]
+        assert (kept.id, kept.status) == (first, SUBMITTED)
+        again = attempt_state(second, officer.id, "field-basics", "check-basics")
+        assert (again.id, again.status) == (second, OPEN)
+        signed_in_taker(officer.id, generation, check)
+        assert attempt_state(second, officer.id, "field-basics", "final") is None  # not its
+        signed_in_taker(officer.id, generation, check)
+        attempt_row(second).revision = 41
+        db.session.flush()  # the session now has a transaction in progress, with a change
+        assert attempt_state(second, officer.id, "field-basics", "check-basics").revision == 41
+        db.session.rollback()
+        signed_in_taker(officer.id, generation, {**check, "slug": "check-basics\x00"})
+        assert "taken_attempt" not in g  # a slug no assessment could have is not sent

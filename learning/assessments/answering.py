@@ -60,7 +60,7 @@ _SUBMIT_STATE = sa.select(*(getattr(Attempt, name) for name in _SUBMIT_COLUMNS)
                           ).where(Attempt.id == sa.bindparam("attempt_id"))
 # _OWN_ATTEMPT's check, reading only what a save or submit needs: the submit's columns,
 # the id, and what attempt_questions needs.
-_OWN_ATTEMPT_STATE = _OWN_ATTEMPT.with_only_columns(
+OWN_ATTEMPT_STATE = _OWN_ATTEMPT.with_only_columns(
     Attempt.id, Attempt.language, *(getattr(Attempt, name) for name in _SUBMIT_COLUMNS))
 _attempts = Attempt.__table__
 _STORE_ANSWERS = (
@@ -94,12 +94,12 @@ def own_attempt_state(attempt_id: int, user_id: int, course_slug: str,
     """``own_attempt`` for a save or a submit: a row of the columns they use (``id``,
     ``status``, ``answers``, ``revision``, ``version_id``...), not an object, as they write
     with Core statements."""
-    return _read(_OWN_ATTEMPT_STATE, {"attempt_id": attempt_id, "user_id": user_id,
+    return _read(OWN_ATTEMPT_STATE, {"attempt_id": attempt_id, "user_id": user_id,
                                       "course_slug": course_slug,
                                       "assessment_slug": assessment_slug})
 
 
-def _alone() -> bool:
+def session_idle() -> bool:
     """Whether a save's or submit's statements can each be sent alone on a pooled
     connection (``DriverStatement``): the session has nothing in progress, as in the
     save and submit requests, whose only earlier read (the user) is sent alone too.
@@ -109,7 +109,7 @@ def _alone() -> bool:
 
 
 def _read(statement: sa.Select, params: dict) -> tuple | None:
-    if _alone():
+    if session_idle():
         return DriverStatement.of(statement).first(params)
     return db.session.connection().execute(statement, params).first()
 
@@ -117,7 +117,7 @@ def _read(statement: sa.Select, params: dict) -> tuple | None:
 def _write(statement: sa.Update, params: dict) -> int:
     """Run one compare-and-set UPDATE and commit it: 1 if it applied, 0 if the row had
     moved on."""
-    if _alone():
+    if session_idle():
         return DriverStatement.of(statement).write(params)
     count = db.session.connection().execute(statement, params).rowcount
     db.session.commit()

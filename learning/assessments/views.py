@@ -14,6 +14,7 @@ from learning.assessments import service
 from learning.assessments.feedback import topic_feedback
 from learning.assessments.review import numbered
 from learning.assessments.service import AttemptRefused, DeadlinePassed
+from learning.assessments.taker import attempt_state
 from learning.catalogue.pages import reader_jurisdiction
 from learning.catalogue.service import find_course
 from learning.certificates.service import certificate_for_attempt
@@ -36,8 +37,9 @@ def _attempt(course_slug: str, slug: str, attempt_id: int):
 
 
 def _attempt_state(course_slug: str, slug: str, attempt_id: int):
-    """``_attempt`` for a save or a submit: the row they need, not an object."""
-    attempt = service.own_attempt_state(attempt_id, current_user.id, course_slug, slug)
+    """``_attempt`` for a save or a submit: the row they need, not an object (most often
+    read with the user already)."""
+    attempt = attempt_state(attempt_id, current_user.id, course_slug, slug)
     if attempt is None:
         abort(404)
     return attempt
