@@ -209,13 +209,16 @@ def sign_in(port: int, email: str, password: str) -> SimpleCookie:
 @contextmanager
 def gunicorn(app_spec: str, env: dict[str, str], args: argparse.Namespace, log: Path,
              ready_path: str) -> Iterator[int]:
-    """Serve ``app_spec`` with gunicorn (sync workers) on a free port; yields the port.
+    """Serve ``app_spec`` with gunicorn on a free port, with production's settings
+    (``gunicorn.conf.py``: sync workers, JSON request lines, the loaded app frozen out of
+    the garbage collector); yields the port.
 
     Every app gets the same command line apart from ``app_spec``. The server is
     stopped (SIGTERM, then SIGKILL) when the block ends, whatever happens.
     """
     port = free_port()
-    command = [str(VENV_BIN / "gunicorn"), "-k", "sync", "-w", str(args.workers),
+    command = [str(VENV_BIN / "gunicorn"), "-c", str(PROJECT_ROOT / "gunicorn.conf.py"),
+               "-k", "sync", "-w", str(args.workers),
                "-b", f"{HOST}:{port}", "--chdir", str(PROJECT_ROOT),
                "--pythonpath", str(BENCH_DIR), "--log-level", "warning", app_spec]
     with log.open("w") as output:
