@@ -642,8 +642,8 @@ def verify_load(dataset: Dataset, app, args: argparse.Namespace, wrk: str | None
     """The verify page under gunicorn: wrk over existing codes, then sequential timings."""
     codes = known_codes(app, args.codes)
     dispose(app)
-    print(f"== Waymark under gunicorn (-k sync -w {args.workers}): GET /verify/<code>, "
-          f"{len(codes)} codes")
+    print(f"== Waymark under gunicorn (-c gunicorn.conf.py -k sync -w {args.workers}): "
+          f"GET /verify/<code>, {len(codes)} codes")
     with gunicorn("learning:create_app()", dataset.env, args, dataset.root / "waymark.log",
                   "/healthz") as port:
         check_verify(port, codes)

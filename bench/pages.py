@@ -395,7 +395,7 @@ def _load_tests(root: Path, args: argparse.Namespace, wrk: str, figures: dict,
     paths = [lesson_path(i) for i in range(1, args.lessons + 1)]
     figures["backend"] = backend
 
-    print(f"== Waymark under gunicorn (-k sync -w {args.workers}): "
+    print(f"== Waymark under gunicorn (-c gunicorn.conf.py -k sync -w {args.workers}): "
           f"{args.lessons} lessons x {args.officers} officers, in random order; and the "
           f"minimal Flask app under the same gunicorn and wrk settings (GET /)")
     with ExitStack() as servers:
