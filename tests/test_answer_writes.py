@@ -206,3 +206,35 @@ def test_the_row_read_with_the_user_serves_only_its_own_attempt(app, client, off
         db.session.rollback()
         signed_in_taker(officer.id, generation, {**check, "slug": "check-basics\x00"})
         assert "taken_attempt" not in g  # a slug no assessment could have is not sent
+
+
+def test_a_driver_statement_keeps_a_cursor_only_on_postgresql(app, officer, backend,
+                                                             monkeypatch):
+    """psycopg's cursor is kept with its pooled connection and used again; SQLite's is
+    closed at once (an open one would keep its read snapshot). After a failed statement
+    the connection is thrown away, and the next statement gets a fresh one that works."""
+    from learning.accounts.models import User
+    from learning.ops.dbconnections import _CURSOR
+
+    users = User.__table__
+    statement = DriverStatement(sa.select(users.c.id, users.c.email)
+                                .where(users.c.id == sa.bindparam("id")), db.engine)
+    expected = (officer.id, officer.email)
+    db.session.close()
+    handed: list = []
+    original = db.engine.raw_connection
+    monkeypatch.setattr(db.engine, "raw_connection", lambda: handed.append(original())
+                        or handed[-1])
+    assert statement.first({"id": expected[0]}) == expected
+    assert statement.first({"id": expected[0]}).email == expected[1]
+    kept = [fairy.info.get(_CURSOR) for fairy in handed]
+    if backend == "postgresql":
+        assert all(cursor is not None and not cursor.closed for cursor in kept)
+    else:
+        assert kept == [None, None]
+    good_sql, statement.sql = statement.sql, statement.sql.replace("email", "no_such_column")
+    with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+        statement.first({"id": expected[0]})
+    statement.sql = good_sql
+    for _ in range(3):  # whichever pooled connection comes next
+        assert statement.first({"id": expected[0]}) == expected

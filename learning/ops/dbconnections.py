@@ -71,6 +71,7 @@ def lone_connection(engine: sa.Engine | None = None) -> Iterator[sa.Connection]:
 
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {statement: ...}
+_CURSOR = "waymark_driver_cursor"  # in a pooled connection's info: its kept cursor
 
 
 class DriverStatement:
@@ -102,8 +103,10 @@ class DriverStatement:
         columns = list(getattr(statement, "selected_columns", ()))
         self.row_type = collections.namedtuple("Row", [column.key for column in columns],
                                                rename=True)
-        self.processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                           for column in columns]
+        processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for column in columns]
+        self.processors = [(index, process) for index, process in enumerate(processors)
+                           if process is not None]
 
     @classmethod
     def of(cls, statement: sa.Executable, engine: sa.Engine | None = None) -> DriverStatement:
@@ -140,12 +143,20 @@ class DriverStatement:
             was = driver.autocommit if self.autocommit else None
             if self.autocommit:
                 driver.autocommit = True
-            cursor = driver.cursor()
+            # A psycopg cursor is kept with its connection and used again (making one is
+            # a tenth of a small query's cost); SQLite's is closed at once, as an open one
+            # would keep its read snapshot.
+            cursor = pooled.info.get(_CURSOR) if self.autocommit else None
+            if cursor is None:
+                cursor = driver.cursor()
+                if self.autocommit:
+                    pooled.info[_CURSOR] = cursor
             try:
                 yield driver, cursor
             finally:
-                cursor.close()
-                if self.autocommit:
+                if not self.autocommit:
+                    cursor.close()
+                else:
                     driver.autocommit = was
         except self.engine.dialect.loaded_dbapi.Error:
             # This connection is not handed out again; others that the same server restart
@@ -166,9 +177,12 @@ class DriverStatement:
             row = cursor.fetchone()
         if row is None:
             return None
-        return self.row_type._make(
-            value if process is None or value is None else process(value)
-            for process, value in zip(self.processors, row, strict=True))
+        if self.processors:
+            row = list(row)
+            for index, process in self.processors:
+                if row[index] is not None:
+                    row[index] = process(row[index])
+        return self.row_type._make(row)
 
     def write(self, params: dict) -> int:
         """Send this UPDATE (INSERT, DELETE) and commit it: the number of rows it matched."""
