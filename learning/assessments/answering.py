@@ -222,8 +222,8 @@ def submit_attempt(attempt_id: int, now: datetime | None = None, by: str = "lear
     as the caller just read it: the first try starts from it instead of reading again.
     """
     close_attempt(attempt_id, now, by, values, sequence, seen=seen)
-    # The commit expired every loaded object, so this reads the graded row (once; a
-    # refresh after it would read it twice).
+    # Whatever the session held of it is expired (by the commit, or it had no transaction
+    # left), so this reads the graded row (once; a refresh after it would read it twice).
     return db.session.get(Attempt, attempt_id)
 
 

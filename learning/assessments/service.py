@@ -25,7 +25,6 @@ from learning.assessments.answering import (  # noqa: F401  (callers import them
     finalise_if_expired,
     merge_answers,
     own_attempt,
-    own_attempt_state,
     parse_answers,
     question_rng,
     save_answers,

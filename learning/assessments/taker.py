@@ -18,7 +18,7 @@ from learning.accounts.signed_in import USER_AND_AGENCY, signed_in_user, user_fr
 from learning.assessments.answering import OWN_ATTEMPT_STATE, own_attempt_state, session_idle
 from learning.assessments.models import Attempt
 from learning.catalogue.models import Course
-from learning.content.schema import SLUG
+from learning.content.schema import is_slug
 from learning.ops.dbconnections import DriverStatement
 
 ENDPOINTS = frozenset({"assessments.save", "assessments.review_save", "assessments.submit"})
@@ -35,7 +35,6 @@ _USER_AND_ATTEMPT = (
                                   _attempts.c.user_id == _users.c.id,
                                   _attempts.c.course_id == _course.c.id,
                                   _attempts.c.assessment_slug == sa.bindparam("assessment_slug"))))
-_MAX_SLUGS = (_course.c.slug.type.length, _attempts.c.assessment_slug.type.length)
 _KEPT = "taken_attempt"
 
 
@@ -47,8 +46,8 @@ def signed_in_taker(user_id: int, generation: int, view_args: dict) -> User | No
     refused with 400): slugs no course or assessment could have are not sent.
     """
     course_slug, assessment_slug = view_args["course_slug"], view_args["slug"]
-    if not all(len(slug) <= most and SLUG.match(slug)
-               for slug, most in zip((course_slug, assessment_slug), _MAX_SLUGS, strict=True)):
+    if not (is_slug(course_slug, _course.c.slug.type.length)
+            and is_slug(assessment_slug, _attempts.c.assessment_slug.type.length)):
         return signed_in_user(user_id, generation)
     attempt_id = view_args["attempt_id"]
     row = DriverStatement.of(_USER_AND_ATTEMPT).first({

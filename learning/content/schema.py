@@ -16,6 +16,14 @@ from learning.content.frontmatter import LocatedDict, LocatedList
 from learning.content.problems import Problem
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def is_slug(text: str, longest: int) -> bool:
+    """Whether ``text`` is a slug of at most ``longest`` characters (one a column of that
+    length could hold: anything else is not worth sending to the database)."""
+    return len(text) <= longest and SLUG.match(text) is not None
+
+
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 

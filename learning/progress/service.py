@@ -21,7 +21,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from learning.accounts.models import User
 from learning.accounts.signed_in import USER_AND_AGENCY, signed_in_user, user_from_row
 from learning.catalogue.models import Course, CourseVersion, Lesson
-from learning.content.schema import SLUG
+from learning.content.schema import is_slug
 from learning.extensions import db
 from learning.ops.dbconnections import DriverStatement
 from learning.progress.models import LessonProgress
@@ -144,7 +144,7 @@ def signed_in_reader(user_id: int, generation: int, course_slug: str,
     It may run for any address the lesson route matched, an error page's included (a
     NUL byte refused with 400): a slug no course could have is not sent to the database.
     """
-    if len(course_slug) > MAX_SLUG or not SLUG.match(course_slug):
+    if not is_slug(course_slug, MAX_SLUG):
         return signed_in_user(user_id, generation), None
     if row is None:
         row = reader_row(db.engine, user_id, course_slug)
